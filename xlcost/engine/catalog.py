@@ -1,0 +1,116 @@
+"""The hardware catalog: GPUs with specs and dated, sourced on-demand prices (SPEC §5).
+
+The data lives in ``xlcost/data/catalog.yaml``, not in code; it is validated on load. A user
+file with the same schema overrides entries by name and adds new ones (:func:`load_catalog`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from xlcost.engine.errors import XlcostError
+
+__all__ = ["GPU", "GPU_FIELDS", "Catalog", "default_catalog", "load_catalog"]
+
+
+class GPU(BaseModel):
+    """One GPU model and its on-demand price."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=40, description="GPU name, e.g. H100.")
+    memory_gb: float = Field(gt=0, description="Memory (GB).")
+    peak_tflops: float = Field(gt=0, description="Dense BF16/FP16 tensor peak (TFLOP/s).")
+    memory_bandwidth_tbs: float = Field(gt=0, description="Memory bandwidth (TB/s).")
+    price_per_hour: float = Field(ge=0, description="On-demand price per GPU-hour (currency).")
+    price_source: str = Field(min_length=3, description="Where the price was read.")
+    price_as_of: dt.date = Field(description="When the price was read (ISO date).")
+    spec_source: str = Field(min_length=3, description="Where the specs come from.")
+
+
+GPU_FIELDS: tuple[str, ...] = tuple(GPU.model_fields)
+
+
+class Catalog(BaseModel):
+    """A validated list of GPUs, looked up by case-insensitive name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: int = 1
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    gpus: tuple[GPU, ...]
+
+    @field_validator("gpus")
+    @classmethod
+    def _unique(cls, gpus: tuple[GPU, ...]) -> tuple[GPU, ...]:
+        seen: set[str] = set()
+        for g in gpus:
+            key = g.name.casefold()
+            if key in seen:
+                raise ValueError(f"duplicate GPU name {g.name!r}")
+            seen.add(key)
+        return gpus
+
+    def get(self, name: str) -> GPU:
+        """The GPU called ``name`` (case-insensitive); :class:`KeyError` naming the choices.
+
+        >>> default_catalog().get("h100").peak_tflops
+        989.0
+        """
+        key = name.strip().casefold()
+        for g in self.gpus:
+            if g.name.casefold() == key:
+                return g
+        raise KeyError(f"unknown GPU {name!r}; known: {', '.join(self.names())}")
+
+    def names(self) -> list[str]:
+        """GPU names in catalog order."""
+        return [g.name for g in self.gpus]
+
+    def merged(self, others: Iterable[GPU]) -> Catalog:
+        """This catalog with ``others`` replacing same-named GPUs and appended otherwise."""
+        by_key = {g.name.casefold(): g for g in self.gpus}
+        for g in others:
+            by_key[g.name.casefold()] = g
+        return Catalog(
+            schema_version=self.schema_version, currency=self.currency, gpus=tuple(by_key.values())
+        )
+
+
+def _parse(data: Any, source: str) -> Catalog:
+    try:
+        return Catalog.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise XlcostError(f"{source}: {loc}: {first['msg']}") from None
+
+
+@lru_cache(maxsize=1)
+def default_catalog() -> Catalog:
+    """The catalog shipped in the package."""
+    text = (resources.files("xlcost") / "data" / "catalog.yaml").read_text(encoding="utf-8")
+    return _parse(yaml.safe_load(text), "catalog.yaml")
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """The shipped catalog, overridden and extended by the GPUs in ``path`` (YAML or JSON).
+
+    Raises :class:`XlcostError` naming the file and the first invalid entry.
+    """
+    base = default_catalog()
+    if path is None:
+        return base
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise XlcostError(f"{Path(path).name}: cannot read catalog: {e}") from None
+    return base.merged(_parse(data, Path(path).name).gpus)

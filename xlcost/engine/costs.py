@@ -1,0 +1,195 @@
+"""The seed's cost model as small, broadcasting functions.
+
+Every function takes scalars or numpy arrays (any shapes numpy can broadcast) and returns a
+numpy float64 scalar or array. Money is in the caller's currency; all amounts are totals over the
+evaluation period unless a name says otherwise. Costs are positive numbers (a cost of 480 means
+480 is spent); only :func:`roi` and cash-flow *nets* carry a sign.
+
+These functions do arithmetic only. Domain checks (non-negative counts and prices, rates in
+[0, 1]) belong to the caller: the scenario model (:mod:`xlcost.engine.model`) and the Excel
+boundary (:mod:`xlcost.functions`) both check before calling, so a check is never paid twice.
+
+Source: the seed document (``shared/seed``, §4.2 and §4.3), restated in SPEC §2 and §3.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+Float = np.float64 | NDArray[np.float64]
+
+__all__ = [
+    "bcr",
+    "benefit",
+    "cost_per_1k",
+    "deploy_cost",
+    "maintain_cost",
+    "roi",
+    "total_cost",
+    "train_cost",
+]
+
+
+def _f(x: ArrayLike) -> NDArray[np.float64]:
+    return np.asarray(x, dtype=np.float64)
+
+
+def train_cost(
+    gpus: ArrayLike,
+    hours: ArrayLike,
+    price_per_gpu_hour: ArrayLike,
+    runs: ArrayLike = 1,
+    overhead_rate: ArrayLike = 0,
+) -> Float:
+    """Training cost: ``C_train = gpus × hours × price × runs × (1 + overhead_rate)``.
+
+    Parameters
+    ----------
+    gpus : GPUs used by one training run (count, ≥ 0).
+    hours : wall-clock hours of one run (h, ≥ 0).
+    price_per_gpu_hour : price of one GPU-hour (currency/GPU-h, ≥ 0).
+    runs : full training runs paid for (count, ≥ 0; default 1).
+    overhead_rate : storage, networking, failed jobs… as a fraction of GPU spend (≥ 0; default 0).
+
+    Returns
+    -------
+    Cost in currency. Seed §4.2: ``C_train = R_train × T_train × P_train``.
+
+    Examples
+    --------
+    The seed's worked example, 32 GPUs × 3 h × $5:
+
+    >>> float(train_cost(32, 3, 5))
+    480.0
+    >>> train_cost([32, 64], 3, 5, runs=2, overhead_rate=0.1).tolist()
+    [1056.0, 2112.0]
+    """
+    return _f(gpus) * _f(hours) * _f(price_per_gpu_hour) * _f(runs) * (1.0 + _f(overhead_rate))
+
+
+def deploy_cost(
+    gpus: ArrayLike,
+    hours: ArrayLike,
+    price_per_gpu_hour: ArrayLike,
+    overhead_rate: ArrayLike = 0,
+) -> Float:
+    """Deployment (serving) cost: ``C_deploy = gpus × hours × price × (1 + overhead_rate)``.
+
+    Parameters
+    ----------
+    gpus : GPUs serving (count, ≥ 0).
+    hours : hours each GPU serves in the period (h, ≥ 0; 24/7 is 730 h a month).
+    price_per_gpu_hour : price of one GPU-hour (currency/GPU-h, ≥ 0).
+    overhead_rate : load balancers, egress, … as a fraction of GPU spend (≥ 0; default 0).
+
+    Returns
+    -------
+    Cost in currency. Seed §4.2: ``C_deploy = R_deploy × C_deploy × P_deploy``.
+
+    Examples
+    --------
+    >>> float(deploy_cost(1, 100, 0.1))
+    10.0
+    """
+    return _f(gpus) * _f(hours) * _f(price_per_gpu_hour) * (1.0 + _f(overhead_rate))
+
+
+def maintain_cost(
+    months: ArrayLike,
+    units_per_month: ArrayLike,
+    price_per_unit: ArrayLike,
+    fixed_per_month: ArrayLike = 0,
+) -> Float:
+    """Maintenance cost: ``C_maintain = months × (units_per_month × price_per_unit + fixed)``.
+
+    Parameters
+    ----------
+    months : months of maintenance (≥ 0).
+    units_per_month : effort per month, e.g. engineer-hours (units/month, ≥ 0).
+    price_per_unit : price of one unit of effort (currency/unit, ≥ 0).
+    fixed_per_month : fixed monthly fees, e.g. monitoring licences (currency/month, ≥ 0).
+
+    Returns
+    -------
+    Cost in currency. Seed §4.2: ``C_maintain = T_maintain × C_maintain × P_maintain``.
+
+    Examples
+    --------
+    >>> float(maintain_cost(2, 100, 0.5))
+    100.0
+    """
+    return _f(months) * (_f(units_per_month) * _f(price_per_unit) + _f(fixed_per_month))
+
+
+def benefit(
+    volume: ArrayLike,
+    ctr: ArrayLike,
+    cvr: ArrayLike,
+    value_per_conversion: ArrayLike,
+    baseline_ctr: ArrayLike = 0,
+    baseline_cvr: ArrayLike = 0,
+) -> Float:
+    """Incremental benefit: ``B = volume × (ctr × cvr − baseline_ctr × baseline_cvr) × value``.
+
+    With no baseline this is the seed's ``B = r × c × P_recommend × N``. With a baseline it is the
+    benefit *over the system the model replaces*, and is negative when the model is worse.
+
+    Parameters
+    ----------
+    volume : requests or impressions in the period (count, ≥ 0).
+    ctr, cvr : click-through and conversion rates of the new model (fractions in [0, 1]).
+    value_per_conversion : value of one conversion (currency, ≥ 0).
+    baseline_ctr, baseline_cvr : rates of the system it replaces (fractions in [0, 1]; default 0).
+
+    Returns
+    -------
+    Benefit in currency over the period.
+
+    Examples
+    --------
+    >>> round(float(benefit(1e8, 0.005, 0.003, 0.1)), 9)
+    150.0
+    """
+    uplift = _f(ctr) * _f(cvr) - _f(baseline_ctr) * _f(baseline_cvr)
+    return _f(volume) * uplift * _f(value_per_conversion)
+
+
+def total_cost(train: ArrayLike, deploy: ArrayLike, maintain: ArrayLike) -> Float:
+    """Total cost ``C = C_train + C_deploy + C_maintain`` (seed §4.3).
+
+    >>> float(total_cost(480, 10, 100))
+    590.0
+    """
+    return _f(train) + _f(deploy) + _f(maintain)
+
+
+def roi(benefit: ArrayLike, cost: ArrayLike) -> Float:
+    """Return on investment ``ROI = (benefit − cost) / cost`` (a fraction; −0.746 is −74.6 %).
+
+    The seed calls ``B / C`` "ROI"; that ratio is :func:`bcr`. Cost must be > 0 (the caller
+    checks); numpy gives ``inf``/``nan`` otherwise.
+
+    >>> round(float(roi(150, 590)), 4)
+    -0.7458
+    """
+    c = _f(cost)
+    return (_f(benefit) - c) / c
+
+
+def bcr(benefit: ArrayLike, cost: ArrayLike) -> Float:
+    """Benefit-cost ratio ``BCR = benefit / cost`` — the seed's "cost-benefit ratio" R (§4.3).
+
+    >>> round(float(bcr(150, 590)), 4)
+    0.2542
+    """
+    return _f(benefit) / _f(cost)
+
+
+def cost_per_1k(total: ArrayLike, volume: ArrayLike) -> Float:
+    """Total cost per 1,000 units of volume: ``1000 × total / volume`` (currency per 1k requests).
+
+    >>> float(cost_per_1k(590, 1e8))
+    0.0059
+    """
+    return 1000.0 * _f(total) / _f(volume)

@@ -1,0 +1,354 @@
+"""Evaluate scenarios: costs, benefit, NPV, IRR, payback and the monthly cash-flow schedule.
+
+Two entry points share one implementation:
+
+* :func:`evaluate_columns` — the array API: a mapping of input name → column (numpy arrays of
+  equal length, blanks as ``nan``) evaluated in a handful of vectorised numpy operations. This is
+  what batch jobs and the benchmark use.
+* :func:`evaluate` — one validated :class:`~xlcost.engine.model.Scenario` → :class:`Results`;
+  it is :func:`evaluate_columns` on a single row.
+
+Cash-flow convention (SPEC §4): month 0 carries the up-front training cost (``train_runs``
+runs); months 1..H each carry 1/H of the deployment cost, of the retraining cost and of the
+benefit; maintenance is paid in equal parts in months 1..``maintain_months``. The schedule is
+therefore two constant segments, and NPV, IRR and payback have closed forms over it:
+
+    npv(r) = −c0 + a·A(r, H) − m·A(r, M),   A(r, n) = Σ_{t=1..n} (1+r)^−t
+
+with ``c0`` the up-front training, ``a = (benefit − deploy − retrain)/H``, ``m = maintain/M``.
+:func:`schedule` lays out the same numbers month by month; the tests check the closed forms
+against Excel's ``NPV``/``IRR`` over that schedule.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from xlcost.engine import compute, costs, finance
+from xlcost.engine.errors import InputError, ScenarioErrors
+from xlcost.engine.model import (
+    CROSS_RULES,
+    NUMERIC_INPUTS,
+    RESULT_NAMES,
+    CashFlowRow,
+    Results,
+    Scenario,
+    field_domain,
+)
+
+__all__ = ["evaluate", "evaluate_columns", "schedule"]
+
+Array = NDArray[np.float64]
+
+_DEFAULTS: dict[str, float] = {
+    name: (
+        math.nan
+        if Scenario.model_fields[name].default is None
+        else float(Scenario.model_fields[name].default)
+    )
+    for name in NUMERIC_INPUTS
+    if not Scenario.model_fields[name].is_required()
+}
+_WHOLE = ("horizon_months", "maintain_months")
+
+
+def _columns(data: Mapping[str, ArrayLike]) -> tuple[dict[str, Array], int]:
+    unknown = sorted(set(data) - set(NUMERIC_INPUTS) - {"name", "currency"})
+    if unknown:
+        raise InputError(unknown[0], "not an xlcost input name")
+    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in data.items() if k in NUMERIC_INPUTS}
+    n = int(np.broadcast_shapes(*(a.shape for a in arrays.values()), (1,))[0]) if arrays else 1
+    cols: dict[str, Array] = {}
+    for name in NUMERIC_INPUTS:
+        if name in arrays:
+            cols[name] = np.broadcast_to(arrays[name], (n,))
+        elif name in _DEFAULTS:
+            cols[name] = np.full(n, _DEFAULTS[name])
+        else:
+            raise InputError(name, "required")
+    return cols, n
+
+
+def _first_bad(mask: NDArray[np.bool_]) -> int | None:
+    idx = np.flatnonzero(mask)
+    return int(idx[0]) if idx.size else None
+
+
+def validate_columns(cols: Mapping[str, Array], *, row_offset: int = 1) -> None:
+    """Check every input column against its domain and the cross-input rules.
+
+    Raises :class:`ScenarioErrors` listing, per field, the first bad row (numbered from
+    ``row_offset``) — cheap enough for a million rows (one vectorised comparison per field).
+    """
+    problems: list[InputError] = []
+
+    def report(field: str, reason: str, mask: NDArray[np.bool_]) -> None:
+        i = _first_bad(mask)
+        if i is not None:
+            value = float(cols[field][i])
+            more = int(mask.sum()) - 1
+            where = f"row {i + row_offset}" + (f" (and {more} more rows)" if more else "")
+            problems.append(
+                InputError(field, reason, None if math.isnan(value) else value, where=where)
+            )
+
+    for name, col in cols.items():
+        lower, inclusive, upper = field_domain(name)
+        optional_blank = name in _DEFAULTS and math.isnan(_DEFAULTS[name])
+        blank = np.isnan(col)
+        if not optional_blank:
+            report(name, "required", blank)
+        report(name, "must be finite", np.isinf(col))
+        if lower is not None:
+            bad = col < lower if inclusive else col <= lower
+            report(name, f"must be {'≥' if inclusive else '>'} {lower:g}", bad)
+        if upper is not None:
+            report(name, f"must be ≤ {upper:g}", col > upper)
+        if name in _WHOLE:
+            report(name, "must be a whole number", ~blank & (col != np.floor(col)))
+    if not problems:
+        for rule in CROSS_RULES:
+            with np.errstate(invalid="ignore"):
+                report(rule.field, rule.reason, np.asarray(rule.bad(cols), dtype=bool))
+    if problems:
+        raise ScenarioErrors(problems)
+
+
+def _resolved(v: Mapping[str, Array]) -> dict[str, Array]:
+    """Fill the derived inputs: estimated training hours, sized serving GPUs, maintenance months."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est_hours = compute.train_hours(
+            v["model_params"],
+            v["train_tokens"],
+            v["train_gpus"],
+            v["gpu_peak_tflops"],
+            v["mfu"],
+            v["flops_per_param_token"],
+        )
+        sized = (
+            compute.replicas(
+                v["peak_qps"], v["qps_per_replica"], v["target_utilization"], v["min_replicas"]
+            )
+            * v["gpus_per_replica"]
+        )
+    return {
+        "train_hours": np.where(np.isnan(v["train_hours"]), est_hours, v["train_hours"]),
+        "serve_gpus": np.where(np.isnan(v["serve_gpus"]), sized, v["serve_gpus"]),
+        "maintain_months": np.where(
+            np.isnan(v["maintain_months"]), v["horizon_months"], v["maintain_months"]
+        ),
+    }
+
+
+def _flows(v: Mapping[str, Array]) -> dict[str, Array]:
+    """Totals, and the three constants of the two-segment monthly schedule (c0, a, m)."""
+    d = _resolved(v)
+    runs_now = v["train_runs"]
+    args = (v["train_gpus"], d["train_hours"], v["train_price_per_gpu_hour"])
+    up_front = costs.train_cost(*args, runs_now, v["train_overhead_rate"])
+    train = costs.train_cost(*args, runs_now + v["retrains"], v["train_overhead_rate"])
+    deploy = costs.deploy_cost(
+        d["serve_gpus"], v["serve_hours"], v["serve_price_per_gpu_hour"], v["serve_overhead_rate"]
+    )
+    months = d["maintain_months"]
+    maintain = costs.maintain_cost(
+        months,
+        v["maintain_units_per_month"],
+        v["maintain_price_per_unit"],
+        v["maintain_fixed_per_month"],
+    )
+    ben = costs.benefit(
+        v["volume"],
+        v["ctr"],
+        v["cvr"],
+        v["value_per_conversion"],
+        v["baseline_ctr"],
+        v["baseline_cvr"],
+    )
+    horizon = v["horizon_months"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_month_maintain = np.where(months > 0, maintain / months, 0.0)
+    return {
+        "train_cost": np.asarray(train),
+        "deploy_cost": np.asarray(deploy),
+        "maintain_cost": np.asarray(maintain),
+        "benefit": np.asarray(ben),
+        "total_cost": np.asarray(costs.total_cost(train, deploy, maintain)),
+        "c0": np.asarray(up_front),
+        "a": (ben - deploy - (train - up_front)) / horizon,
+        "m": per_month_maintain,
+        "H": horizon,
+        "M": months,
+        "rate": np.asarray(finance.monthly_rate(v["discount_rate_annual"])),
+    }
+
+
+def _npv_at(f: Mapping[str, Array], r: Array) -> Array:
+    return np.asarray(
+        -f["c0"]
+        + f["a"] * finance.annuity_factor(r, f["H"])
+        - f["m"] * finance.annuity_factor(r, f["M"])
+    )
+
+
+def _irr(f: Mapping[str, Array]) -> Array:
+    """Annual IRR of the two-segment schedule; nan where the flows never change sign.
+
+    The flows are −c0 ≤ 0, then a − m for M months, then a ≥ a − m: at most one change of sign,
+    so the root is unique and :func:`finance.solve_rate` finds it from Excel's guess of 10 %.
+    """
+    has_positive = ((f["M"] > 0) & (f["a"] - f["m"] > 0)) | ((f["H"] > f["M"]) & (f["a"] > 0))
+    has_negative = (
+        (f["c0"] > 0) | ((f["M"] > 0) & (f["a"] - f["m"] < 0)) | ((f["H"] > f["M"]) & (f["a"] < 0))
+    )
+    mask = has_positive & has_negative
+    out = np.full(f["c0"].shape, np.nan)
+    sub = {k: f[k][mask] for k in ("c0", "a", "m", "H", "M")}
+
+    def npv_and_slope(x: Array, rows: NDArray[np.intp]) -> tuple[Array, Array]:
+        s_h, ds_h = finance.log_annuity(x, sub["H"][rows])
+        s_m, ds_m = finance.log_annuity(x, sub["M"][rows])
+        a, m = sub["a"][rows], sub["m"][rows]
+        return -sub["c0"][rows] + a * s_h - m * s_m, a * ds_h - m * ds_m
+
+    if mask.any():
+        # Start from Excel's guess of 10 %, or from the perpetuity rate (a − m)/c0 when that is
+        # higher: the root is unique, so the start changes only the number of steps.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            perpetuity = np.where(sub["c0"] > 0, (sub["a"] - sub["m"]) / sub["c0"], 0.0)
+        guess = np.clip(np.nan_to_num(perpetuity), 0.1, 1e3)
+        monthly = finance.solve_rate(npv_and_slope, guess)
+        with np.errstate(over="ignore"):
+            out[mask] = finance.annualise(monthly)
+    return out
+
+
+def _payback(f: Mapping[str, Array]) -> Array:
+    """First month t in 0..H with cumulative net C(t) = −c0 + a·t − m·min(t, M) ≥ 0, else nan."""
+    c0, a, m, h, mm = f["c0"], f["a"], f["m"], f["H"], f["M"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s1 = a - m
+        t1 = np.where(s1 > 0, np.ceil(np.round(c0 / s1, 9)), np.inf)
+        t1 = np.where(t1 <= mm, np.maximum(t1, 1.0), np.inf)
+        t2 = np.where(a > 0, np.maximum(mm + 1, np.ceil(np.round((c0 + m * mm) / a, 9))), np.inf)
+        t2 = np.where(t2 <= h, t2, np.inf)
+    t = np.where(c0 <= 0, 0.0, np.minimum(t1, t2))
+    return np.where(np.isfinite(t), t, np.nan)
+
+
+def evaluate_columns(
+    data: Mapping[str, ArrayLike], *, validate: bool = True, with_irr: bool = True
+) -> dict[str, Array]:
+    """Evaluate many scenarios at once.
+
+    Parameters
+    ----------
+    data
+        Input name → scalar or 1-D array (all arrays the same length); blanks are ``nan``.
+        Missing optional inputs take their defaults; text inputs (``name``, ``currency``) are
+        ignored here.
+    validate
+        Check domains and cross-input rules first (raises :class:`ScenarioErrors` naming the
+        first bad row of each field). Pass ``False`` only for data already validated.
+    with_irr
+        Compute ``irr`` (an iterative solve; the rest is closed-form).
+
+    Returns
+    -------
+    Result name → float array; ``nan`` where the result does not exist (``None`` in
+    :class:`Results`).
+
+    Examples
+    --------
+    >>> out = evaluate_columns({"horizon_months": 2, "train_gpus": [32, 64],
+    ...     "train_hours": 3, "train_price_per_gpu_hour": 5, "serve_gpus": 1, "serve_hours": 100,
+    ...     "serve_price_per_gpu_hour": 0.1, "maintain_units_per_month": 100,
+    ...     "maintain_price_per_unit": 0.5, "volume": 1e8, "ctr": 0.005, "cvr": 0.003,
+    ...     "value_per_conversion": 0.1})
+    >>> out["total_cost"].tolist()
+    [590.0, 1070.0]
+    """
+    cols, _ = _columns(data)
+    if validate:
+        validate_columns(cols)
+    f = _flows(cols)
+    total = f["total_cost"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        positive_cost = total > 0
+        out: dict[str, Array] = {
+            "train_cost": f["train_cost"],
+            "deploy_cost": f["deploy_cost"],
+            "maintain_cost": f["maintain_cost"],
+            "benefit": f["benefit"],
+            "total_cost": total,
+            "roi": np.where(positive_cost, costs.roi(f["benefit"], total), np.nan),
+            "bcr": np.where(positive_cost, costs.bcr(f["benefit"], total), np.nan),
+            "npv": _npv_at(f, f["rate"]),
+            "irr": _irr(f) if with_irr else np.full(total.shape, np.nan),
+            "payback_month": _payback(f),
+            "cost_per_1k": np.where(
+                cols["volume"] > 0, costs.cost_per_1k(total, cols["volume"]), np.nan
+            ),
+        }
+    return out
+
+
+def _value(x: float) -> float | None:
+    return None if math.isnan(x) else x
+
+
+def evaluate(scenario: Scenario) -> Results:
+    """Evaluate one scenario.
+
+    Examples
+    --------
+    The seed's worked example (SPEC §2):
+
+    >>> from xlcost.engine.examples import seed_scenario
+    >>> r = evaluate(seed_scenario())
+    >>> r.train_cost, r.deploy_cost, r.maintain_cost, round(r.benefit, 9), r.total_cost
+    (480.0, 10.0, 100.0, 150.0, 590.0)
+    >>> round(r.roi, 3), round(r.bcr, 3), round(r.npv, 9)
+    (-0.746, 0.254, -440.0)
+    """
+    out = evaluate_columns(scenario.columns(), validate=False)
+    values: dict[str, Any] = {k: _value(float(out[k][0])) for k in RESULT_NAMES}
+    if values["payback_month"] is not None:
+        values["payback_month"] = int(values["payback_month"])
+    return Results(name=scenario.name, **values)
+
+
+def schedule(scenario: Scenario) -> list[CashFlowRow]:
+    """The monthly cash-flow schedule, months 0..H; its sums equal the totals.
+
+    Examples
+    --------
+    >>> from xlcost.engine.examples import seed_scenario
+    >>> [(r.month, r.cost, round(r.benefit, 9), round(r.cumulative, 9))
+    ...  for r in schedule(seed_scenario())]
+    [(0, 480.0, 0.0, -480.0), (1, 55.0, 75.0, -460.0), (2, 55.0, 75.0, -440.0)]
+    """
+    cols, _ = _columns(scenario.columns())
+    f = {k: float(v[0]) for k, v in _flows(cols).items()}
+    h, mm = int(f["H"]), int(f["M"])
+    per_month_cost = (f["deploy_cost"] + f["train_cost"] - f["c0"]) / h
+    per_month_benefit = f["benefit"] / h
+    rows = [CashFlowRow(month=0, cost=f["c0"], benefit=0.0, net=-f["c0"], cumulative=-f["c0"])]
+    for t in range(1, h + 1):
+        cost = per_month_cost + (f["m"] if t <= mm else 0.0)
+        cumulative = -f["c0"] + f["a"] * t - f["m"] * min(t, mm)
+        rows.append(
+            CashFlowRow(
+                month=t,
+                cost=cost,
+                benefit=per_month_benefit,
+                net=per_month_benefit - cost,
+                cumulative=cumulative,
+            )
+        )
+    return rows

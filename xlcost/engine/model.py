@@ -1,0 +1,525 @@
+"""The scenario model: one option under evaluation, and its results (SPEC §4).
+
+Every input has exactly one snake_case name, used as the pydantic field, the CSV/XLSX column,
+the YAML/JSON key and the workbook's defined name. Each field carries its label, unit, group and
+one-line description; the workbook's Inputs sheet, the JSON schema and the error messages are
+all generated from these fields, so there is nothing to keep in sync by hand.
+
+Quantities are totals over the evaluation period of ``horizon_months`` months.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from annotated_types import Ge, Gt, Le
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "CROSS_RULES",
+    "GROUPS",
+    "INPUT_NAMES",
+    "NUMERIC_INPUTS",
+    "RESULT_NAMES",
+    "CashFlowRow",
+    "Results",
+    "Scenario",
+    "field_domain",
+    "input_spec",
+]
+
+Group = Literal["identity", "finance", "training", "serving", "maintenance", "benefit"]
+GROUPS: tuple[Group, ...] = ("identity", "finance", "training", "serving", "maintenance", "benefit")
+
+
+def _in(
+    default: Any,
+    *,
+    group: Group,
+    unit: str,
+    label: str,
+    description: str,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    example: Any = None,
+) -> Any:
+    """A scenario input: a pydantic Field with its workbook metadata."""
+    extra: dict[str, Any] = {"group": group, "unit": unit, "label": label}
+    if example is not None:
+        extra["examples"] = [example]
+    return Field(
+        default,
+        ge=ge,
+        gt=gt,
+        le=le,
+        description=description,
+        json_schema_extra=extra,
+        allow_inf_nan=False if unit not in ("", "text") else None,
+    )
+
+
+REQUIRED: Any = ...
+
+
+class Scenario(BaseModel):
+    """One option under evaluation, e.g. "BERT-base ranker". All money in ``currency``.
+
+    Examples
+    --------
+    The seed's worked example (SPEC §2):
+
+    >>> s = Scenario(name="seed", horizon_months=2,
+    ...     train_gpus=32, train_hours=3, train_price_per_gpu_hour=5,
+    ...     serve_gpus=1, serve_hours=100, serve_price_per_gpu_hour=0.1,
+    ...     maintain_units_per_month=100, maintain_price_per_unit=0.5,
+    ...     volume=1e8, ctr=0.005, cvr=0.003, value_per_conversion=0.1)
+    >>> s.maintain_months is None   # blank: maintained over the whole horizon
+    True
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    # identity, finance
+    name: str = Field(
+        REQUIRED,
+        min_length=1,
+        max_length=120,
+        description="Name of the option.",
+        json_schema_extra={"group": "identity", "unit": "text", "label": "Scenario name"},
+    )
+    horizon_months: int = _in(
+        REQUIRED,
+        group="finance",
+        unit="months",
+        ge=1,
+        le=600,
+        label="Evaluation period",
+        description="Months evaluated; all quantities are totals over this period.",
+    )
+    discount_rate_annual: float = _in(
+        0.0,
+        group="finance",
+        unit="%/year",
+        ge=0,
+        le=1,
+        label="Discount rate",
+        description="Annual effective discount rate for NPV (0 = undiscounted).",
+    )
+    currency: str = Field(
+        "USD",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of all money amounts.",
+        json_schema_extra={"group": "finance", "unit": "text", "label": "Currency"},
+    )
+    # training
+    train_gpus: float = _in(
+        REQUIRED,
+        group="training",
+        unit="GPUs",
+        ge=0,
+        label="Training GPUs",
+        description="GPUs used by one training run.",
+    )
+    train_hours: float | None = _in(
+        None,
+        group="training",
+        unit="hours",
+        ge=0,
+        label="Training hours per run",
+        description="Wall-clock hours of one run; blank = estimate from model size and tokens.",
+    )
+    train_price_per_gpu_hour: float = _in(
+        REQUIRED,
+        group="training",
+        unit="currency/GPU-h",
+        ge=0,
+        label="Training GPU price",
+        description="Price of one training GPU-hour.",
+    )
+    train_runs: float = _in(
+        1.0,
+        group="training",
+        unit="runs",
+        ge=0,
+        label="Training runs",
+        description="Full runs paid for up front (experiments, hyper-parameter search).",
+    )
+    train_overhead_rate: float = _in(
+        0.0,
+        group="training",
+        unit="%",
+        ge=0,
+        label="Training overhead",
+        description="Storage, networking, failed jobs, as a fraction of training GPU spend.",
+    )
+    retrains: float = _in(
+        0.0,
+        group="training",
+        unit="runs",
+        ge=0,
+        label="Retrains in period",
+        description="Extra full runs within the period (refreshes); spread over months 1..H.",
+    )
+    model_params: float | None = _in(
+        None,
+        group="training",
+        unit="parameters",
+        gt=0,
+        label="Model parameters",
+        description="Parameter count, for the training-hours estimate.",
+    )
+    train_tokens: float | None = _in(
+        None,
+        group="training",
+        unit="tokens",
+        gt=0,
+        label="Training tokens",
+        description="Tokens (or examples × tokens) per run, for the training-hours estimate.",
+    )
+    gpu_peak_tflops: float | None = _in(
+        None,
+        group="training",
+        unit="TFLOP/s",
+        gt=0,
+        label="GPU peak (dense BF16)",
+        description="Peak dense BF16/FP16 TFLOP/s of one training GPU, for the estimate.",
+    )
+    mfu: float = _in(
+        0.4,
+        group="training",
+        unit="%",
+        gt=0,
+        le=1,
+        label="Model FLOPs utilisation",
+        description="Achieved fraction of peak FLOP/s, for the estimate.",
+    )
+    flops_per_param_token: float = _in(
+        6.0,
+        group="training",
+        unit="FLOP",
+        gt=0,
+        label="FLOPs per parameter-token",
+        description="6 (forward + backward) or 8 with activation recomputation.",
+    )
+    # serving
+    serve_gpus: float | None = _in(
+        None,
+        group="serving",
+        unit="GPUs",
+        ge=0,
+        label="Serving GPUs",
+        description="GPUs serving; blank = size from peak QPS and replica capacity.",
+    )
+    serve_hours: float = _in(
+        REQUIRED,
+        group="serving",
+        unit="hours",
+        ge=0,
+        label="Serving hours per GPU",
+        description="Hours each GPU serves in the period (24/7 = 730 × months).",
+    )
+    serve_price_per_gpu_hour: float = _in(
+        REQUIRED,
+        group="serving",
+        unit="currency/GPU-h",
+        ge=0,
+        label="Serving GPU price",
+        description="Price of one serving GPU-hour.",
+    )
+    serve_overhead_rate: float = _in(
+        0.0,
+        group="serving",
+        unit="%",
+        ge=0,
+        label="Serving overhead",
+        description="Load balancers, egress, storage, as a fraction of serving GPU spend.",
+    )
+    peak_qps: float | None = _in(
+        None,
+        group="serving",
+        unit="queries/s",
+        ge=0,
+        label="Peak QPS",
+        description="Peak queries per second, for sizing when serving GPUs is blank.",
+    )
+    qps_per_replica: float | None = _in(
+        None,
+        group="serving",
+        unit="queries/s",
+        gt=0,
+        label="QPS per replica",
+        description="Sustained queries per second one replica handles.",
+    )
+    gpus_per_replica: float = _in(
+        1.0,
+        group="serving",
+        unit="GPUs",
+        gt=0,
+        label="GPUs per replica",
+        description="GPUs in one serving replica.",
+    )
+    target_utilization: float = _in(
+        0.7,
+        group="serving",
+        unit="%",
+        gt=0,
+        le=1,
+        label="Target utilisation",
+        description="Planned load at peak as a fraction of capacity.",
+    )
+    min_replicas: float = _in(
+        1.0,
+        group="serving",
+        unit="replicas",
+        ge=0,
+        label="Minimum replicas",
+        description="Floor on replicas, e.g. 2 for redundancy.",
+    )
+    # maintenance
+    maintain_months: int | None = _in(
+        None,
+        group="maintenance",
+        unit="months",
+        ge=0,
+        label="Maintenance months",
+        description="Months of maintenance within the period; blank = the whole period.",
+    )
+    maintain_units_per_month: float = _in(
+        REQUIRED,
+        group="maintenance",
+        unit="units/month",
+        ge=0,
+        label="Maintenance effort",
+        description="Effort per month, e.g. engineer-hours.",
+    )
+    maintain_price_per_unit: float = _in(
+        REQUIRED,
+        group="maintenance",
+        unit="currency/unit",
+        ge=0,
+        label="Maintenance unit price",
+        description="Price of one unit of maintenance effort.",
+    )
+    maintain_fixed_per_month: float = _in(
+        0.0,
+        group="maintenance",
+        unit="currency/month",
+        ge=0,
+        label="Fixed maintenance",
+        description="Fixed monthly fees (monitoring, licences).",
+    )
+    # benefit
+    volume: float = _in(
+        REQUIRED,
+        group="benefit",
+        unit="requests",
+        ge=0,
+        label="Volume",
+        description="Requests or impressions in the period.",
+    )
+    ctr: float = _in(
+        REQUIRED,
+        group="benefit",
+        unit="%",
+        ge=0,
+        le=1,
+        label="Click-through rate",
+        description="Click-through rate with the model.",
+    )
+    cvr: float = _in(
+        REQUIRED,
+        group="benefit",
+        unit="%",
+        ge=0,
+        le=1,
+        label="Conversion rate",
+        description="Conversion rate of clicks with the model.",
+    )
+    value_per_conversion: float = _in(
+        REQUIRED,
+        group="benefit",
+        unit="currency",
+        ge=0,
+        label="Value per conversion",
+        description="Value of one conversion (margin or revenue, as your policy says).",
+    )
+    baseline_ctr: float = _in(
+        0.0,
+        group="benefit",
+        unit="%",
+        ge=0,
+        le=1,
+        label="Baseline CTR",
+        description="Click-through rate of the system the model replaces (0 = none).",
+    )
+    baseline_cvr: float = _in(
+        0.0,
+        group="benefit",
+        unit="%",
+        ge=0,
+        le=1,
+        label="Baseline CVR",
+        description="Conversion rate of the system the model replaces (0 = none).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_means_default(cls, data: Any) -> Any:
+        """Blank cells and empty CSV fields (``""`` or ``None``) take the field's default."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None and v != ""}
+        return data
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> Scenario:
+        columns = self.columns()
+        for rule in CROSS_RULES:
+            if rule.bad(columns):
+                got = getattr(self, rule.field)
+                raise ValueError(
+                    f"{rule.field}: {rule.reason}" + ("" if got is None else f", got {got:g}")
+                )
+        return self
+
+    def columns(self) -> dict[str, Any]:
+        """The numeric inputs as floats, blanks as ``nan`` (the array API's row format)."""
+        return {
+            k: (math.nan if v is None else float(v))
+            for k, v in self.__dict__.items()
+            if k in NUMERIC_INPUTS
+        }
+
+
+Columns = Mapping[str, Any]
+"""Input name → float or float array; a blank (``None``) is ``nan``."""
+
+
+@dataclass(frozen=True)
+class CrossRule:
+    """A rule between inputs, vectorised: ``bad(v)`` is a bool (array) over the input columns.
+
+    The same rule serves the pydantic model (one row, scalars) and the array API (many rows).
+    """
+
+    field: str
+    reason: str
+    bad: Callable[[Columns], Any]
+
+
+def _blank(x: Any) -> Any:
+    return np.isnan(x)
+
+
+CROSS_RULES: tuple[CrossRule, ...] = (
+    CrossRule(
+        "train_hours",
+        "required unless model_params, train_tokens and gpu_peak_tflops are all given",
+        lambda v: (
+            _blank(v["train_hours"])
+            & (_blank(v["model_params"]) | _blank(v["train_tokens"]) | _blank(v["gpu_peak_tflops"]))
+        ),
+    ),
+    CrossRule(
+        "train_gpus",
+        "must be > 0 to estimate train_hours",
+        lambda v: _blank(v["train_hours"]) & (v["train_gpus"] == 0),
+    ),
+    CrossRule(
+        "serve_gpus",
+        "required unless peak_qps and qps_per_replica are both given",
+        lambda v: _blank(v["serve_gpus"]) & (_blank(v["peak_qps"]) | _blank(v["qps_per_replica"])),
+    ),
+    CrossRule(
+        "maintain_months",
+        "must be ≤ horizon_months",
+        lambda v: v["maintain_months"] > v["horizon_months"],
+    ),
+)
+
+
+INPUT_NAMES: tuple[str, ...] = tuple(Scenario.model_fields)
+TEXT_INPUTS: tuple[str, ...] = ("name", "currency")
+NUMERIC_INPUTS: tuple[str, ...] = tuple(n for n in INPUT_NAMES if n not in TEXT_INPUTS)
+
+
+def input_spec(name: str) -> dict[str, Any]:
+    """Label, unit, group, description and default of one input, for sheets and wizards.
+
+    >>> input_spec("train_gpus")["unit"]
+    'GPUs'
+    """
+    f = Scenario.model_fields[name]
+    extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
+    return {
+        "name": name,
+        "label": extra.get("label", name),
+        "unit": extra.get("unit", ""),
+        "group": extra.get("group", ""),
+        "description": f.description or "",
+        "required": f.is_required(),
+        "default": None if f.is_required() else f.default,
+        "domain": field_domain(name),
+    }
+
+
+def field_domain(name: str) -> tuple[float | None, bool, float | None]:
+    """``(lower, lower_inclusive, upper)`` bounds of a numeric input (``None`` = unbounded).
+
+    >>> field_domain("mfu")
+    (0, False, 1)
+    """
+    lower: float | None = None
+    inclusive = True
+    upper: float | None = None
+    for m in Scenario.model_fields[name].metadata:
+        if isinstance(m, Ge):
+            lower, inclusive = float(m.ge) if not isinstance(m.ge, int) else m.ge, True
+        elif isinstance(m, Gt):
+            lower, inclusive = float(m.gt) if not isinstance(m.gt, int) else m.gt, False
+        elif isinstance(m, Le):
+            upper = float(m.le) if not isinstance(m.le, int) else m.le
+    return lower, inclusive, upper
+
+
+class Results(BaseModel):
+    """What a scenario costs and earns over its horizon (names fixed by SPEC §4).
+
+    ``roi`` and ``bcr`` are fractions (−0.746 = −74.6 %); ``irr`` is annual; ``None`` where the
+    quantity does not exist (no cost, no sign change, never paid back, no volume).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    train_cost: float
+    deploy_cost: float
+    maintain_cost: float
+    benefit: float
+    total_cost: float
+    roi: float | None
+    bcr: float | None
+    npv: float
+    irr: float | None
+    payback_month: int | None
+    cost_per_1k: float | None
+
+
+RESULT_NAMES: tuple[str, ...] = tuple(n for n in Results.model_fields if n != "name")
+
+
+class CashFlowRow(BaseModel):
+    """One month of the schedule; month 0 is the start (training paid up front)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    month: int
+    cost: float
+    benefit: float
+    net: float
+    cumulative: float

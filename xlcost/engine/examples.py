@@ -13,7 +13,7 @@ import yaml
 
 from xlcost.engine.model import Scenario
 
-__all__ = ["SEED", "COMPARISON", "example_path", "load_example", "seed_scenario"]
+__all__ = ["COMPARISON", "SEED", "example_path", "load_example", "seed_scenario"]
 
 SEED = "seed_bert_ranker.yaml"
 COMPARISON = "ranker_options.yaml"

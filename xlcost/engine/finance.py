@@ -184,4 +184,4 @@ def solve_rate(
             lo_positive[keep],
         )
     out[active] = x  # best estimate for any element still moving after max_iter
-    return np.expm1(out)
+    return np.asarray(np.expm1(out), dtype=np.float64)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-
 from annotated_types import Ge, Gt, Le
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -468,6 +467,10 @@ def input_spec(name: str) -> dict[str, Any]:
     }
 
 
+def _bound(x: Any) -> float:
+    return x if isinstance(x, int) else float(x)
+
+
 def field_domain(name: str) -> tuple[float | None, bool, float | None]:
     """``(lower, lower_inclusive, upper)`` bounds of a numeric input (``None`` = unbounded).
 
@@ -479,11 +482,11 @@ def field_domain(name: str) -> tuple[float | None, bool, float | None]:
     upper: float | None = None
     for m in Scenario.model_fields[name].metadata:
         if isinstance(m, Ge):
-            lower, inclusive = float(m.ge) if not isinstance(m.ge, int) else m.ge, True
+            lower, inclusive = _bound(m.ge), True
         elif isinstance(m, Gt):
-            lower, inclusive = float(m.gt) if not isinstance(m.gt, int) else m.gt, False
+            lower, inclusive = _bound(m.gt), False
         elif isinstance(m, Le):
-            upper = float(m.le) if not isinstance(m.le, int) else m.le
+            upper = _bound(m.le)
     return lower, inclusive, upper
 
 

@@ -19,12 +19,24 @@ from xlcost.engine.model import INPUT_NAMES, Scenario
 
 __all__ = ["parse_scenario"]
 
+
+def _num(x: Any) -> Any:
+    """A number as a user typed it: 0.0 → 0, "-3" → -3; anything else unchanged."""
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return x
+    if isinstance(x, bool):
+        return x
+    return int(f) if f.is_integer() and abs(f) < 1e15 else f
+
+
 _REASONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "missing": lambda c: "required",
-    "greater_than_equal": lambda c: f"must be ≥ {c['ge']}",
-    "greater_than": lambda c: f"must be > {c['gt']}",
-    "less_than_equal": lambda c: f"must be ≤ {c['le']}",
-    "less_than": lambda c: f"must be < {c['lt']}",
+    "greater_than_equal": lambda c: f"must be ≥ {_num(c['ge'])}",
+    "greater_than": lambda c: f"must be > {_num(c['gt'])}",
+    "less_than_equal": lambda c: f"must be ≤ {_num(c['le'])}",
+    "less_than": lambda c: f"must be < {_num(c['lt'])}",
     "finite_number": lambda c: "must be a finite number",
     "float_parsing": lambda c: "must be a number",
     "float_type": lambda c: "must be a number",
@@ -47,8 +59,9 @@ def _problem(err: ErrorDetails, where: Callable[[str], str | None]) -> InputErro
         text = str(ctx.get("error", err["msg"]))
         field, _, reason = text.partition(": ")
         return InputError(field, reason, where=where(field))
-    reason = _REASONS.get(err["type"], lambda c: err["msg"].lower())(ctx)
-    value = None if err["type"] == "missing" else err.get("input")
+    explain = _REASONS.get(err["type"])
+    reason = explain(ctx) if explain else err["msg"].lower()
+    value = None if err["type"] == "missing" else _num(err.get("input"))
     return InputError(field, reason, value, where=where(field))
 
 
@@ -77,11 +90,11 @@ def parse_scenario(
     ...
     xlcost.engine.errors.ScenarioErrors: scenarios.csv row 4, horizon_months: required; ...
     """
-    locate: Callable[[str], str | None]
-    if callable(where):
-        locate = where
-    else:
-        locate = lambda _field: where  # noqa: E731
+
+    def fixed(_field: str) -> str | None:
+        return where if isinstance(where, str) else None
+
+    locate: Callable[[str], str | None] = where if callable(where) else fixed
     if ignore_unknown:
         data = {k: v for k, v in data.items() if k in INPUT_NAMES}
     try:

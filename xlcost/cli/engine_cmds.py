@@ -1,0 +1,248 @@
+"""Commands over scenarios and the engine: demo, calc, compare, catalog, gpus, schema."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xlcost.cli._app import app, user_errors
+from xlcost.engine import evaluate, seed_scenario
+from xlcost.engine.allocate import (
+    ServingRequirement,
+    TrainingRequirement,
+    cheapest_gpus,
+    compare,
+)
+from xlcost.engine.catalog import GPU_FIELDS, load_catalog
+from xlcost.engine.model import Results, Scenario
+from xlcost.report import render, table
+from xlcost.scenario_files import load_scenarios
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class RankBy(StrEnum):
+    npv = "npv"
+    roi = "roi"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+IgnoreOpt = Annotated[
+    bool, typer.Option("--ignore-unknown", help="Ignore columns that are not input names.")
+]
+CatalogOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog",
+        help="YAML/JSON file overriding or extending the GPU catalog.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+
+
+def seed_lines(s: Scenario, r: Results) -> list[str]:
+    """The seed's table (SPEC §2), computed by the engine, as text lines."""
+    m = s.maintain_months if s.maintain_months is not None else s.horizon_months
+    rows = [
+        [
+            "Training",
+            f"{s.train_gpus:g} GPUs × {s.train_hours:g} h × {s.train_price_per_gpu_hour:g}",
+            f"{r.train_cost:,.2f}",
+        ],
+        [
+            "Deployment",
+            f"{s.serve_gpus:g} × {s.serve_hours:g} × {s.serve_price_per_gpu_hour:g}",
+            f"{r.deploy_cost:,.2f}",
+        ],
+        [
+            "Maintenance",
+            f"{m:g} × {s.maintain_units_per_month:g} × {s.maintain_price_per_unit:g}",
+            f"{r.maintain_cost:,.2f}",
+        ],
+        [
+            "Benefit",
+            f"{s.ctr:.1%} × {s.cvr:.1%} × {s.value_per_conversion:g} × {s.volume:.0e}",
+            f"{r.benefit:,.2f}",
+        ],
+        ["Total cost", "train + deploy + maintain", f"{r.total_cost:,.2f}"],
+        ["BCR (seed's R)", "benefit / cost", f"{r.bcr:.3f}" if r.bcr is not None else "—"],
+        ["ROI", "(benefit − cost) / cost", f"{r.roi:.3f}" if r.roi is not None else "—"],
+        ["NPV", f"at {s.discount_rate_annual:.0%} a year", f"{r.npv:,.2f}"],
+    ]
+    return table(rows, ["", "formula", f"amount ({s.currency})"]).splitlines()
+
+
+@app.command()
+@user_errors
+def demo() -> None:
+    """Show the seed's worked example (BERT ranker): 480 + 10 + 100 = 590, benefit 150."""
+    s = seed_scenario()
+    r = evaluate(s)
+    typer.echo(f"{s.name} — the seed document's worked example, {s.horizon_months} months\n")
+    typer.echo("\n".join(seed_lines(s, r)))
+
+
+@app.command()
+@user_errors
+def calc(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Scenario files (YAML, JSON, CSV, XLSX).", exists=True, dir_okay=False),
+    ],
+    fmt: FormatOpt = Format.table,
+    ignore_unknown: IgnoreOpt = False,
+) -> None:
+    """Compute costs, benefit, ROI, NPV, IRR and payback for every scenario in FILES."""
+    results = [evaluate(s) for f in files for s in load_scenarios(f, ignore_unknown=ignore_unknown)]
+    typer.echo(render(results, fmt.value))
+
+
+@app.command("compare")
+@user_errors
+def compare_cmd(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Scenario file with the options to compare.", exists=True, dir_okay=False
+        ),
+    ],
+    budget: Annotated[
+        float | None, typer.Option(help="Maximum total cost of the pick.", min=0)
+    ] = None,
+    by: Annotated[
+        RankBy, typer.Option(help="Rank by NPV (ties: ROI) or ROI (ties: NPV).")
+    ] = RankBy.npv,
+    fmt: FormatOpt = Format.table,
+    ignore_unknown: IgnoreOpt = False,
+) -> None:
+    """Rank the options in FILE, apply a budget, and name the recommended one."""
+    c = compare(load_scenarios(file, ignore_unknown=ignore_unknown), budget=budget, by=by.value)
+    if fmt is Format.json:
+        typer.echo(json.dumps(c.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        return
+    rows = [
+        [
+            str(o.rank),
+            o.results.name,
+            f"{o.results.total_cost:,.2f}",
+            f"{o.results.npv:,.2f}",
+            "—" if o.results.roi is None else f"{o.results.roi:.1%}",
+            "yes" if o.within_budget else "no",
+        ]
+        for o in c.options
+    ]
+    header = ["rank", "option", "total cost", "NPV", "ROI", "within budget"]
+    if fmt is Format.csv:
+        typer.echo(",".join(header))
+        typer.echo("\n".join(",".join(f'"{x}"' for x in row) for row in rows))
+        return
+    typer.echo(table(rows, header))
+    typer.echo(f"\nRecommended: {c.recommended or 'none'} — {c.reason}")
+
+
+@app.command()
+@user_errors
+def catalog(
+    catalog_file: CatalogOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List the GPU catalog: specs, on-demand price, price source and date."""
+    cat = load_catalog(catalog_file)
+    records = [g.model_dump(mode="json") for g in cat.gpus]
+    if fmt is Format.json:
+        typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
+    elif fmt is Format.csv:
+        import csv
+        import sys
+
+        w = csv.DictWriter(sys.stdout, fieldnames=list(GPU_FIELDS), lineterminator="\n")
+        w.writeheader()
+        w.writerows(records)
+    else:
+        rows = [
+            [
+                g.name,
+                f"{g.memory_gb:g}",
+                f"{g.peak_tflops:g}",
+                f"{g.memory_bandwidth_tbs:g}",
+                f"{g.price_per_hour:.4g}",
+                str(g.price_as_of),
+                g.price_source,
+            ]
+            for g in cat.gpus
+        ]
+        typer.echo(
+            table(
+                rows, ["gpu", "GB", "TFLOP/s", "TB/s", f"{cat.currency}/h", "as of", "price source"]
+            )
+        )
+
+
+@app.command()
+@user_errors
+def gpus(
+    flops: Annotated[
+        float | None, typer.Option(help="Training: compute to do (FLOP).", min=0)
+    ] = None,
+    deadline_hours: Annotated[
+        float | None, typer.Option(help="Training: wall-clock limit (h).", min=0)
+    ] = None,
+    peak_qps: Annotated[float | None, typer.Option(help="Serving: peak queries/s.", min=0)] = None,
+    flops_per_query: Annotated[
+        float | None, typer.Option(help="Serving: FLOP per query.", min=0)
+    ] = None,
+    hours: Annotated[
+        float, typer.Option(help="Serving: hours per GPU in the period.", min=0)
+    ] = 730.0,
+    model_memory_gb: Annotated[
+        float | None, typer.Option(help="Serving: memory per replica.", min=0)
+    ] = None,
+    mfu: Annotated[
+        float | None, typer.Option(help="Achieved fraction of peak (0–1].", min=0, max=1)
+    ] = None,
+    catalog_file: CatalogOpt = None,
+) -> None:
+    """Cheapest catalog GPU for a training job (--flops, --deadline-hours) or serving load
+    (--peak-qps, --flops-per-query)."""
+    from xlcost.engine.errors import XlcostError
+
+    req: TrainingRequirement | ServingRequirement
+    extra = {} if mfu is None else {"mfu": mfu}
+    if flops is not None and deadline_hours is not None:
+        req = TrainingRequirement(flops=flops, deadline_hours=deadline_hours, **extra)
+    elif peak_qps is not None and flops_per_query is not None:
+        req = ServingRequirement(
+            peak_qps=peak_qps,
+            flops_per_query=flops_per_query,
+            hours=hours,
+            model_memory_gb=model_memory_gb,
+            **extra,
+        )
+    else:
+        raise XlcostError(
+            "give --flops and --deadline-hours (training) or --peak-qps and "
+            "--flops-per-query (serving)"
+        )
+    options = cheapest_gpus(req, load_catalog(catalog_file))
+    rows = [
+        [o.gpu, str(o.gpus), f"{o.hours:,.2f}", f"{o.price_per_hour:.4g}", f"{o.cost:,.2f}"]
+        for o in options
+    ]
+    typer.echo(table(rows, ["gpu", "GPUs", "hours", "price/h", "cost"]))
+    typer.echo(f"\nCheapest: {options[0].gpus} × {options[0].gpu}")
+
+
+@app.command()
+@user_errors
+def schema() -> None:
+    """Print the JSON Schema of a scenario (every input, its unit, default and limits)."""
+    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2, ensure_ascii=False))

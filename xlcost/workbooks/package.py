@@ -250,6 +250,10 @@ def _iterparse(
 # --------------------------------------------------------------------------- check
 
 
+def _size(n: int) -> str:
+    return f"{n / 2**20:.0f} MiB" if n >= 2**20 else f"{n} bytes"
+
+
 def check_package(
     path: Path,
     *,
@@ -297,8 +301,7 @@ def check_package(
         raise WorkbookError(f"{name}: not a zip file")
     if size > max_total_uncompressed:
         raise WorkbookError(
-            f"{name}: file too large ({size / 2**20:.0f} MiB > "
-            f"{max_total_uncompressed / 2**20:.0f} MiB)"
+            f"{name}: file too large ({_size(size)} > {_size(max_total_uncompressed)})"
         )
     with _open_zip(path) as zf:
         infos = zf.infolist()
@@ -328,8 +331,7 @@ def check_package(
         total += zi.file_size
         if total > max_total_uncompressed:
             raise WorkbookError(
-                f"{name}: zip bomb refused (uncompressed size over "
-                f"{max_total_uncompressed / 2**20:.0f} MiB)"
+                f"{name}: zip bomb refused (uncompressed size over {_size(max_total_uncompressed)})"
             )
         if zi.file_size > 2**20:
             ratio = zi.file_size / max(zi.compress_size, 1)

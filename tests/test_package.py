@@ -472,3 +472,75 @@ def test_round_trip_property(template: Path, values: dict[CellRef, object]) -> N
             else:
                 assert isinstance(value, int | float)
                 assert repr(cell.value) == repr(float(value))
+
+
+# --------------------------------------------------------------------------- hand-made sheets
+
+HAND_WB = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<x:workbook xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<x:sheets><x:sheet name="S" sheetId="1" r:id="rId1"/></x:sheets>'
+    '<x:definedNames><x:definedName name="a">S!$B$2</x:definedName></x:definedNames>'
+    "</x:workbook>"
+)
+HAND_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats'
+    '.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxml'
+    'formats.org/officeDocument/2006/relationships/worksheet" Target="/xl/worksheets/s.xml"/>'
+    "</Relationships>"
+)
+X_NS = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def _hand_made(path: Path, sheet: str) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.xml", HAND_WB)
+        zf.writestr("xl/_rels/workbook.xml.rels", HAND_RELS)
+        zf.writestr("xl/worksheets/s.xml", sheet)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("sheet_data", "expected"),
+    [
+        # prefixed main namespace, rows and cells without r, a comment with a fake cell
+        (
+            "<x:sheetData><!-- <x:c r='B2'/> --><x:row><x:c><x:v>1</x:v></x:c></x:row>"
+            '<x:row><x:c t="inlineStr"><x:is><x:t>a</x:t></x:is></x:c><x:c s="3"><x:v>2'
+            "</x:v></x:c></x:row><x:row/></x:sheetData>",
+            "<x:sheetData><!-- <x:c r='B2'/> --><x:row r=\"1\"><x:c><x:v>1</x:v></x:c></x:row>"
+            '<x:row r="2"><x:c r="A2" t="inlineStr"><x:is><x:t>a</x:t></x:is></x:c>'
+            '<x:c r="B2" s="3" t="inlineStr"><x:is><x:t xml:space="preserve">new</x:t></x:is>'
+            '</x:c><x:c r="D2"><x:v>4</x:v></x:c></x:row><x:row r="3"/>'
+            '<x:row r="5"><x:c r="A5" t="b"><x:v>1</x:v></x:c></x:row></x:sheetData>',
+        ),
+        (
+            "<x:sheetData/>",
+            '<x:sheetData><x:row r="2"><x:c r="B2" t="inlineStr"><x:is><x:t xml:space="preserve">'
+            'new</x:t></x:is></x:c><x:c r="D2"><x:v>4</x:v></x:c></x:row><x:row r="5">'
+            '<x:c r="A5" t="b"><x:v>1</x:v></x:c></x:row></x:sheetData>',
+        ),
+        (
+            '<x:sheetData><x:row r="2" spans="1:1" customHeight="1" ht="30"/></x:sheetData>',
+            '<x:sheetData><x:row r="2" spans="1:4" customHeight="1" ht="30"><x:c r="B2" '
+            't="inlineStr"><x:is><x:t xml:space="preserve">new</x:t></x:is></x:c><x:c r="D2">'
+            '<x:v>4</x:v></x:c></x:row><x:row r="5"><x:c r="A5" t="b"><x:v>1</x:v></x:c>'
+            "</x:row></x:sheetData>",
+        ),
+    ],
+)
+def test_hand_made_sheets(tmp_path: Path, sheet_data: str, expected: str) -> None:
+    head = f'<?xml version="1.0"?>\n<x:worksheet {X_NS}><x:dimension ref="A1"/>'
+    src = _hand_made(tmp_path / "hand.xlsx", head + sheet_data + "</x:worksheet>")
+    dst = tmp_path / "out.xlsx"
+    values = {CellRef("S", "B2"): "new", CellRef("S", "D2"): 4, CellRef("S", "A5"): True}
+    fill_package(src, dst, values)
+    xml = _members(dst)["xl/worksheets/s.xml"].decode()
+    assert xml == head.replace('"A1"', '"A1:D5"') + expected + "</x:worksheet>"
+    got = read_cells(dst, values)
+    assert [v.value for v in got.values()] == ["new", 4.0, True]
+    assert defined_names(src) == {"a": CellRef("S", "B2")}
+    wb = _members(dst)["xl/workbook.xml"].decode()
+    assert wb == HAND_WB.replace("</x:workbook>", '<x:calcPr fullCalcOnLoad="1"/></x:workbook>')

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, cast
 from xml.etree.ElementTree import Element, ParseError
+from xml.parsers import expat
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
@@ -472,6 +473,7 @@ def _scan_cells(
     if not wanted:
         return found
     last_row = max(r for r, _ in wanted)
+    wanted_rows = {r for r, _ in wanted}
     row, col = 0, 0
     sheet_data: Element | None = None
     for event, elem in _iterparse(fh, part, path, ("start", "end")):
@@ -487,6 +489,8 @@ def _scan_cells(
                     break
             continue
         if tag == "c" and sheet_data is not None:
+            if row not in wanted_rows:
+                continue
             ref = elem.get("r")
             rc = _parse_a1(ref) if ref else None
             col = rc[1] if rc else col + 1
@@ -766,6 +770,7 @@ def _scan_sheet(xml: str, target_rows: set[int], err: str) -> _SheetScan:
     row_no = 0
     row: _RowPos | None = None
     cell: _CellPos | None = None
+    in_cell = False
     col = 0
     for tag in it:
         if tag.prefix != prefix:
@@ -802,7 +807,12 @@ def _scan_sheet(xml: str, target_rows: set[int], err: str) -> _SheetScan:
                 if cell is not None:
                     cell.end = tag.end
                 cell = None
+                in_cell = False
                 continue
+            in_cell = not tag.empty
+            cell = None
+            if row.row not in target_rows:
+                continue  # only array formulas matter in the other rows
             r = _attr(tag.attrs, "r")
             rc = _parse_a1(r) if r else None
             col = rc[1] if rc else col + 1
@@ -815,16 +825,16 @@ def _scan_sheet(xml: str, target_rows: set[int], err: str) -> _SheetScan:
                 tag.attrs,
                 r is not None,
             )
-            if row.row in target_rows:
-                row.cells.append(cell)
+            row.cells.append(cell)
             if tag.empty:
                 cell = None
-        elif tag.name == "f" and cell is not None and row is not None and not tag.closing:
-            cell.f_attrs = tag.attrs
-            if _attr(tag.attrs, "t") == "array":
+        elif tag.name == "f" and in_cell and not tag.closing:
+            if cell is not None:
+                cell.f_attrs = tag.attrs
+            if "array" in tag.attrs and _attr(tag.attrs, "t") == "array":
                 rng = _parse_range(_attr(tag.attrs, "ref") or "")
                 if rng is not None and rng[:2] != rng[2:]:
-                    scan.arrays.append((*rng, row.row, cell.col))
+                    scan.arrays.append((*rng, rng[0], rng[1]))  # master = top-left
     raise WorkbookError(f"{err}: damaged XML (no </sheetData>)")
 
 
@@ -1404,9 +1414,21 @@ def fill_package(
         _atomic_write(src, dst, zf, replaced, overwrite)
 
 
+def _refuse_dtd(*_args: object) -> None:
+    raise defusedxml.DTDForbidden(None, None, None)
+
+
 def _parse_check(data: bytes, part: str, src: Path) -> None:
-    for _ in _iterparse(io.BytesIO(data), part, src, ("end",)):
-        pass
+    """Check that XML is well-formed (fast: expat without tree), refusing DTDs/entities."""
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_dtd
+    try:
+        parser.Parse(data, True)
+    except defusedxml.DefusedXmlException:
+        raise WorkbookError(f"{src.name}: XML bomb or DTD refused in {part}") from None
+    except expat.ExpatError as exc:
+        raise WorkbookError(f"{src.name}: damaged XML in {part} ({exc})") from None
 
 
 def _atomic_write(

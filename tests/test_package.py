@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import re
 import shutil
@@ -544,3 +545,35 @@ def test_hand_made_sheets(tmp_path: Path, sheet_data: str, expected: str) -> Non
     assert defined_names(src) == {"a": CellRef("S", "B2")}
     wb = _members(dst)["xl/workbook.xml"].decode()
     assert wb == HAND_WB.replace("</x:workbook>", '<x:calcPr fullCalcOnLoad="1"/></x:workbook>')
+
+
+class _Unseekable(io.RawIOBase):
+    def __init__(self, fh: io.BufferedWriter) -> None:
+        self.fh = fh
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        return self.fh.write(data)
+
+
+def test_members_with_data_descriptors_copied_raw(template_xlsx: Path, tmp_path: Path) -> None:
+    """Zips written to a stream carry data descriptors; they must be copied intact."""
+    src = tmp_path / "stream.xlsx"
+    with (
+        zipfile.ZipFile(template_xlsx) as zin,
+        src.open("wb") as raw,
+        zipfile.ZipFile(_Unseekable(raw), "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
+        for zi in zin.infolist():
+            zout.writestr(zi.filename, zin.read(zi))
+    with zipfile.ZipFile(src) as zf:
+        assert all(zi.flag_bits & 0x8 for zi in zf.infolist())
+    dst = tmp_path / "out.xlsx"
+    fill_package(src, dst, {CellRef("Inputs", "C3"): 5})
+    with zipfile.ZipFile(dst) as zf:
+        assert zf.testzip() is None
+    old, new = _members(src), _members(dst)
+    assert [n for n in old if old[n] != new[n]] == [INPUTS_PART, "xl/workbook.xml"]
+    assert read_cells(dst, [CellRef("Inputs", "C3")])[CellRef("Inputs", "C3")].value == 5.0

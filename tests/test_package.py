@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from xlcost.workbooks import package
 from xlcost.workbooks.package import (
     CellRef,
+    TemplateFiller,
     WorkbookError,
     check_package,
     defined_names,
@@ -577,3 +578,20 @@ def test_members_with_data_descriptors_copied_raw(template_xlsx: Path, tmp_path:
     old, new = _members(src), _members(dst)
     assert [n for n in old if old[n] != new[n]] == [INPUTS_PART, "xl/workbook.xml"]
     assert read_cells(dst, [CellRef("Inputs", "C3")])[CellRef("Inputs", "C3")].value == 5.0
+
+
+def test_template_filler_matches_fill_package(src: Path, tmp_path: Path) -> None:
+    cells = [*FILL, CellRef("Inputs", "C8")]
+    filler = TemplateFiller(src, cells)
+    for i in range(3):
+        values = {**FILL, CellRef("Inputs", "C3"): i}
+        filler.fill(tmp_path / f"fast{i}.xlsm", values)
+        fill_package(src, tmp_path / f"slow{i}.xlsm", values)
+        assert _members(tmp_path / f"fast{i}.xlsm") == _members(tmp_path / f"slow{i}.xlsm")
+    filler.fill(tmp_path / "subset.xlsm", {CellRef("Inputs", "C8"): 1})  # a subset is fine
+    chain = _members(tmp_path / "subset.xlsm")["xl/calcChain.xml"].decode()
+    assert 'r="C8"' not in chain
+    with pytest.raises(WorkbookError, match=r"Inputs!C9 was not prepared for filling$"):
+        filler.fill(tmp_path / "x.xlsm", {CellRef("Inputs", "C9"): 1})
+    with pytest.raises(WorkbookError, match=r"^fast0.xlsm: exists; use --force$"):
+        filler.fill(tmp_path / "fast0.xlsm", FILL)

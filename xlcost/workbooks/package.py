@@ -10,7 +10,9 @@ directly.  It offers four operations:
 * :func:`fill_package` copies a workbook with some cells set, *losslessly*:
   every other part is copied byte-for-byte (raw compressed data), the edited
   sheet XML changes only inside the target ``<c>`` elements (plus the
-  ``<dimension>``), and ``xl/workbook.xml`` only in ``<calcPr>``.
+  ``<dimension>``), and ``xl/workbook.xml`` only in ``<calcPr>``;
+  :class:`TemplateFiller` does the same for one template filled many times,
+  preparing (checking, parsing, scanning) the template only once.
 
 All XML is parsed with :mod:`defusedxml` (DTDs and entities refused).  Edits
 are made by splicing the original XML text at positions found by a small tag
@@ -60,6 +62,7 @@ import defusedxml.ElementTree as SafeET
 __all__ = [
     "CellRef",
     "CellValue",
+    "TemplateFiller",
     "WorkbookError",
     "check_package",
     "defined_names",
@@ -69,6 +72,7 @@ __all__ = [
 
 _WORKBOOK = "xl/workbook.xml"
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+_CALC_CHAIN = "xl/calcChain.xml"
 _CONTENT_TYPES = "[Content_Types].xml"
 _MAX_ROW = 1_048_576
 _MAX_COL = 16_384
@@ -930,15 +934,15 @@ def _new_spans(attrs: str, cols: list[int]) -> str:
 
 def _edit_sheet(
     xml: str,
+    scan: _SheetScan,
     targets: dict[tuple[int, int], tuple[CellRef, _Value]],
     err: str,
 ) -> tuple[str, set[tuple[int, int]]]:
     """Splice the target cells into a sheet's XML text.
 
+    ``scan`` is :func:`_scan_sheet` of ``xml`` over (at least) the target rows.
     Returns the new text and the cells whose formula was removed.
     """
-    target_rows = {r for r, _ in targets}
-    scan = _scan_sheet(xml, target_rows, err)
     p = f"{scan.prefix}:" if scan.prefix else ""
     edits: list[tuple[int, int, str]] = []
     removed_formulas: set[tuple[int, int]] = set()
@@ -1302,6 +1306,167 @@ def _verify_sheet(
             raise WorkbookError(f"{src.name}: internal error writing {ref} (verification failed)")
 
 
+def _check_dst(src: Path, dst: Path, overwrite: bool) -> None:
+    """Refuse an output that is the input, exists (without ``overwrite``) or changes type."""
+    try:
+        same = src.resolve() == dst.resolve() or (dst.exists() and os.path.samefile(src, dst))
+    except OSError:
+        same = False
+    if same:
+        raise WorkbookError(f"{dst.name}: output would overwrite the input file")
+    if dst.exists() and not overwrite:
+        raise WorkbookError(f"{dst.name}: exists; use --force")
+    if src.suffix.lower() != dst.suffix.lower():
+        raise WorkbookError(
+            f"{dst.name}: output must have the same extension as {src.name} ({src.suffix})"
+        )
+
+
+@dataclass
+class _Part:
+    """A sheet part to edit: its text, the scan of its target rows, and its sheet."""
+
+    sheet: _Sheet
+    xml: str
+    scan: _SheetScan
+
+
+class TemplateFiller:
+    """A template prepared once, then filled many times (the fast path of :func:`fill_package`).
+
+    The package is checked, ``xl/workbook.xml`` edited and the sheets holding ``cells`` are
+    read and scanned once; each :meth:`fill` then only splices the new cell values into the
+    cached sheet text, verifies it and writes the package (raw copies of the other members).
+
+    Parameters
+    ----------
+    src : Path
+        The template workbook (``.xlsx``/``.xlsm``); never modified.
+    cells : iterable of CellRef
+        Every cell that a later :meth:`fill` may set.
+
+    Raises
+    ------
+    WorkbookError
+        Unsafe or damaged ``src``, unknown sheet, invalid reference, a cell on a
+        sheet that is not a worksheet.
+
+    Examples
+    --------
+    One template, many outputs::
+
+        filler = TemplateFiller(template, [CellRef("Inputs", "C3")])
+        for i in range(3):
+            filler.fill(out / f"q{i}.xlsx", {CellRef("Inputs", "C3"): i})
+    """
+
+    def __init__(self, src: Path, cells: Iterable[CellRef]) -> None:
+        self.src = src
+        name = src.name
+        check_package(src)
+        with _open_zip(src) as zf:
+            self._sheets = _workbook_sheets(zf, src)
+            self._infos = zf.infolist()
+            self._comment = zf.comment
+            self._cells: dict[CellRef, tuple[str, tuple[int, int]]] = {}
+            rows: dict[str, set[int]] = {}
+            by_part: dict[str, _Sheet] = {}
+            for ref in cells:
+                sheet = _find_sheet(self._sheets, ref.sheet, src)
+                if sheet.part not in zf.NameToInfo or "worksheets/" not in sheet.part:
+                    raise WorkbookError(f"{name}: {ref.sheet!r} is not a worksheet")
+                rc = _cell_rc(ref, src)
+                self._cells[ref] = (sheet.part, rc)
+                rows.setdefault(sheet.part, set()).add(rc[0])
+                by_part[sheet.part] = sheet
+            self._parts: dict[str, _Part] = {}
+            for part, target_rows in rows.items():
+                try:
+                    xml = _read_member(zf, part, src).decode("utf-8")
+                except UnicodeDecodeError:
+                    raise WorkbookError(f"{name}: {part} is not UTF-8 encoded") from None
+                if "<!DOCTYPE" in xml or "<!ENTITY" in xml:
+                    raise WorkbookError(f"{name}: XML bomb or DTD refused in {part}")
+                scan = _scan_sheet(xml, target_rows, f"{name}: {part}")
+                self._parts[part] = _Part(by_part[part], xml, scan)
+
+            wb_raw = _read_member(zf, _WORKBOOK, src)
+            _parse_xml(wb_raw, _WORKBOOK, src)
+            wb_new = _edit_workbook(wb_raw.decode("utf-8"), f"{name}: {_WORKBOOK}").encode()
+            self._workbook: bytes | None = None
+            if wb_new != wb_raw:
+                _parse_xml(wb_new, _WORKBOOK, src)
+                self._workbook = wb_new
+
+            self._chain: str | None = None
+            if _CALC_CHAIN in zf.NameToInfo:
+                chain_raw = _read_member(zf, _CALC_CHAIN, src)
+                _parse_xml(chain_raw, _CALC_CHAIN, src)
+                self._chain = chain_raw.decode("utf-8")
+
+    def fill(
+        self,
+        dst: Path,
+        values: Mapping[CellRef, float | int | str | bool | None],
+        *,
+        overwrite: bool = False,
+    ) -> None:
+        """Write ``dst``: the template with ``values`` set (see :func:`fill_package`).
+
+        Parameters
+        ----------
+        dst : Path
+            The output file; same extension as the template.
+        values : mapping of CellRef to float, int, str, bool or None
+            Values of cells given when the filler was made (a subset is fine).
+        overwrite : bool
+            Replace an existing ``dst``.
+
+        Raises
+        ------
+        WorkbookError
+            As :func:`fill_package`; also a cell not given when the filler was made.
+        """
+        src, name = self.src, self.src.name
+        _check_dst(src, dst, overwrite)
+        per_part: dict[str, dict[tuple[int, int], tuple[CellRef, _Value]]] = {}
+        for ref, value in values.items():
+            _check_value(value, ref, name)
+            where = self._cells.get(ref)
+            if where is None:
+                raise WorkbookError(f"{name}: {ref} was not prepared for filling")
+            part, rc = where
+            bucket = per_part.setdefault(part, {})
+            if rc in bucket:
+                raise WorkbookError(f"{name}: {ref} given twice (as {bucket[rc][0]})")
+            bucket[rc] = (ref, value)
+
+        replaced: dict[str, bytes] = {}
+        removed: set[tuple[str, int, int]] = set()
+        for part, targets in per_part.items():
+            info = self._parts[part]
+            new_xml, gone = _edit_sheet(info.xml, info.scan, targets, f"{name}: {part}")
+            data = new_xml.encode("utf-8")
+            _parse_check(data, part, src)
+            _verify_sheet(data, targets, part, src)
+            replaced[part] = data
+            removed |= {(info.sheet.sheet_id, r, c) for r, c in gone}
+        if self._workbook is not None:
+            replaced[_WORKBOOK] = self._workbook
+        if removed and self._chain is not None:
+            chain_new = _edit_calc_chain(self._chain, removed)
+            if chain_new is None:
+                # An empty <calcChain> is invalid and dropping the part would mean
+                # editing [Content_Types].xml and the workbook rels: refuse instead.
+                raise WorkbookError(
+                    f"{name}: filling would remove every formula of the workbook's "
+                    "calculation chain; not supported"
+                )
+            if chain_new != self._chain:
+                replaced[_CALC_CHAIN] = chain_new.encode("utf-8")
+        _atomic_write(src, dst, self._infos, self._comment, replaced, overwrite)
+
+
 def fill_package(
     src: Path,
     dst: Path,
@@ -1339,79 +1504,11 @@ def fill_package(
     ``fullCalcOnLoad="1"`` is set in ``<calcPr>``) and, when formulas are
     removed, ``xl/calcChain.xml`` is copied as raw compressed bytes in the
     same order.  The output is written to a temporary file in ``dst``'s
-    directory, fsynced and moved into place atomically.
+    directory, fsynced and moved into place atomically.  To fill one template
+    many times, make a :class:`TemplateFiller` once.
     """
-    name = src.name
-    try:
-        same = src.resolve() == dst.resolve() or (dst.exists() and os.path.samefile(src, dst))
-    except OSError:
-        same = False
-    if same:
-        raise WorkbookError(f"{dst.name}: output would overwrite the input file")
-    if dst.exists() and not overwrite:
-        raise WorkbookError(f"{dst.name}: exists; use --force")
-    if src.suffix.lower() != dst.suffix.lower():
-        raise WorkbookError(
-            f"{dst.name}: output must have the same extension as {name} ({src.suffix})"
-        )
-    check_package(src)
-
-    with _open_zip(src) as zf:
-        sheets = _workbook_sheets(zf, src)
-        per_part: dict[str, dict[tuple[int, int], tuple[CellRef, _Value]]] = {}
-        part_sheet: dict[str, _Sheet] = {}
-        for ref, value in values.items():
-            _check_value(value, ref, name)
-            sheet = _find_sheet(sheets, ref.sheet, src)
-            if sheet.part not in zf.NameToInfo or "worksheets/" not in sheet.part:
-                raise WorkbookError(f"{name}: {ref.sheet!r} is not a worksheet")
-            rc = _cell_rc(ref, src)
-            bucket = per_part.setdefault(sheet.part, {})
-            if rc in bucket:
-                raise WorkbookError(f"{name}: {ref} given twice (as {bucket[rc][0]})")
-            bucket[rc] = (ref, value)
-            part_sheet[sheet.part] = sheet
-
-        replaced: dict[str, bytes] = {}
-        removed: set[tuple[str, int, int]] = set()
-        for part, targets in per_part.items():
-            raw = _read_member(zf, part, src)
-            try:
-                xml = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise WorkbookError(f"{name}: {part} is not UTF-8 encoded") from None
-            if "<!DOCTYPE" in xml or "<!ENTITY" in xml:
-                raise WorkbookError(f"{name}: XML bomb or DTD refused in {part}")
-            new_xml, gone = _edit_sheet(xml, targets, f"{name}: {part}")
-            data = new_xml.encode("utf-8")
-            _parse_check(data, part, src)
-            _verify_sheet(data, targets, part, src)
-            replaced[part] = data
-            removed |= {(part_sheet[part].sheet_id, r, c) for r, c in gone}
-
-        wb_raw = _read_member(zf, _WORKBOOK, src)
-        _parse_xml(wb_raw, _WORKBOOK, src)
-        wb_new = _edit_workbook(wb_raw.decode("utf-8"), f"{name}: {_WORKBOOK}").encode("utf-8")
-        if wb_new != wb_raw:
-            _parse_xml(wb_new, _WORKBOOK, src)
-            replaced[_WORKBOOK] = wb_new
-
-        chain = "xl/calcChain.xml"
-        if removed and chain in zf.NameToInfo:
-            chain_raw = _read_member(zf, chain, src)
-            _parse_xml(chain_raw, chain, src)
-            chain_new = _edit_calc_chain(chain_raw.decode("utf-8"), removed)
-            if chain_new is None:
-                # An empty <calcChain> is invalid and dropping the part would mean
-                # editing [Content_Types].xml and the workbook rels: refuse instead.
-                raise WorkbookError(
-                    f"{name}: filling would remove every formula of the workbook's "
-                    "calculation chain; not supported"
-                )
-            if chain_new.encode("utf-8") != chain_raw:
-                replaced[chain] = chain_new.encode("utf-8")
-
-        _atomic_write(src, dst, zf, replaced, overwrite)
+    _check_dst(src, dst, overwrite)
+    TemplateFiller(src, values.keys()).fill(dst, values, overwrite=overwrite)
 
 
 def _refuse_dtd(*_args: object) -> None:
@@ -1434,7 +1531,8 @@ def _parse_check(data: bytes, part: str, src: Path) -> None:
 def _atomic_write(
     src: Path,
     dst: Path,
-    zf: zipfile.ZipFile,
+    infos: list[zipfile.ZipInfo],
+    comment: bytes,
     replaced: Mapping[str, bytes],
     overwrite: bool,
 ) -> None:
@@ -1443,7 +1541,7 @@ def _atomic_write(
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=directory)
         with os.fdopen(fd, "wb") as out, src.open("rb") as src_fh:
-            _write_zip(src_fh, zf.infolist(), zf.comment, out, replaced)
+            _write_zip(src_fh, infos, comment, out, replaced)
             out.flush()
             os.fsync(out.fileno())
         if overwrite:

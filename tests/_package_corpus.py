@@ -6,8 +6,12 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
+
+from xlcost.engine import INPUT_NAMES as XLCOST_INPUTS
+from xlcost.engine import seed_scenario
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 XLSM_CT = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
@@ -57,7 +61,31 @@ INPUT_NAMES = {
 }
 
 
-def build_xlsxwriter(path: Path, *, vba: bool) -> None:
+def xlcost_cells() -> dict[str, str]:
+    """Cells of the xlcost inputs in a corpus template built with ``xlcost=True``.
+
+    ``train_gpus`` keeps the corpus cell (Inputs!C3); the others go down column H.
+    """
+    cells = {"train_gpus": INPUT_NAMES["train_gpus"]}
+    others = [n for n in XLCOST_INPUTS if n not in cells]
+    cells.update({n: f"H{row}" for row, n in enumerate(others, start=3)})
+    return cells
+
+
+def _write_xlcost_inputs(wb: xlsxwriter.Workbook, inputs: Any) -> None:
+    """The seed scenario's inputs, one defined name each (train_gpus stays 8 at C3)."""
+    seed = seed_scenario().model_dump()
+    for name, cell in xlcost_cells().items():
+        if name == "train_gpus":
+            continue
+        inputs.write_string(f"G{cell[1:]}", name)
+        if seed[name] is not None:
+            inputs.write(cell, seed[name])
+        if name not in INPUT_NAMES:
+            wb.define_name(name, f"=Inputs!${cell[0]}${cell[1:]}")
+
+
+def build_xlsxwriter(path: Path, *, vba: bool, xlcost: bool = False) -> None:
     wb = xlsxwriter.Workbook(str(path))
     inputs = wb.add_worksheet("Inputs")
     model = wb.add_worksheet("Model")
@@ -85,6 +113,8 @@ def build_xlsxwriter(path: Path, *, vba: bool) -> None:
     wb.define_name("Inputs!local_only", "=Inputs!$C$3")
     wb.define_name("constant", "=1+2")
     wb.define_name("cash_start", "='Cash flow'!$B$3")
+    if xlcost:
+        _write_xlcost_inputs(wb, inputs)
 
     lists.write_column("A1", ["EU", "US", "APAC"])
     inputs.data_validation("C7", {"validate": "list", "source": "=Lists!$A$1:$A$3"})
@@ -175,9 +205,11 @@ def post_process(path: Path) -> None:
             zf.writestr(zipfile.ZipInfo(name, (2024, 1, 2, 3, 4, 6)), data, compress_type=ctype)
 
 
-def build_template(directory: Path, *, vba: bool = True) -> Path:
+def build_template(directory: Path, *, vba: bool = True, xlcost: bool = False) -> Path:
+    """The corpus template; with ``xlcost``, also a defined name per xlcost input."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / ("template.xlsm" if vba else "template.xlsx")
-    build_xlsxwriter(path, vba=vba)
+    stem = "xlcost_template" if xlcost else "template"
+    path = directory / (f"{stem}.xlsm" if vba else f"{stem}.xlsx")
+    build_xlsxwriter(path, vba=vba, xlcost=xlcost)
     post_process(path)
     return path

@@ -24,13 +24,13 @@ from xlcost.engine.errors import InputError, ScenarioErrors, XlcostError
 from xlcost.engine.model import INPUT_NAMES, TEXT_INPUTS, Scenario
 from xlcost.engine.validate import parse_scenario
 
-__all__ = ["SCENARIO_SUFFIXES", "load_scenarios", "read_records"]
+__all__ = ["SCENARIO_SUFFIXES", "cell_value", "load_scenarios", "read_records"]
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".xlsx", ".xlsm")
 _PERCENT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*%\s*$")
 
 
-def _cell(value: Any, field: str) -> Any:
+def cell_value(value: Any, field: str) -> Any:
     """A raw cell value as the model expects it: ``"0.5%"`` → 0.005; blanks → ``None``."""
     if isinstance(value, str):
         text = value.strip()
@@ -94,7 +94,7 @@ def _tree_records(name: str, data: Any) -> Iterator[tuple[str, dict[str, Any]]]:
         where = f"{name} {prefix}[{i}]"
         if not isinstance(item, Mapping):
             raise XlcostError(f"{where}: expected a mapping of input names to values")
-        yield where, {str(k): _cell(v, str(k)) for k, v in item.items()}
+        yield where, {str(k): cell_value(v, str(k)) for k, v in item.items()}
 
 
 def _csv_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -125,7 +125,7 @@ def _table_records(
             continue
         if len(row) > len(columns) and any(str(v).strip() for v in row[len(columns) :]):
             raise XlcostError(f"{name} row {i}: more values than header columns")
-        record = {c: _cell(v, c) for c, v in zip(columns, row, strict=False) if c}
+        record = {c: cell_value(v, c) for c, v in zip(columns, row, strict=False) if c}
         count += 1
         yield f"{name} row {i}", record
     if count == 0:

@@ -11,6 +11,7 @@ import typer
 
 from xlcost import __version__
 from xlcost.engine.errors import ScenarioErrors, XlcostError
+from xlcost.workbooks.package import WorkbookError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,7 +58,7 @@ def user_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except ScenarioErrors as e:
             fail("\n".join(str(p) for p in e.problems))
-        except XlcostError as e:
+        except (XlcostError, WorkbookError) as e:
             fail(str(e))
         except KeyboardInterrupt:
             typer.echo("xlcost: interrupted", err=True)

@@ -9,7 +9,9 @@ from typing import Annotated
 
 import typer
 
+from xlcost.batch import CalcTask, calc_file
 from xlcost.cli._app import app, user_errors
+from xlcost.cli.batch_cmds import Batch, WorkersOpt
 from xlcost.engine import evaluate, seed_scenario
 from xlcost.engine.allocate import (
     ServingRequirement,
@@ -96,14 +98,26 @@ def demo() -> None:
 def calc(
     files: Annotated[
         list[Path],
-        typer.Argument(help="Scenario files (YAML, JSON, CSV, XLSX).", exists=True, dir_okay=False),
+        typer.Argument(
+            help="Scenario files (YAML, JSON, CSV, XLSX) or filled workbooks (.xlsx/.xlsm with "
+            "defined names for the inputs).",
+            exists=True,
+            dir_okay=False,
+        ),
     ],
     fmt: FormatOpt = Format.table,
     ignore_unknown: IgnoreOpt = False,
+    workers: WorkersOpt = 1,
 ) -> None:
-    """Compute costs, benefit, ROI, NPV, IRR and payback for every scenario in FILES."""
-    results = [evaluate(s) for f in files for s in load_scenarios(f, ignore_unknown=ignore_unknown)]
-    typer.echo(render(results, fmt.value))
+    """Compute costs, benefit, ROI, NPV, IRR and payback for every scenario in FILES.
+
+    A bad file is reported and skipped; the exit code is 1 if any file failed."""
+    batch = Batch("calc", "file", len(files))
+    tasks = [CalcTask(f, ignore_unknown) for f in files]
+    results = [r for o in batch.successes(tasks, calc_file, workers) for r in o.results]
+    if results:
+        typer.echo(render(results, fmt.value))
+    batch.finish()
 
 
 @app.command("compare")

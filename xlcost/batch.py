@@ -1,0 +1,570 @@
+"""Batch work over many files: generate, fill, validate and compute workbooks (SPEC §7).
+
+Every file is one *task*, done by a small top-level function that returns an :class:`Outcome`
+(a label, the error lines if it failed, and small results): a bad file is reported and skipped
+and the batch goes on.  :func:`run` does the tasks in order, in this process or in a pool of
+worker processes, with a bounded number of tasks in flight, so memory stays flat however many
+files there are; workers receive paths and values and send back only outcomes.
+
+Workbooks are written by :class:`~xlcost.workbooks.package.TemplateFiller`: the template is
+checked and parsed once per process, then each output is the template's members copied raw with
+the input cells spliced into the edited sheet (atomic write, text always as text, no macro ever
+runs).  This module does not import openpyxl.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import sys
+import time
+import unicodedata
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+from xlcost.engine.errors import ScenarioErrors, XlcostError
+from xlcost.engine.evaluate import evaluate
+from xlcost.engine.model import INPUT_NAMES, TEXT_INPUTS, Results, Scenario
+from xlcost.engine.validate import parse_scenario
+from xlcost.scenario_files import load_scenarios, read_records
+from xlcost.workbooks.inputs import WORKBOOK_SUFFIXES, input_cells, read_scenario
+from xlcost.workbooks.package import (
+    CellRef,
+    TemplateFiller,
+    WorkbookError,
+    defined_names,
+    read_cells,
+)
+
+__all__ = [
+    "FillTask",
+    "Outcome",
+    "OutputNames",
+    "Progress",
+    "calc_file",
+    "fill_one",
+    "fill_tasks",
+    "run",
+    "safe_stem",
+    "scenario_tasks",
+    "validate_file",
+]
+
+T = TypeVar("T")
+Value = float | int | str | bool | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one task: small enough to send back from a worker process.
+
+    Parameters
+    ----------
+    label : str
+        The file (or data row) the task was about.
+    errors : tuple of str
+        One-line problems; empty on success.
+    results : tuple of Results
+        Computed results (``calc``).
+    note : str
+        A line to show on success (``validate``).
+    """
+
+    label: str
+    errors: tuple[str, ...] = ()
+    results: tuple[Results, ...] = ()
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True if the task succeeded."""
+        return not self.errors
+
+
+def _failed(label: str, exc: BaseException) -> Outcome:
+    """The outcome of a task that raised: one line per problem, never a traceback."""
+    if isinstance(exc, ScenarioErrors):
+        return Outcome(label, tuple(str(p) for p in exc.problems))
+    if isinstance(exc, XlcostError | WorkbookError):
+        return Outcome(label, (str(exc),))
+    if isinstance(exc, OSError):
+        return Outcome(label, (f"{label}: {exc.strerror or exc}",))
+    return Outcome(label, (f"{label}: internal error ({type(exc).__name__}: {exc})",))
+
+
+# --------------------------------------------------------------------------- output names
+
+_WINDOWS_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL"]
+    + [f"{dev}{i}" for dev in ("COM", "LPT") for i in (*range(1, 10), "¹", "²", "³")]
+)
+_UNSAFE_CHARS = re.compile(r'[<>:"/\\|?*]')
+_MAX_STEM_BYTES = 150
+
+
+def safe_stem(name: str) -> str:
+    """A file-name stem made from a scenario name, safe on Windows, macOS and Linux.
+
+    Path separators, characters Windows forbids, control and invisible format characters
+    become ``_``; leading dots and spaces and trailing dots and spaces go; reserved device
+    names (``CON``, ``NUL``, ``COM1``, …) get a ``_`` prefix; the stem is limited to
+    150 UTF-8 bytes.  An empty result becomes ``"scenario"``.
+
+    Parameters
+    ----------
+    name : str
+        Any text, e.g. the ``name`` of a scenario.
+
+    Returns
+    -------
+    str
+        The stem (no extension).
+
+    Examples
+    --------
+    >>> safe_stem("../../etc/passwd")
+    '_.._etc_passwd'
+    >>> safe_stem("=cmd|' /C calc'!A0")
+    "=cmd_' _C calc'!A0"
+    >>> safe_stem("nul.txt "), safe_stem(" ... ")
+    ('_nul.txt', 'scenario')
+    """
+    text = unicodedata.normalize("NFC", name)
+    text = "".join(
+        "_" if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") else ch
+        for ch in text
+    )
+    text = _UNSAFE_CHARS.sub("_", text).lstrip(". ").rstrip(". ")
+    while len(text.encode("utf-8")) > _MAX_STEM_BYTES:
+        text = text[:-1].rstrip(". ")
+    if not text:
+        return "scenario"
+    if text.split(".")[0].rstrip(" ").upper() in _WINDOWS_RESERVED:
+        text = "_" + text
+    return text
+
+
+class OutputNames:
+    """Unique, safe output paths in one directory (case-insensitively unique).
+
+    Parameters
+    ----------
+    directory : Path
+        Where the outputs go.
+    suffix : str
+        Their extension, e.g. ``".xlsx"``.
+
+    Examples
+    --------
+    >>> names = OutputNames(Path("out"), ".xlsx")
+    >>> [names.claim(n).name for n in ("BERT", "bert", "a/b")]
+    ['BERT.xlsx', 'bert-2.xlsx', 'a_b.xlsx']
+    """
+
+    def __init__(self, directory: Path, suffix: str) -> None:
+        self.directory = directory
+        self.suffix = suffix
+        self._taken: set[str] = set()
+
+    def claim(self, name: str) -> Path:
+        """A path for ``name`` that no earlier :meth:`claim` returned."""
+        base = safe_stem(name)
+        stem, n = base, 1
+        while stem.casefold() in self._taken:
+            n += 1
+            stem = f"{base}-{n}"
+        self._taken.add(stem.casefold())
+        return self.directory / f"{stem}{self.suffix}"
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """A one-line counter on stderr (``\\r``-updated), shown only on a terminal.
+
+    Parameters
+    ----------
+    label : str
+        The command, e.g. ``"generate"``.
+    total : int or None
+        Number of tasks, if known.
+    stream : TextIO, optional
+        Where to draw; default ``sys.stderr``.  Nothing is drawn unless it is a terminal.
+    """
+
+    def __init__(self, label: str, total: int | None, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = self.stream.isatty()
+        self.label = label
+        self.total = total
+        self.done = 0
+        self.failed = 0
+        self._start = time.monotonic()
+        self._shown = 0.0
+
+    def advance(self, outcome: Outcome) -> None:
+        """Count one finished task (redrawing at most ten times a second)."""
+        self.done += 1
+        self.failed += not outcome.ok
+        now = time.monotonic()
+        if self.enabled and (now - self._shown >= 0.1 or self.done == self.total):
+            self._shown = now
+            rate = self.done / max(now - self._start, 1e-9)
+            of = f"/{self.total}" if self.total is not None else ""
+            bad = f", {self.failed} failed" if self.failed else ""
+            self.stream.write(f"\r{self.label}: {self.done}{of} ({rate:,.0f}/s{bad})  ")
+            self.stream.flush()
+
+    def clear(self) -> None:
+        """Clear the counter line (before printing a message, and at the end)."""
+        if self.enabled and self.done:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self._shown = 0.0
+
+
+# --------------------------------------------------------------------------- runner
+
+
+def _work_chunk(work: Callable[[T], Outcome], chunk: Sequence[T]) -> list[Outcome]:
+    return [_safely(work, task) for task in chunk]
+
+
+def _safely(work: Callable[[T], Outcome], task: T) -> Outcome:
+    try:
+        return work(task)
+    except Exception as exc:  # a bug must not stop the batch; it is reported like a bad file
+        return _failed(str(getattr(task, "label", task)), exc)
+
+
+def run(
+    items: Iterable[T | Outcome],
+    work: Callable[[T], Outcome],
+    *,
+    workers: int = 1,
+    chunksize: int = 8,
+    progress: Progress | None = None,
+) -> Iterator[Outcome]:
+    """Do ``work`` on every task, yielding the outcomes in input order.
+
+    Parameters
+    ----------
+    items : iterable of tasks or Outcome
+        Tasks, consumed lazily; an :class:`Outcome` (a task that already failed while
+        being prepared) is passed through in its place.
+    work : callable
+        A picklable top-level function from a task to an :class:`Outcome`.
+    workers : int
+        Number of worker processes; 1 runs in this process.
+    chunksize : int
+        Tasks sent to a worker at a time.
+    progress : Progress, optional
+        Advanced once per outcome.
+
+    Yields
+    ------
+    Outcome
+        One per item, in order.  At most ``2 × workers`` chunks are in flight, so memory
+        does not grow with the number of tasks.
+    """
+
+    def done(outcome: Outcome) -> Outcome:
+        if progress is not None:
+            progress.advance(outcome)
+        return outcome
+
+    if workers <= 1:
+        for item in items:
+            yield done(item if isinstance(item, Outcome) else _safely(work, item))
+        return
+    pending: deque[Future[list[Outcome]] | Outcome] = deque()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        try:
+            for group in _chunks(items, chunksize):
+                if isinstance(group, Outcome):
+                    pending.append(group)
+                else:
+                    pending.append(pool.submit(_work_chunk, work, group))
+                while sum(not isinstance(p, Outcome) for p in pending) > 2 * workers:
+                    yield from _drain_one(pending, done)
+            while pending:
+                yield from _drain_one(pending, done)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _chunks(items: Iterable[T | Outcome], size: int) -> Iterator[list[T] | Outcome]:
+    """Group tasks into lists of ``size``; outcomes end a group and pass through alone."""
+    chunk: list[T] = []
+    for item in items:
+        if isinstance(item, Outcome):
+            if chunk:
+                yield chunk
+                chunk = []
+            yield item
+            continue
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _drain_one(
+    pending: deque[Future[list[Outcome]] | Outcome], done: Callable[[Outcome], Outcome]
+) -> Iterator[Outcome]:
+    head = pending.popleft()
+    if isinstance(head, Outcome):
+        yield done(head)
+    else:
+        for outcome in head.result():
+            yield done(outcome)
+
+
+# --------------------------------------------------------------------------- reading workbooks
+
+
+@dataclass(frozen=True)
+class CalcTask:
+    """One file for ``calc``: a filled workbook or a scenario file."""
+
+    path: Path
+    ignore_unknown: bool = False
+
+    @property
+    def label(self) -> str:
+        """The file name."""
+        return self.path.name
+
+
+def _is_filled_workbook(path: Path) -> dict[str, CellRef] | None:
+    """The input cells if ``path`` is a workbook with defined names for inputs, else None."""
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        return None
+    cells = input_cells(path)
+    return cells if set(cells) - {"name"} else None
+
+
+def calc_file(task: CalcTask) -> Outcome:
+    """Compute every scenario of one file: a filled workbook or a scenario file.
+
+    A ``.xlsx``/``.xlsm`` with workbook-scoped defined names for the inputs is a filled
+    workbook (all its problems in one line); anything else is a scenario list (one line per
+    problem, as ``xlcost calc`` reports them).
+    """
+    path = task.path
+    try:
+        cells = _is_filled_workbook(path)
+        if cells is not None:
+            try:
+                scenarios = [read_scenario(path, cells)]
+            except ScenarioErrors as e:
+                return Outcome(path.name, (str(e),))
+        else:
+            scenarios = load_scenarios(path, ignore_unknown=task.ignore_unknown)
+        return Outcome(path.name, results=tuple(evaluate(s) for s in scenarios))
+    except Exception as exc:
+        return _failed(path.name, exc)
+
+
+def validate_file(path: Path) -> Outcome:
+    """Read and validate one filled workbook; the note names its scenario."""
+    try:
+        if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+            raise XlcostError(f"{path.name}: not a workbook; validate takes .xlsx/.xlsm files")
+        scenario = read_scenario(path)
+    except ScenarioErrors as e:
+        return Outcome(path.name, (str(e),))
+    except Exception as exc:
+        return _failed(path.name, exc)
+    return Outcome(path.name, note=f"{path.name}: OK ({scenario.name})")
+
+
+# --------------------------------------------------------------------------- writing workbooks
+
+
+@dataclass(frozen=True)
+class FillTask:
+    """One output workbook: the template, the cells it may set, and this output's values."""
+
+    label: str
+    template: Path
+    cells: tuple[CellRef, ...]
+    dst: Path
+    values: Mapping[CellRef, Value] = field(default_factory=dict)
+    overwrite: bool = False
+
+
+@functools.lru_cache(maxsize=4)
+def _filler(template: Path, cells: tuple[CellRef, ...]) -> TemplateFiller:
+    """The template prepared once per process (and per set of cells)."""
+    return TemplateFiller(template, cells)
+
+
+def fill_one(task: FillTask) -> Outcome:
+    """Write one output workbook (atomically; never over an existing file unless asked)."""
+    try:
+        _filler(task.template, task.cells).fill(task.dst, task.values, overwrite=task.overwrite)
+    except WorkbookError as e:
+        return Outcome(task.label, (f"{task.label}: {e}",))
+    return Outcome(task.label, note=str(task.dst))
+
+
+def _among(names: Mapping[str, CellRef], columns: Iterable[str]) -> dict[str, CellRef]:
+    """The defined names that are among ``columns`` (sorted: a stable set of cells)."""
+    return {k: names[k] for k in sorted(set(columns) & set(names))}
+
+
+def scenario_tasks(
+    scenario_file: Path, template: Path, out: Path, *, overwrite: bool = False
+) -> tuple[int, Iterator[FillTask | Outcome]]:
+    """One :class:`FillTask` per scenario of ``scenario_file`` (``xlcost generate``).
+
+    Every input with a defined name in ``template`` is set (blank optional inputs empty
+    their cell); an invalid scenario yields a failed :class:`Outcome` in its place.
+
+    Returns
+    -------
+    tuple of int and iterator
+        The number of tasks and the tasks (made lazily).
+
+    Raises
+    ------
+    XlcostError
+        An unreadable scenario file, or a template without defined names for inputs.
+    WorkbookError
+        A damaged template.
+    """
+    names = _among(defined_names(template), INPUT_NAMES)
+    if not set(names) - {"name"}:
+        raise XlcostError(f"{template.name}: no defined names for xlcost inputs")
+    cells = tuple(names.values())
+    _filler(template, cells)
+    records = list(read_records(scenario_file))
+    outputs = OutputNames(out, template.suffix)
+
+    def tasks() -> Iterator[FillTask | Outcome]:
+        for where, record in records:
+            try:
+                s = parse_scenario(record, where=where)
+            except ScenarioErrors as e:
+                yield Outcome(where, (str(e),))
+                continue
+            values = {ref: getattr(s, k) for k, ref in names.items()}
+            yield FillTask(where, template, cells, outputs.claim(s.name), values, overwrite)
+
+    return len(records), tasks()
+
+
+def _numeric_text(value: Any) -> Any:
+    """Text that reads as a finite number becomes the number (as Excel opens a CSV)."""
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        if math.isfinite(number):
+            return int(number) if number.is_integer() and abs(number) < 1e15 else number
+    return value
+
+
+def _template_inputs(template: Path, names: Mapping[str, CellRef]) -> dict[str, Any]:
+    """The template's own input values (cached values of formulas), used as row defaults."""
+    cells = read_cells(template, [names[k] for k in names if k in INPUT_NAMES])
+    out: dict[str, Any] = {}
+    for k, ref in names.items():
+        if k in INPUT_NAMES and ref in cells:
+            out[k] = cells[ref].value
+    return out
+
+
+def fill_tasks(
+    template: Path,
+    data_file: Path,
+    out: Path,
+    *,
+    ignore_unknown: bool = False,
+    overwrite: bool = False,
+) -> tuple[int, Iterator[FillTask | Outcome]]:
+    """One :class:`FillTask` per data row (``xlcost fill``).
+
+    Each column is written to the cell of the template's defined name of the same name.
+    When the template defines xlcost inputs, each row is validated over the template's own
+    input values (a row need only give what differs) and its xlcost inputs are written as
+    the validated values; other columns are written as given (CSV text that reads as a
+    number as a number).  An invalid row yields a failed :class:`Outcome` in its place.
+
+    Returns
+    -------
+    tuple of int and iterator
+        The number of tasks and the tasks (made lazily).
+
+    Raises
+    ------
+    XlcostError
+        Data columns with no defined name in the template (unless ``ignore_unknown``),
+        or an unreadable data file.
+    WorkbookError
+        A damaged template.
+    """
+    names = defined_names(template)
+    records = list(read_records(data_file))
+    columns = {k for _, record in records for k in record}
+    unknown = sorted(columns - set(names) - {"name"})
+    if unknown and not ignore_unknown:
+        raise XlcostError(
+            f"{data_file.name}: no defined name in {template.name} for column(s) "
+            f"{', '.join(unknown)} (use --ignore-unknown to skip them)"
+        )
+    used = _among(names, columns)
+    cells = tuple(used.values())
+    _filler(template, cells)
+    xlcost_names = _among(names, INPUT_NAMES)
+    defaults = _template_inputs(template, xlcost_names) if set(xlcost_names) - {"name"} else None
+    outputs = OutputNames(out, template.suffix)
+    from_csv = data_file.suffix.lower() == ".csv"
+
+    def tasks() -> Iterator[FillTask | Outcome]:
+        for i, (where, record) in enumerate(records, start=1):
+            row = {k: v for k, v in record.items() if k in used}
+            if from_csv:
+                row = {k: v if k in TEXT_INPUTS else _numeric_text(v) for k, v in row.items()}
+            if defaults is not None:
+                inputs = {k: v for k, v in record.items() if k in row or k == "name"}
+                try:
+                    s = _validated(inputs, defaults, where, template, xlcost_names)
+                except ScenarioErrors as e:
+                    yield Outcome(where, (str(e),))
+                    continue
+                row |= {k: getattr(s, k) for k in row if k in INPUT_NAMES}
+            label = str(record.get("name") or f"{data_file.stem} row {i}")
+            values = {used[k]: v for k, v in row.items()}
+            yield FillTask(where, template, cells, outputs.claim(label), values, overwrite)
+
+    return len(records), tasks()
+
+
+def _validated(
+    row: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    where: str,
+    template: Path,
+    names: Mapping[str, CellRef],
+) -> Scenario:
+    """Validate a data row over the template's input values; problems name row or cell."""
+
+    def locate(field: str) -> str:
+        if field in row or field not in names:
+            return where
+        return f"{template.name} {names[field]}"
+
+    merged = {**defaults, **{k: v for k, v in row.items() if k in INPUT_NAMES}}
+    return parse_scenario(merged, where=locate)

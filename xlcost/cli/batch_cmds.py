@@ -1,0 +1,148 @@
+"""Batch commands over many workbooks: fill, validate (and the workbook side of calc).
+
+Each bad file or row is reported in one line on stderr and skipped; the batch goes on; a summary
+line (stderr) counts successes and failures; the exit code is 1 if anything failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from xlcost.batch import (
+    FillTask,
+    Outcome,
+    Progress,
+    fill_one,
+    fill_tasks,
+    run,
+    validate_file,
+)
+from xlcost.cli._app import app, user_errors
+from xlcost.engine.errors import XlcostError
+
+T = TypeVar("T")
+
+WorkersOpt = Annotated[
+    int, typer.Option("--workers", "-j", min=1, help="Worker processes (default 1).")
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")]
+OutOpt = Annotated[
+    Path,
+    typer.Option("--out", "-o", help="Output directory (created if missing).", file_okay=False),
+]
+
+
+class Batch:
+    """Drive a batch: progress on a terminal, one stderr line per problem, a summary.
+
+    Parameters
+    ----------
+    command : str
+        The command name, shown in the progress line and the summary.
+    noun : str
+        What a task is about, e.g. ``"workbook"`` (pluralised with ``s``).
+    total : int
+        Number of tasks (for the progress line).
+    """
+
+    def __init__(self, command: str, noun: str, total: int) -> None:
+        self.command = command
+        self.noun = noun
+        self.progress = Progress(command, total)
+        self.ok = 0
+        self.failed = 0
+
+    def successes(
+        self, items: Iterable[T | Outcome], work: Callable[[T], Outcome], workers: int
+    ) -> Iterator[Outcome]:
+        """Run the tasks; report each failure as it happens; yield the successes in order."""
+        try:
+            for outcome in run(items, work, workers=workers, progress=self.progress):
+                if outcome.ok:
+                    self.ok += 1
+                    yield outcome
+                    continue
+                self.failed += 1
+                self.progress.clear()
+                for line in outcome.errors:
+                    typer.echo(f"xlcost: error: {line}", err=True)
+        finally:
+            self.progress.clear()
+
+    def finish(self) -> None:
+        """Print the summary line (stderr); exit with code 1 if anything failed."""
+        noun = self.noun if self.ok == 1 else f"{self.noun}s"
+        typer.echo(f"xlcost: {self.command}: {self.ok} {noun} OK, {self.failed} failed", err=True)
+        if self.failed:
+            raise typer.Exit(1)
+
+
+def _out_dir(out: Path) -> Path:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise XlcostError(f"--out {out}: cannot create directory ({e.strerror or e})") from None
+    return out
+
+
+def _write(command: str, total: int, tasks: Iterable[FillTask | Outcome], workers: int) -> None:
+    batch = Batch(command, "workbook", total)
+    for _ in batch.successes(tasks, fill_one, workers):
+        pass
+    batch.finish()
+
+
+@app.command()
+@user_errors
+def fill(
+    template: Annotated[
+        Path,
+        typer.Argument(
+            help="Workbook (.xlsx/.xlsm) whose defined names are the columns to fill; "
+            "your own customised copy of the template works.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    data_file: Annotated[
+        Path,
+        typer.Argument(
+            help="Rows to fill in (CSV, XLSX, YAML, JSON); one output per row, named after "
+            "its 'name'.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    out: OutOpt,
+    ignore_unknown: Annotated[
+        bool,
+        typer.Option("--ignore-unknown", help="Skip data columns with no defined name."),
+    ] = False,
+    force: ForceOpt = False,
+    workers: WorkersOpt = 1,
+) -> None:
+    """Fill TEMPLATE once per row of DATA_FILE through its defined names, losslessly."""
+    total, tasks = fill_tasks(
+        template, data_file, _out_dir(out), ignore_unknown=ignore_unknown, overwrite=force
+    )
+    _write("fill", total, tasks, workers)
+
+
+@app.command()
+@user_errors
+def validate(
+    workbooks: Annotated[
+        list[Path],
+        typer.Argument(help="Filled workbooks (.xlsx/.xlsm).", exists=True, dir_okay=False),
+    ],
+    workers: WorkersOpt = 1,
+) -> None:
+    """Check the inputs of filled workbooks; every problem names its file and cell."""
+    batch = Batch("validate", "workbook", len(workbooks))
+    for outcome in batch.successes(workbooks, validate_file, workers):
+        typer.echo(outcome.note)
+    batch.finish()

@@ -1,0 +1,120 @@
+"""Read and validate the inputs of a filled workbook through its defined names (SPEC §7).
+
+A *filled workbook* is an ``.xlsx``/``.xlsm`` whose workbook-scoped defined names include
+xlcost input names (SPEC §4), each pointing to one cell.  Its inputs are read straight from the
+sheet XML (:mod:`xlcost.workbooks.package`: no macro runs, zip and XML bombs are refused) and
+validated by the engine; every problem names the file, the cell and the input::
+
+    q3.xlsx Inputs!C7, train_gpus: must be ≥ 0, got -3
+    q3.xlsx Inputs!C7, train_gpus: holds a formula; inputs must be values
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from xlcost.engine.errors import InputError, ScenarioErrors
+from xlcost.engine.model import INPUT_NAMES, NUMERIC_INPUTS, Scenario
+from xlcost.engine.validate import parse_scenario
+from xlcost.scenario_files import cell_value
+from xlcost.workbooks.package import CellRef, CellValue, WorkbookError, defined_names, read_cells
+
+__all__ = ["WORKBOOK_SUFFIXES", "input_cells", "read_scenario"]
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def input_cells(path: Path) -> dict[str, CellRef]:
+    """The input cells of a workbook: xlcost input name → cell, from its defined names.
+
+    Parameters
+    ----------
+    path : Path
+        The workbook.
+
+    Returns
+    -------
+    dict of str to CellRef
+        Only names that are xlcost inputs; empty if the workbook defines none.
+
+    Raises
+    ------
+    WorkbookError
+        Unsafe or damaged package (one line naming the file).
+    """
+    return {k: v for k, v in defined_names(path).items() if k in INPUT_NAMES}
+
+
+def _raw_input(cell: CellValue, field: str, where: str) -> Any:
+    """The value of an input cell as the model takes it; formulas and errors are refused."""
+    if cell.formula is not None:
+        raise InputError(field, "holds a formula; inputs must be values", where=where)
+    if cell.error is not None:
+        raise InputError(field, f"holds the error {cell.error}; inputs must be values", where=where)
+    if isinstance(cell.value, bool) and field in NUMERIC_INPUTS:
+        raise InputError(field, "must be a number", "TRUE" if cell.value else "FALSE", where=where)
+    return cell_value(cell.value, field)
+
+
+def read_scenario(path: Path, cells: dict[str, CellRef] | None = None) -> Scenario:
+    """Read and validate the scenario held by a filled workbook.
+
+    Parameters
+    ----------
+    path : Path
+        The workbook; never modified, no macro runs.
+    cells : dict of str to CellRef, optional
+        Its :func:`input_cells`, if already known.
+
+    Returns
+    -------
+    Scenario
+        The validated inputs.
+
+    Raises
+    ------
+    WorkbookError
+        Unsafe or damaged package, or no defined names for xlcost inputs.
+    ScenarioErrors
+        Invalid inputs; each problem names the cell, e.g.
+        ``q3.xlsx Inputs!C7, train_gpus: must be ≥ 0, got -3``.  A required input
+        without a defined name is reported as such.
+    """
+    name = path.name
+    if cells is None:
+        cells = input_cells(path)
+    if not set(cells) - {"name"}:
+        raise WorkbookError(
+            f"{name}: no defined names for xlcost inputs (not a filled xlcost workbook)"
+        )
+    found = read_cells(path, cells.values())
+
+    def where(field: str) -> str:
+        ref = cells.get(field)
+        return f"{name} {ref}" if ref is not None else name
+
+    record: dict[str, Any] = {}
+    problems: list[InputError] = []
+    for field, ref in cells.items():
+        try:
+            record[field] = _raw_input(found[ref], field, where(field))
+        except InputError as e:
+            problems.append(e)
+    try:
+        scenario = parse_scenario(record, where=where)
+    except ScenarioErrors as e:
+        reported = {p.field for p in problems}  # formulas, errors, wrong types
+        problems += [_unnamed(p, cells, name) for p in e.problems if p.field not in reported]
+    if problems:
+        raise ScenarioErrors(problems)
+    return scenario
+
+
+def _unnamed(problem: InputError, cells: dict[str, CellRef], name: str) -> InputError:
+    """Say so when a required input is missing because the workbook has no name for it."""
+    if problem.field in cells or problem.reason != "required":
+        return problem
+    return InputError(
+        problem.field, "required, but the workbook has no defined name for it", where=name
+    )

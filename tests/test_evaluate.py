@@ -26,8 +26,9 @@ def test_train_cost_is_linear_in_each_factor(args: list[float], i: int, k: float
         scaled[4] = (1 + args[4]) * k - 1
     else:
         scaled[i] = args[i] * k
-    assert float(train_cost(*scaled)) == pytest.approx(k * float(train_cost(*args)), rel=1e-9,
-                                                        abs=1e-9)
+    assert float(train_cost(*scaled)) == pytest.approx(
+        k * float(train_cost(*args)), rel=1e-9, abs=1e-9
+    )
 
 
 @settings(max_examples=200)
@@ -41,12 +42,15 @@ def test_deploy_and_maintain_costs_are_linear(args: list[float], i: int, k: floa
 
 @settings(max_examples=200)
 @given(factors, st.floats(0, 1), st.floats(0, 1), factors, k_st)
-def test_benefit_is_linear_in_volume_and_value(v: float, c: float, r: float, p: float,
-                                               k: float) -> None:
-    assert float(benefit(v * k, c, r, p)) == pytest.approx(k * float(benefit(v, c, r, p)),
-                                                           rel=1e-9, abs=1e-9)
-    assert float(benefit(v, c, r, p * k)) == pytest.approx(k * float(benefit(v, c, r, p)),
-                                                           rel=1e-9, abs=1e-9)
+def test_benefit_is_linear_in_volume_and_value(
+    v: float, c: float, r: float, p: float, k: float
+) -> None:
+    assert float(benefit(v * k, c, r, p)) == pytest.approx(
+        k * float(benefit(v, c, r, p)), rel=1e-9, abs=1e-9
+    )
+    assert float(benefit(v, c, r, p * k)) == pytest.approx(
+        k * float(benefit(v, c, r, p)), rel=1e-9, abs=1e-9
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -68,8 +72,7 @@ def test_cash_flow_sums_equal_totals(s: Scenario) -> None:
     assert sum(x.cost for x in rows) == pytest.approx(r.total_cost, rel=1e-9, abs=1e-9 * scale)
     assert sum(x.benefit for x in rows) == pytest.approx(r.benefit, rel=1e-9, abs=1e-9 * scale)
     running = np.cumsum([x.net for x in rows])
-    assert [x.cumulative for x in rows] == pytest.approx(list(running), rel=1e-9,
-                                                          abs=1e-9 * scale)
+    assert [x.cumulative for x in rows] == pytest.approx(list(running), rel=1e-9, abs=1e-9 * scale)
 
 
 @settings(max_examples=300, deadline=None)
@@ -79,8 +82,7 @@ def test_npv_irr_payback_match_excel_functions_over_the_schedule(s: Scenario) ->
     nets = [x.net for x in schedule(s)]
     scale = max(1.0, r.total_cost, abs(r.benefit))
     rate = float(monthly_rate(s.discount_rate_annual))
-    assert r.npv == pytest.approx(nets[0] + excel_npv(rate, nets[1:]), rel=1e-9,
-                                  abs=1e-9 * scale)
+    assert r.npv == pytest.approx(nets[0] + excel_npv(rate, nets[1:]), rel=1e-9, abs=1e-9 * scale)
     if s.discount_rate_annual == 0:
         assert r.npv == pytest.approx(r.benefit - r.total_cost, rel=1e-9, abs=1e-9 * scale)
     cumulative = np.cumsum(nets)
@@ -115,10 +117,23 @@ def test_megatron_gpt3_estimate_within_10_percent() -> None:
     # Narayanan et al., SC'21 §5.1: GPT-3 175B, 300B tokens, 1,024 A100 at 140 TFLOP/s each
     # (8 FLOPs per parameter-token, recomputation included): "about 34 days".
     s = Scenario(
-        name="gpt3", horizon_months=2, train_gpus=1024, train_price_per_gpu_hour=1.48,
-        model_params=175e9, train_tokens=300e9, gpu_peak_tflops=312, mfu=140 / 312,
-        flops_per_param_token=8, serve_gpus=0, serve_hours=0, serve_price_per_gpu_hour=0,
-        maintain_units_per_month=0, maintain_price_per_unit=0, volume=0, ctr=0, cvr=0,
+        name="gpt3",
+        horizon_months=2,
+        train_gpus=1024,
+        train_price_per_gpu_hour=1.48,
+        model_params=175e9,
+        train_tokens=300e9,
+        gpu_peak_tflops=312,
+        mfu=140 / 312,
+        flops_per_param_token=8,
+        serve_gpus=0,
+        serve_hours=0,
+        serve_price_per_gpu_hour=0,
+        maintain_units_per_month=0,
+        maintain_price_per_unit=0,
+        volume=0,
+        ctr=0,
+        cvr=0,
         value_per_conversion=0,
     )
     days = evaluate(s).train_cost / (1024 * 1.48) / 24
@@ -127,10 +142,23 @@ def test_megatron_gpt3_estimate_within_10_percent() -> None:
 
 def test_serving_is_sized_from_capacity_when_gpus_blank() -> None:
     s = Scenario(
-        name="sized", horizon_months=1, train_gpus=0, train_hours=0, train_price_per_gpu_hour=0,
-        serve_hours=730, serve_price_per_gpu_hour=1, peak_qps=1000, qps_per_replica=120,
-        gpus_per_replica=2, target_utilization=0.7, maintain_units_per_month=0,
-        maintain_price_per_unit=0, volume=1, ctr=0, cvr=0, value_per_conversion=0,
+        name="sized",
+        horizon_months=1,
+        train_gpus=0,
+        train_hours=0,
+        train_price_per_gpu_hour=0,
+        serve_hours=730,
+        serve_price_per_gpu_hour=1,
+        peak_qps=1000,
+        qps_per_replica=120,
+        gpus_per_replica=2,
+        target_utilization=0.7,
+        maintain_units_per_month=0,
+        maintain_price_per_unit=0,
+        volume=1,
+        ctr=0,
+        cvr=0,
+        value_per_conversion=0,
     )
     # ceil(1000 / (120 × 0.7)) = ceil(11.9) = 12 replicas × 2 GPUs × 730 h × $1
     assert evaluate(s).deploy_cost == 12 * 2 * 730

@@ -52,7 +52,7 @@ def test_calc_json_is_a_list_with_result_names() -> None:
     )
     assert code == 0
     data = json.loads(out)
-    assert [d["name"] for d in data][0] == "Seed BERT ranker"
+    assert next(d["name"] for d in data) == "Seed BERT ranker"
     assert len(data) == 4
     assert data[0]["total_cost"] == 590.0 and data[0]["payback_month"] is None
     assert set(data[0]) == {

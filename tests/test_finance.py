@@ -43,7 +43,7 @@ def test_irr_without_sign_change_is_none(flows: list[float]) -> None:
 
 flows_st = st.lists(
     st.floats(min_value=1, max_value=1e6, allow_nan=False), min_size=1, max_size=24
-).map(lambda pos: [-(sum(pos) * 0.8)] + pos)
+).map(lambda pos: [-(sum(pos) * 0.8), *pos])
 
 
 @settings(max_examples=60, deadline=None)

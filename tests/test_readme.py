@@ -1,4 +1,4 @@
-"""The README's console examples are real: each ``$ xlcost …`` block prints exactly what is shown."""
+"""The README's console examples are real: each ``$ xlcost …`` block prints what it shows."""
 
 from __future__ import annotations
 

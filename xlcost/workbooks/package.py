@@ -49,7 +49,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, cast
@@ -68,6 +68,7 @@ __all__ = [
     "defined_names",
     "fill_package",
     "read_cells",
+    "write_atomic",
 ]
 
 _WORKBOOK = "xl/workbook.xml"
@@ -1464,7 +1465,12 @@ class TemplateFiller:
                 )
             if chain_new != self._chain:
                 replaced[_CALC_CHAIN] = chain_new.encode("utf-8")
-        _atomic_write(src, dst, self._infos, self._comment, replaced, overwrite)
+
+        def write(out: IO[bytes]) -> None:
+            with src.open("rb") as src_fh:
+                _write_zip(src_fh, self._infos, self._comment, out, replaced)
+
+        _atomic_write(dst, write, overwrite)
 
 
 def fill_package(
@@ -1528,20 +1534,33 @@ def _parse_check(data: bytes, part: str, src: Path) -> None:
         raise WorkbookError(f"{src.name}: damaged XML in {part} ({exc})") from None
 
 
-def _atomic_write(
-    src: Path,
-    dst: Path,
-    infos: list[zipfile.ZipInfo],
-    comment: bytes,
-    replaced: Mapping[str, bytes],
-    overwrite: bool,
-) -> None:
+def write_atomic(dst: Path, data: bytes, *, overwrite: bool = False) -> None:
+    """Write ``data`` to ``dst`` atomically (a temporary file, fsynced, then moved into place).
+
+    Parameters
+    ----------
+    dst : Path
+        The output file.
+    data : bytes
+        Its content.
+    overwrite : bool
+        Replace an existing ``dst``; otherwise an existing file is never touched.
+
+    Raises
+    ------
+    WorkbookError
+        ``dst`` exists (without ``overwrite``) or cannot be written; no file is left behind.
+    """
+    _atomic_write(dst, lambda out: out.write(data), overwrite)
+
+
+def _atomic_write(dst: Path, write: Callable[[IO[bytes]], object], overwrite: bool) -> None:
     directory = dst.parent if str(dst.parent) else Path(".")
     tmp_name: str | None = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "wb") as out, src.open("rb") as src_fh:
-            _write_zip(src_fh, infos, comment, out, replaced)
+        with os.fdopen(fd, "wb") as out:
+            write(out)
             out.flush()
             os.fsync(out.fileno())
         if overwrite:

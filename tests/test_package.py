@@ -609,3 +609,25 @@ def test_write_atomic(tmp_path: Path) -> None:
     with pytest.raises(WorkbookError, match=r"^x.xlsx: cannot write"):
         write_atomic(tmp_path / "missing" / "x.xlsx", b"")
     assert [p.name for p in tmp_path.iterdir()] == ["book.xlsx"]
+
+
+def test_filler_sets_cached_results_and_keeps_formulas(src: Path, tmp_path: Path) -> None:
+    b2, b3, b4 = CellRef("Model", "B2"), CellRef("Model", "B3"), CellRef("Model", "B4")
+    filler = TemplateFiller(src, [*FILL, b2, b3, b4])
+    dst = tmp_path / "cached.xlsm"
+    filler.fill(dst, FILL, cached={b2: 99.5, b3: None, b4: 'no & "<maybe>"'})
+    got = read_cells(dst, [b2, b3, b4])
+    assert (got[b2].formula, got[b2].value) == ("train_gpus*gpu_hour_cost", 99.5)
+    assert (got[b3].formula, got[b3].value) == ("Inputs!C3+1", None)
+    assert (got[b4].formula, got[b4].value) == ('IF(use_cache,"yes","no")', 'no & "<maybe>"')
+    old, new = _members(src), _members(dst)
+    assert new["xl/calcChain.xml"] == old["xl/calcChain.xml"]  # no formula removed
+    model = "xl/worksheets/sheet2.xml"
+    assert _strip_cells(old[model].decode(), ["B2", "B3", "B4"]) == _strip_cells(
+        new[model].decode(), ["B2", "B3", "B4"]
+    )
+    with pytest.raises(WorkbookError, match=r"Inputs!C3 holds no formula to set the result of$"):
+        filler.fill(tmp_path / "x.xlsm", {}, cached={CellRef("Inputs", "C3"): 1})
+    with pytest.raises(WorkbookError, match=r"Model!B2 given twice"):
+        filler.fill(tmp_path / "x.xlsm", {b2: 1}, cached={b2: 1})
+    assert not (tmp_path / "x.xlsm").exists()

@@ -714,6 +714,8 @@ class _CellPos:
     attrs: str
     has_r: bool
     f_attrs: str | None = None
+    f_start: int = 0  # the <f> element, start and end
+    f_end: int = 0
 
 
 @dataclass
@@ -833,9 +835,13 @@ def _scan_sheet(xml: str, target_rows: set[int], err: str) -> _SheetScan:
             row.cells.append(cell)
             if tag.empty:
                 cell = None
-        elif tag.name == "f" and in_cell and not tag.closing:
+        elif tag.name == "f" and in_cell and tag.closing:
+            if cell is not None:
+                cell.f_end = tag.end
+        elif tag.name == "f" and in_cell:
             if cell is not None:
                 cell.f_attrs = tag.attrs
+                cell.f_start, cell.f_end = tag.start, tag.end
             if "array" in tag.attrs and _attr(tag.attrs, "t") == "array":
                 rng = _parse_range(_attr(tag.attrs, "ref") or "")
                 if rng is not None and rng[:2] != rng[2:]:
@@ -879,8 +885,14 @@ def _number_text(value: float | int) -> str:
     return repr(float(value))
 
 
-def _cell_xml(p: str, row: int, col: int, old_attrs: str | None, value: _Value) -> str:
-    """Markup of a cell holding ``value``, keeping the other attributes of the old cell."""
+def _cell_xml(
+    p: str, row: int, col: int, old_attrs: str | None, value: _Value, formula: str = ""
+) -> str:
+    """Markup of a cell holding ``value``, keeping the other attributes of the old cell.
+
+    With ``formula`` (the old cell's ``<f>`` element) the cell keeps its formula and
+    ``value`` becomes the formula's cached result.
+    """
     if value is None:
         t_val = None
         body = ""
@@ -890,9 +902,13 @@ def _cell_xml(p: str, row: int, col: int, old_attrs: str | None, value: _Value) 
     elif isinstance(value, int | float):
         t_val = None
         body = f"<{p}v>{_number_text(value)}</{p}v>"
+    elif formula:
+        t_val = "str"
+        body = f"<{p}v>{_escape_text(value)}</{p}v>"
     else:
         t_val = "inlineStr"
         body = f'<{p}is><{p}t xml:space="preserve">{_escape_text(value)}</{p}t></{p}is>'
+    body = formula + body
     parts: list[str] = []
     has_r = has_t = False
     for ws, key, eq, val in _attrs(old_attrs or ""):
@@ -903,8 +919,8 @@ def _cell_xml(p: str, row: int, col: int, old_attrs: str | None, value: _Value) 
             has_t = True
             if t_val is not None:
                 parts.append(f'{ws}t{eq}"{t_val}"')
-        elif key in ("cm", "vm"):
-            continue  # cell/value metadata of the old content
+        elif key == "vm" or (key == "cm" and not formula):
+            continue  # value metadata / cell metadata of the old content
         else:
             parts.append(ws + key + eq + val)
     if not has_r:
@@ -938,10 +954,12 @@ def _edit_sheet(
     scan: _SheetScan,
     targets: dict[tuple[int, int], tuple[CellRef, _Value]],
     err: str,
+    cached: frozenset[tuple[int, int]] = frozenset(),
 ) -> tuple[str, set[tuple[int, int]]]:
     """Splice the target cells into a sheet's XML text.
 
-    ``scan`` is :func:`_scan_sheet` of ``xml`` over (at least) the target rows.
+    ``scan`` is :func:`_scan_sheet` of ``xml`` over (at least) the target rows; the
+    targets in ``cached`` keep their formula and get the value as its cached result.
     Returns the new text and the cells whose formula was removed.
     """
     p = f"{scan.prefix}:" if scan.prefix else ""
@@ -981,7 +999,13 @@ def _edit_sheet(
         added_cols: list[int] = []
         for c, v in sorted(wanted.items()):
             cell = existing.get(c)
-            if cell is not None:
+            if (r, c) in cached:
+                if cell is None or cell.f_attrs is None:
+                    ref = targets[(r, c)][0]
+                    raise WorkbookError(f"{err}: {ref} holds no formula to set the result of")
+                formula = xml[cell.f_start : cell.f_end]
+                edits.append((cell.start, cell.end, _cell_xml(p, r, c, cell.attrs, v, formula)))
+            elif cell is not None:
                 ref = targets[(r, c)][0]
                 if cell.f_attrs is not None:
                     if _attr(cell.f_attrs, "t") == "shared":
@@ -1293,15 +1317,17 @@ def _verify_sheet(
     targets: dict[tuple[int, int], tuple[CellRef, _Value]],
     part: str,
     src: Path,
+    cached: frozenset[tuple[int, int]] = frozenset(),
 ) -> None:
-    """Re-parse an edited sheet and check every target cell holds its value."""
+    """Re-parse an edited sheet and check every target cell holds its value (and formula)."""
     found = _scan_cells(io.BytesIO(data), set(targets), part, src)
     for rc, (ref, value) in targets.items():
         got = _decode(ref, found.get(rc, _RawCell()), {}, src)
         expected: object = value
         if isinstance(value, int) and not isinstance(value, bool):
             expected = float(value)
-        ok = got.formula is None and got.error is None and got.value == expected
+        ok = (got.formula is not None) is (rc in cached)
+        ok = ok and got.error is None and got.value == expected
         ok = ok and type(got.value) is type(expected)
         if not ok:
             raise WorkbookError(f"{src.name}: internal error writing {ref} (verification failed)")
@@ -1408,8 +1434,9 @@ class TemplateFiller:
     def fill(
         self,
         dst: Path,
-        values: Mapping[CellRef, float | int | str | bool | None],
+        values: Mapping[CellRef, _Value],
         *,
+        cached: Mapping[CellRef, _Value] | None = None,
         overwrite: bool = False,
     ) -> None:
         """Write ``dst``: the template with ``values`` set (see :func:`fill_package`).
@@ -1419,19 +1446,27 @@ class TemplateFiller:
         dst : Path
             The output file; same extension as the template.
         values : mapping of CellRef to float, int, str, bool or None
-            Values of cells given when the filler was made (a subset is fine).
+            Values of cells given when the filler was made (a subset is fine); a
+            formula in such a cell is replaced by the value.
+        cached : mapping of CellRef to float, int, str, bool or None, optional
+            Cells that hold formulas, each with its new cached result (what readers that
+            do not calculate show); the formulas are kept.
         overwrite : bool
             Replace an existing ``dst``.
 
         Raises
         ------
         WorkbookError
-            As :func:`fill_package`; also a cell not given when the filler was made.
+            As :func:`fill_package`; also a cell not given when the filler was made, and
+            a ``cached`` cell without a formula.
         """
         src, name = self.src, self.src.name
         _check_dst(src, dst, overwrite)
         per_part: dict[str, dict[tuple[int, int], tuple[CellRef, _Value]]] = {}
-        for ref, value in values.items():
+        keep: dict[str, set[tuple[int, int]]] = {}
+        items = [(r, v, False) for r, v in values.items()]
+        items += [(r, v, True) for r, v in (cached or {}).items()]
+        for ref, value, is_cached in items:
             _check_value(value, ref, name)
             where = self._cells.get(ref)
             if where is None:
@@ -1441,15 +1476,19 @@ class TemplateFiller:
             if rc in bucket:
                 raise WorkbookError(f"{name}: {ref} given twice (as {bucket[rc][0]})")
             bucket[rc] = (ref, value)
+            if is_cached:
+                keep.setdefault(part, set()).add(rc)
 
         replaced: dict[str, bytes] = {}
         removed: set[tuple[str, int, int]] = set()
         for part, targets in per_part.items():
             info = self._parts[part]
-            new_xml, gone = _edit_sheet(info.xml, info.scan, targets, f"{name}: {part}")
+            formulas = frozenset(keep.get(part, ()))
+            err = f"{name}: {part}"
+            new_xml, gone = _edit_sheet(info.xml, info.scan, targets, err, formulas)
             data = new_xml.encode("utf-8")
             _parse_check(data, part, src)
-            _verify_sheet(data, targets, part, src)
+            _verify_sheet(data, targets, part, src, formulas)
             replaced[part] = data
             removed |= {(info.sheet.sheet_id, r, c) for r, c in gone}
         if self._workbook is not None:

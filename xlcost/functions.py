@@ -422,7 +422,7 @@ def _scalar(fn: ExcelFunction, values: Sequence[object]) -> float | None:
         if x is None:
             x = spec.default
         t = type(x)
-        if t is float or t is int:
+        if (t is float or t is int) and spec.domain != "text":
             try:
                 v = float(x)  # type: ignore[arg-type]
             except OverflowError:

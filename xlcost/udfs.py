@@ -157,10 +157,12 @@ def _udf(fn: ExcelFunction) -> Callable[..., Any]:
     udf.__name__ = udf.__qualname__ = fn.name
     udf.__doc__ = fn.description
     udf.__module__ = __name__
-    f: Callable[..., Any] = xw.func(category="xlcost")(udf)
+    f: Callable[..., Any] = udf
     for a in reversed(fn.args):
         f = xw.arg(a.name, ndim=2, err_to_str=True, doc=a.description)(f)
-    return f
+    # Outermost, as ``@xw.func`` on top of ``@xw.arg``: classic ``xlarg`` re-runs ``xlfunc``
+    # without options, which would reset the category.
+    return xw.func(category="xlcost")(f)
 
 
 for _name, _fn in REGISTRY.items():

@@ -62,6 +62,7 @@ Off Excel (not Pyodide), the classic conventions apply:
 
 from __future__ import annotations
 
+import gc
 import inspect
 import sys
 from collections.abc import Callable
@@ -138,10 +139,17 @@ def _udf(fn: ExcelFunction) -> Callable[..., Any]:
     """The xlwings UDF for a registry entry: exact name, argument names and optional args."""
 
     def udf(*args: Any) -> Any:
+        # A 100,000-row range is 100,000 small lists in and out: pausing the cyclic garbage
+        # collector for the call (nothing here makes cycles) halves its cost.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             return to_excel(fn(*[from_excel(a) for a in args]))
         except Exception as e:  # never a traceback in a cell
             return to_excel(ExcelError("#VALUE!", f"{fn.name}: internal error ({e!r})"))
+        finally:
+            if collecting:
+                gc.enable()
 
     empty = inspect.Parameter.empty
     udf.__signature__ = inspect.Signature(  # type: ignore[attr-defined]

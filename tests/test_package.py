@@ -27,7 +27,6 @@ from xlcost.workbooks.package import (
     defined_names,
     fill_package,
     read_cells,
-    write_atomic,
 )
 
 INPUTS_PART = "xl/worksheets/sheet1.xml"
@@ -596,19 +595,6 @@ def test_template_filler_matches_fill_package(src: Path, tmp_path: Path) -> None
         filler.fill(tmp_path / "x.xlsm", {CellRef("Inputs", "C9"): 1})
     with pytest.raises(WorkbookError, match=r"^fast0.xlsm: exists; use --force$"):
         filler.fill(tmp_path / "fast0.xlsm", FILL)
-
-
-def test_write_atomic(tmp_path: Path) -> None:
-    dst = tmp_path / "book.xlsx"
-    write_atomic(dst, b"one")
-    with pytest.raises(WorkbookError, match=r"^book.xlsx: exists; use --force$"):
-        write_atomic(dst, b"two")
-    assert dst.read_bytes() == b"one"
-    write_atomic(dst, b"three", overwrite=True)
-    assert dst.read_bytes() == b"three"
-    with pytest.raises(WorkbookError, match=r"^x.xlsx: cannot write"):
-        write_atomic(tmp_path / "missing" / "x.xlsx", b"")
-    assert [p.name for p in tmp_path.iterdir()] == ["book.xlsx"]
 
 
 def test_filler_sets_cached_results_and_keeps_formulas(src: Path, tmp_path: Path) -> None:

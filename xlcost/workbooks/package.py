@@ -68,7 +68,6 @@ __all__ = [
     "defined_names",
     "fill_package",
     "read_cells",
-    "write_atomic",
 ]
 
 _WORKBOOK = "xl/workbook.xml"
@@ -855,28 +854,30 @@ _Value = float | int | str | bool | None
 
 
 def _check_value(value: object, ref: CellRef, name: str) -> None:
-    where = f"{name}: {ref}"
+    problem = _value_problem(value)
+    if problem is not None:
+        raise WorkbookError(f"{name}: {ref}: {problem}")
+
+
+def _value_problem(value: object) -> str | None:
+    """Why ``value`` cannot be written into a cell, or None if it can."""
     if value is None or isinstance(value, bool):
-        return
+        return None
     if isinstance(value, int):
         try:
             ok = math.isfinite(float(value))
         except OverflowError:
             ok = False
-        if not ok:
-            raise WorkbookError(f"{where}: number too large for Excel")
-        return
+        return None if ok else "number too large for Excel"
     if isinstance(value, float):
-        if not math.isfinite(value):
-            raise WorkbookError(f"{where}: cannot write {value!r} (not a finite number)")
-        return
+        return None if math.isfinite(value) else f"cannot write {value!r} (not a finite number)"
     if isinstance(value, str):
         if _SURROGATE_RE.search(value):
-            raise WorkbookError(f"{where}: text contains an invalid (surrogate) character")
+            return "text contains an invalid (surrogate) character"
         if len(value) > _MAX_TEXT:
-            raise WorkbookError(f"{where}: text longer than {_MAX_TEXT} characters")
-        return
-    raise WorkbookError(f"{where}: cannot write a value of type {type(value).__name__}")
+            return f"text longer than {_MAX_TEXT} characters"
+        return None
+    return f"cannot write a value of type {type(value).__name__}"
 
 
 def _number_text(value: float | int) -> str:
@@ -1356,6 +1357,8 @@ class _Part:
     sheet: _Sheet
     xml: str
     scan: _SheetScan
+    present: frozenset[tuple[int, int]]  # the cells of the target rows
+    verified: bool = False  # a fill of existing cells was re-read and compared
 
 
 class TemplateFiller:
@@ -1363,7 +1366,11 @@ class TemplateFiller:
 
     The package is checked, ``xl/workbook.xml`` edited and the sheets holding ``cells`` are
     read and scanned once; each :meth:`fill` then only splices the new cell values into the
-    cached sheet text, verifies it and writes the package (raw copies of the other members).
+    cached sheet text, checks it and writes the package (raw copies of the other members).
+    Every edited sheet is checked to be well-formed XML.  The first fill of each sheet, and
+    any fill that adds cells or rows, is also re-read and every target cell compared with
+    its value; later fills that only replace existing cells splice at the same, already
+    verified positions and skip this slower check.
 
     Parameters
     ----------
@@ -1415,7 +1422,8 @@ class TemplateFiller:
                 if "<!DOCTYPE" in xml or "<!ENTITY" in xml:
                     raise WorkbookError(f"{name}: XML bomb or DTD refused in {part}")
                 scan = _scan_sheet(xml, target_rows, f"{name}: {part}")
-                self._parts[part] = _Part(by_part[part], xml, scan)
+                present = frozenset((row.row, c.col) for row in scan.rows for c in row.cells)
+                self._parts[part] = _Part(by_part[part], xml, scan, present)
 
             wb_raw = _read_member(zf, _WORKBOOK, src)
             _parse_xml(wb_raw, _WORKBOOK, src)
@@ -1488,7 +1496,10 @@ class TemplateFiller:
             new_xml, gone = _edit_sheet(info.xml, info.scan, targets, err, formulas)
             data = new_xml.encode("utf-8")
             _parse_check(data, part, src)
-            _verify_sheet(data, targets, part, src, formulas)
+            replacing = info.present.issuperset(targets)
+            if not (info.verified and replacing):
+                _verify_sheet(data, targets, part, src, formulas)
+                info.verified = info.verified or replacing
             replaced[part] = data
             removed |= {(info.sheet.sheet_id, r, c) for r, c in gone}
         if self._workbook is not None:
@@ -1571,26 +1582,6 @@ def _parse_check(data: bytes, part: str, src: Path) -> None:
         raise WorkbookError(f"{src.name}: XML bomb or DTD refused in {part}") from None
     except expat.ExpatError as exc:
         raise WorkbookError(f"{src.name}: damaged XML in {part} ({exc})") from None
-
-
-def write_atomic(dst: Path, data: bytes, *, overwrite: bool = False) -> None:
-    """Write ``data`` to ``dst`` atomically (a temporary file, fsynced, then moved into place).
-
-    Parameters
-    ----------
-    dst : Path
-        The output file.
-    data : bytes
-        Its content.
-    overwrite : bool
-        Replace an existing ``dst``; otherwise an existing file is never touched.
-
-    Raises
-    ------
-    WorkbookError
-        ``dst`` exists (without ``overwrite``) or cannot be written; no file is left behind.
-    """
-    _atomic_write(dst, lambda out: out.write(data), overwrite)
 
 
 def _atomic_write(dst: Path, write: Callable[[IO[bytes]], object], overwrite: bool) -> None:

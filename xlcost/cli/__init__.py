@@ -18,7 +18,7 @@ __all__ = ["app", "fail", "main"]
 
 def main() -> None:
     """Entry point of the ``xlcost`` console script."""
-    from xlcost.cli import engine_cmds  # noqa: F401  (registers the commands)
+    from xlcost.cli import engine_cmds, workbook_cmds  # noqa: F401  (registers the commands)
 
     app(prog_name="xlcost")
     sys.exit(0)

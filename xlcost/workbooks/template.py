@@ -36,6 +36,7 @@ from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -534,12 +535,14 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
     ]
     c = L.CF_COL
     first = L.CF_FIRST_ROW
+    c0, net1 = f"{c['cost']}{first}", f"{c['net']}{first + 1}"
+    later = f"{c['net']}{first + 1}:{c['net']}{L.CF_LAST_ROW}"
     calcs.append(
         Calc(
             L.CASHFLOW,
             L.CF_GUESS_CELL,
-            f"=IF({c['cost']}{first}>0,MIN(1000,MAX(0.1,{c['net']}{first + 1}/{c['cost']}{first})),"
-            "0.1)",
+            f"=IF({c0}>0,IF({net1}/{c0}>=0.1,MIN(1000,{net1}/{c0}),IF(SUM({later})>0,"
+            f"(SUM({later})/{c0})^(1/((horizon_months+1)/2))-1,0.1)),0.1)",
             _irr_guess,
         )
     )
@@ -585,8 +588,22 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
 
 
 def _irr_guess(f: Facts) -> float:
+    """Starting point for IRR's Newton steps (Excel's 20, LibreOffice's own), near the root.
+
+    Fast payback: the perpetuity rate (month-1 net over up-front cost, as the engine starts).
+    Slow or no payback: the rate that turns the up-front cost into the sum of the later nets
+    over half the horizon (e.g. −81 % a month for the seed, whose IRR is −78.5 %); Excel's
+    default 10 % does not converge there in LibreOffice.
+    """
     c0 = f.main.upfront_train_cost
-    return min(1000.0, max(0.1, f.month(1).net / c0)) if c0 > 0 else 0.1
+    if c0 <= 0:
+        return 0.1
+    perpetuity = f.month(1).net / c0
+    if perpetuity >= 0.1:
+        return min(1000.0, perpetuity)
+    later = sum(m.net for m in f.months[1:])
+    horizon = f.main.scenario.horizon_months
+    return float((later / c0) ** (1 / ((horizon + 1) / 2)) - 1) if later > 0 else 0.1
 
 
 def _month_calcs(t: int, row: int) -> list[Calc]:
@@ -771,7 +788,7 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
             cell = ws.cell(r, c, value.isoformat() if isinstance(value, dt.date) else value)
             cell.style = S.INPUT
             if field in ("price_source", "spec_source"):
-                cell.alignment = cell.alignment.copy(wrap_text=True, vertical="top")
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
     last_row = L.CAT_FIRST_ROW + len(cat.gpus) - 1
     last_col = get_column_letter(len(GPU_FIELDS))
     for name, ref in (

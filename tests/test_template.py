@@ -212,3 +212,21 @@ def test_cli_template_command(tmp_path: Path) -> None:
     bad = subprocess.run([*cmd, "--mode", "nope"], capture_output=True, text=True, env=env)
     assert "nope" in bad.stderr
     assert bad.returncode == 2
+
+
+def test_rendered_sheets_show_no_errors_or_hashes(tmp_path: Path) -> None:
+    """workbook/render.py: PNGs of every page; the PDF text has no ### and no error values."""
+    if os.environ.get("XLCOST_SKIP_LIBREOFFICE") == "1":
+        pytest.skip("XLCOST_SKIP_LIBREOFFICE=1")
+    assert soffice(), "LibreOffice (soffice) is required: apt-get install libreoffice-calc-nogui"
+    sys.path.insert(0, str(ROOT / "workbook"))
+    try:
+        from render import render
+    finally:
+        sys.path.remove(str(ROOT / "workbook"))
+    pngs = render("portable", tmp_path, dpi=30)
+    assert len(pngs) >= 6 and all(p.stat().st_size > 1000 for p in pngs)
+    text = (tmp_path / "xlcost_template_portable.txt").read_text(encoding="utf-8")
+    for bad in ("###", "Err:", "#VALUE", "#NAME", "#DIV/0", "#N/A", "#REF"):
+        assert bad not in text, bad
+    assert "BERT-base cross-encoder" in text and "-440.00" in text

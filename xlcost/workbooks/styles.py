@@ -19,6 +19,7 @@ __all__ = [
     "NOTE",
     "PERCENT",
     "RESULT",
+    "SUBTITLE",
     "TITLE",
     "number_format",
     "register",
@@ -36,6 +37,7 @@ RESULT = "xlcost result"
 HEADER = "xlcost header"
 TITLE = "xlcost title"
 NOTE = "xlcost note"
+SUBTITLE = "xlcost subtitle"
 GROUP = "xlcost group"
 
 _THIN = Side(style="thin", color="BFBFBF")
@@ -70,6 +72,7 @@ def _styles() -> list[NamedStyle]:
             font=Font(name="Calibri", size=10, italic=True, color="595959"),
             alignment=Alignment(vertical="top", wrap_text=True),
         ),
+        NamedStyle(SUBTITLE, font=Font(name="Calibri", size=10, italic=True, color="595959")),
         NamedStyle(
             GROUP,
             font=Font(name="Calibri", size=11, bold=True, color="1F4E78"),

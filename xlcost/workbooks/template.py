@@ -293,9 +293,20 @@ def _title(ws: Worksheet, title: str, note: str, widths: dict[str, float]) -> No
     ws["A1"] = title
     ws["A1"].style = S.TITLE
     ws["A2"] = note
-    ws["A2"].style = S.NOTE
+    ws["A2"].style = S.SUBTITLE
     for col, width in widths.items():
         ws.column_dimensions[col].width = width
+
+
+def _fit_height(ws: Worksheet, row: int, text: str, width: float) -> None:
+    """Give a row with wrapped ``text`` in a column of ``width`` room for all its lines.
+
+    Spreadsheet programs do not grow rows for wrapped text in a file they open, so the height
+    is set here (about 1.1 characters per width unit at 10-11 pt, 15 points a line).
+    """
+    lines = max(1, math.ceil(len(text) / (width * 1.1)))
+    current = ws.row_dimensions[row].height or 15
+    ws.row_dimensions[row].height = max(current, 15 * lines)
 
 
 def _header(ws: Worksheet, row: int, labels: Sequence[str], first_col: int = 1) -> None:
@@ -454,9 +465,15 @@ _COST_ROWS: dict[str, tuple[str, str, str]] = {
     "npv": ("NPV", "month-0 net + NPV(monthly rate, months 1..120) on Cash flow", "money"),
     "irr": ("IRR (annual)", "(1 + IRR(monthly nets))^12 − 1 on Cash flow", "percent"),
     "payback_month": ("Payback month", "first month with cumulative net ≥ 0 (MATCH)", "month"),
-    "cost_per_1k": ("Cost per 1,000 requests", "1000 × C / volume", "money"),
+    "cost_per_1k": ("Cost per 1,000 requests", "1000 × C / volume", "money4"),
 }
-_FORMATS = {"money": S.MONEY, "percent": S.PERCENT, "ratio": "0.000", "month": "0"}
+_FORMATS = {
+    "money": S.MONEY,
+    "money4": "#,##0.0000",
+    "percent": S.PERCENT,
+    "ratio": "0.000",
+    "month": "0",
+}
 
 
 def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
@@ -491,7 +508,7 @@ def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
         ws[cell].number_format = _FORMATS.get(unit, "#,##0.00")
         ws.cell(row, 5, name)
         calcs.append(Calc(L.COSTS, cell, formulas[name], partial(_main_value, name)))
-        if unit == "money":
+        if unit.startswith("money"):
             calcs.append(Calc(L.COSTS, f"D{row}", "=currency", lambda f: f.main.scenario.currency))
         else:
             ws.cell(row, 4, {"percent": "%", "ratio": "×"}.get(unit, unit))
@@ -547,8 +564,10 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
         )
     )
     ws["B3"], ws["B4"] = "Monthly discount rate", "IRR starting guess"
+    for cell in (L.CF_RATE_CELL, L.CF_GUESS_CELL):
+        ws[cell].style = S.CALC
     ws[L.CF_RATE_CELL].number_format = "0.0000%"
-    ws[L.CF_GUESS_CELL].number_format = "0.00"
+    ws[L.CF_GUESS_CELL].number_format = "0.0000"
     wb.defined_names["monthly_rate"] = DefinedName(
         "monthly_rate", attr_text=L.absolute(L.CASHFLOW, L.CF_RATE_CELL)
     )
@@ -561,8 +580,6 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
     calcs.append(Calc(L.CASHFLOW, "E5", "=payback_month", lambda f: f.main.value("payback_month")))
     ws["E5"].style = S.RESULT
     ws["E5"].number_format = "0"
-    for cell in (L.CF_RATE_CELL, L.CF_GUESS_CELL):
-        ws[cell].style = S.CALC
     _header(ws, L.CF_HEADER_ROW, ["Month", "Cost", "Benefit", "Net", "Cumulative", "Paid back"])
     for t in range(L.MAX_MONTHS + 1):
         row = first + t
@@ -581,6 +598,7 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
     chart.add_data(cum)
     chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=L.CF_LAST_ROW))
     chart.x_axis.tickLblSkip = 12
+    chart.x_axis.tickLblPos = "low"
     chart.width, chart.height = 18, 9
     ws.add_chart(chart, f"H{L.CF_HEADER_ROW}")
     _finish(ws, f"A{first}", "Q", L.CF_LAST_ROW)
@@ -666,7 +684,7 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
         "Each column is one option (the shipped comparison example; type over it). Options are "
         "ranked by NPV; the recommendation is the best-ranked option within the budget with a "
         "positive NPV.",
-        {"A": 34, "B": 14} | {get_column_letter(L.SCN_FIRST_COL + i): 24 for i in range(n)},
+        {"A": 34, "B": 14} | {get_column_letter(L.SCN_FIRST_COL + i): 30 for i in range(n)},
     )
     ws["A4"] = "Budget (maximum total cost; blank = none)"
     ws[L.SCN_BUDGET_CELL].style = S.INPUT
@@ -779,7 +797,7 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
         f"From xlcost's packaged catalog ({cat.currency}; each price with its source and date — "
         "refresh them before relying on them). Portable mode looks GPUs up here, so you can edit "
         "or extend this table; udf mode's GPU_SPEC reads the packaged catalog.",
-        {"A": 12, "B": 11, "C": 12, "D": 14, "E": 14, "F": 60, "G": 12, "H": 60},
+        {"A": 12, "B": 16, "C": 12, "D": 22, "E": 14, "F": 60, "G": 12, "H": 60},
     )
     _header(ws, L.CAT_HEADER_ROW, list(GPU_FIELDS))
     for r, gpu in enumerate(cat.gpus, start=L.CAT_FIRST_ROW):
@@ -789,6 +807,7 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
             cell.style = S.INPUT
             if field in ("price_source", "spec_source"):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+                _fit_height(ws, r, value, 60)
     last_row = L.CAT_FIRST_ROW + len(cat.gpus) - 1
     last_col = get_column_letter(len(GPU_FIELDS))
     for name, ref in (
@@ -848,6 +867,7 @@ def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
         row += 1
         ws.cell(row, 1, label)
         ws.cell(row, 2, text).style = S.NOTE
+        _fit_height(ws, row, text, 96)
     row += 2
     ws.cell(row, 1, "Colour legend").style = S.GROUP
     for style, text in S.LEGEND:

@@ -13,17 +13,17 @@ import typer
 
 from xlcost.cli._app import app, fail
 
-__all__ = ["app", "fail", "main"]
+__all__ = ["app", "fail", "load_commands", "main"]
+
+
+def load_commands() -> typer.Typer:
+    """Import the command modules (each registers its commands on :data:`app`) and return it."""
+    from xlcost.cli import engine_cmds, workbook_cmds  # noqa: F401
+
+    return app
 
 
 def main() -> None:
     """Entry point of the ``xlcost`` console script."""
-    from xlcost.cli import engine_cmds, workbook_cmds  # noqa: F401  (registers the commands)
-
-    app(prog_name="xlcost")
+    load_commands()(prog_name="xlcost")
     sys.exit(0)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
-    typer.Exit()

@@ -1053,6 +1053,11 @@ class Template:
         return buf.getvalue()
 
 
+@lru_cache(maxsize=1)
+def _default_comparison() -> list[Scenario]:
+    return load_example(COMPARISON)
+
+
 @lru_cache(maxsize=8)
 def _template(mode: str, n_options: int) -> Template:
     return Template(mode, n_options)
@@ -1068,7 +1073,7 @@ def template_bytes(
     >>> template_bytes("udf") == template_bytes("udf")
     True
     """
-    options = list(comparison) if comparison is not None else load_example(COMPARISON)
+    options = list(comparison) if comparison is not None else _default_comparison()
     return _template(mode, len(options)).render(scenario or seed_scenario(), options)
 
 

@@ -1,7 +1,7 @@
 """The template workbook: its numbers equal the engine's under two independent calculators.
 
-* udf mode is calculated headlessly by the ``formulas`` package (xlcost functions registered
-  from the engine's cost functions, see ``_formulas_engine``);
+* udf mode is calculated headlessly by the ``formulas`` package with the real xlcost functions
+  registered (``tests/excel_engines.py``);
 * portable mode is recalculated by LibreOffice (forced recalculation on load). In CI this test
   fails when LibreOffice is missing; set ``XLCOST_SKIP_LIBREOFFICE=1`` to skip it locally.
 
@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from excel_engines import formulas_model
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
 from xlcost.engine.evaluate import evaluate
 from xlcost.engine.examples import COMPARISON, SEED, load_example
 from xlcost.engine.model import INPUT_NAMES, RESULT_NAMES, Scenario
+from xlcost.functions import ExcelError
 from xlcost.workbooks import layout as L
 from xlcost.workbooks.libreoffice import convert, soffice
 from xlcost.workbooks.package import defined_names
@@ -70,30 +72,29 @@ def portable_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return paths
 
 
+def _calculate(path: Path) -> dict[tuple[str, str], Any]:
+    """(sheet, cell) → value, as the `formulas` engine calculates the workbook with the real
+    xlcost functions registered (tests/excel_engines.py)."""
+    values = formulas_model(path)
+    return {tuple(k.split("!", 1)): v for k, v in values.items() if "!" in k}  # type: ignore[misc]
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=IDS)
 def test_udf_mode_calculated_by_formulas_equals_engine(scenario: Scenario, tmp_path: Path) -> None:
-    from _formulas_engine import calculate
-
     path = tmp_path / "udf.xlsx"
     build_template("udf", scenario, path)
-    raw = calculate(path)
-    errors = {k: v for k, v in raw.items() if type(v).__name__ == "XlError"}
+    got = _calculate(path)
+    errors = {k: v for k, v in got.items() if isinstance(v, ExcelError)}
     assert not errors, errors
-    titles = {
-        t.upper(): t for t in (L.README, L.INPUTS, L.COSTS, L.CASHFLOW, L.SCENARIOS, L.CATALOG)
-    }
-    got = {(titles[s], c): v for (s, c), v in raw.items() if s in titles}
     _check_cells("udf", scenario, got)
 
 
 def test_seed_numbers_in_the_udf_workbook(tmp_path: Path) -> None:
     """SPEC §2's worked example, independently of the engine: 480/10/100/150/590."""
-    from _formulas_engine import calculate
-
     path = tmp_path / "seed.xlsx"
     build_template("udf", None, path)
-    got = calculate(path)
-    value = {n: got[(L.COSTS.upper(), L.RESULT_CELLS[n])] for n in RESULT_NAMES}
+    got = _calculate(path)
+    value = {n: got[(L.COSTS, L.RESULT_CELLS[n])] for n in RESULT_NAMES}
     assert [value[n] for n in ("train_cost", "deploy_cost", "maintain_cost", "total_cost")] == [
         480,
         10,

@@ -85,12 +85,22 @@ def seed_lines(s: Scenario, r: Results) -> list[str]:
 
 @app.command()
 @user_errors
-def demo() -> None:
-    """Show the seed's worked example (BERT ranker): 480 + 10 + 100 = 590, benefit 150."""
+def demo(
+    out: Annotated[Path, typer.Option(help="Directory for the two template workbooks.")] = Path(
+        "xlcost-demo"
+    ),
+) -> None:
+    """Show the seed's worked example (BERT ranker): 480 + 10 + 100 = 590, benefit 150, and
+    write the udf and portable template workbooks into OUT."""
+    from xlcost.cli.workbook_cmds import write_templates
+
     s = seed_scenario()
     r = evaluate(s)
     typer.echo(f"{s.name} — the seed document's worked example, {s.horizon_months} months\n")
     typer.echo("\n".join(seed_lines(s, r)))
+    paths = write_templates(out)
+    typer.echo("\nTemplate workbooks (open in Excel; the portable one works without the add-in):")
+    typer.echo("\n".join(f"  {p}" for p in paths))
 
 
 @app.command()

@@ -1,0 +1,233 @@
+"""The template workbook: its numbers equal the engine's under two independent calculators.
+
+* udf mode is calculated headlessly by the ``formulas`` package with the real xlcost functions
+  registered (``tests/excel_engines.py``);
+* portable mode is recalculated by LibreOffice (forced recalculation on load). In CI this test
+  fails when LibreOffice is missing; set ``XLCOST_SKIP_LIBREOFFICE=1`` to skip it locally.
+
+Both are compared cell by cell with the cached values the builder wrote (the engine's numbers),
+and the named results with :func:`evaluate` directly and with the seed's numbers (SPEC §2).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from excel_engines import formulas_model
+from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
+
+from xlcost.engine.evaluate import evaluate
+from xlcost.engine.examples import COMPARISON, SEED, load_example
+from xlcost.engine.model import INPUT_NAMES, RESULT_NAMES, Scenario
+from xlcost.functions import ExcelError
+from xlcost.workbooks import layout as L
+from xlcost.workbooks.libreoffice import convert, soffice
+from xlcost.workbooks.package import defined_names
+from xlcost.workbooks.template import DEFAULT_BUDGET, Facts, Template, build_template
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = load_example(SEED) + load_example(COMPARISON)
+IDS = [s.name.split()[0] for s in SCENARIOS]
+REL = 1e-9
+
+
+def _close(got: Any, want: Any) -> bool:
+    if isinstance(want, bool | str) or want is None:
+        return (got if got is not None else "") == (want if want is not None else "")
+    if isinstance(got, bool) or not isinstance(got, int | float):
+        return False
+    return math.isclose(got, want, rel_tol=REL, abs_tol=1e-9)
+
+
+def _check_cells(mode: str, scenario: Scenario, got: dict[tuple[str, str], Any]) -> None:
+    """Every formula cell equals the engine's value; the named results equal evaluate()."""
+    template = Template(mode, len(load_example(COMPARISON)))
+    facts = Facts.of(scenario, load_example(COMPARISON), DEFAULT_BUDGET)
+    bad = [
+        (c.sheet, c.cell, got.get((c.sheet, c.cell)), c.value(facts))
+        for c in template.calcs
+        if not _close(got.get((c.sheet, c.cell)), c.value(facts))
+    ]
+    assert not bad, bad[:10]
+    results = evaluate(scenario)
+    for name in RESULT_NAMES:
+        want = getattr(results, name)
+        assert _close(got[(L.COSTS, L.RESULT_CELLS[name])], "" if want is None else want), name
+
+
+@pytest.fixture(scope="module")
+def portable_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    d = tmp_path_factory.mktemp("portable")
+    paths = [d / f"portable_{i}.xlsx" for i in range(len(SCENARIOS))]
+    for s, p in zip(SCENARIOS, paths, strict=True):
+        build_template("portable", s, p)
+    return paths
+
+
+def _calculate(path: Path) -> dict[tuple[str, str], Any]:
+    """(sheet, cell) → value, as the `formulas` engine calculates the workbook with the real
+    xlcost functions registered (tests/excel_engines.py)."""
+    values = formulas_model(path)
+    return {tuple(k.split("!", 1)): v for k, v in values.items() if "!" in k}  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=IDS)
+def test_udf_mode_calculated_by_formulas_equals_engine(scenario: Scenario, tmp_path: Path) -> None:
+    path = tmp_path / "udf.xlsx"
+    build_template("udf", scenario, path)
+    got = _calculate(path)
+    errors = {k: v for k, v in got.items() if isinstance(v, ExcelError)}
+    assert not errors, errors
+    _check_cells("udf", scenario, got)
+
+
+def test_seed_numbers_in_the_udf_workbook(tmp_path: Path) -> None:
+    """SPEC §2's worked example, independently of the engine: 480/10/100/150/590."""
+    path = tmp_path / "seed.xlsx"
+    build_template("udf", None, path)
+    got = _calculate(path)
+    value = {n: got[(L.COSTS, L.RESULT_CELLS[n])] for n in RESULT_NAMES}
+    assert [value[n] for n in ("train_cost", "deploy_cost", "maintain_cost", "total_cost")] == [
+        480,
+        10,
+        100,
+        590,
+    ]
+    assert value["benefit"] == pytest.approx(150, rel=1e-12)
+    assert round(value["roi"], 3) == -0.746
+    assert round(value["bcr"], 3) == 0.254
+    assert value["npv"] == pytest.approx(-440, rel=1e-12)
+
+
+def test_portable_mode_recalculated_by_libreoffice_equals_engine(
+    portable_files: list[Path], tmp_path: Path
+) -> None:
+    if os.environ.get("XLCOST_SKIP_LIBREOFFICE") == "1":
+        pytest.skip("XLCOST_SKIP_LIBREOFFICE=1")
+    assert soffice(), "LibreOffice (soffice) is required: apt-get install libreoffice-calc-nogui"
+    for scenario, out in zip(SCENARIOS, convert(portable_files, tmp_path), strict=True):
+        wb = load_workbook(out, data_only=True)
+        got = {
+            (ws.title, cell.coordinate): cell.value
+            for ws in wb.worksheets
+            for row in ws.iter_rows()
+            for cell in row
+        }
+        errors = {k: v for k, v in got.items() if isinstance(v, str) and v.startswith("#")}
+        assert not errors, errors
+        _check_cells("portable", scenario, got)
+
+
+@pytest.mark.parametrize("mode", ["udf", "portable"])
+def test_cached_values_seen_by_a_reader_that_does_not_calculate(mode: str, tmp_path: Path) -> None:
+    """python-calamine reads the cached values: the engine's results, not blanks."""
+    path = tmp_path / "t.xlsx"
+    scenario = SCENARIOS[3]
+    build_template(mode, scenario, path)
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(L.COSTS).to_python()
+    results = evaluate(scenario)
+    for name, cell in L.RESULT_CELLS.items():
+        row, col = int(cell[1:]) - 1, ord(cell[0]) - ord("A")
+        want = getattr(results, name)
+        assert _close(rows[row][col], "" if want is None else want), name
+
+
+@pytest.mark.parametrize("mode", ["udf", "portable"])
+def test_structure(mode: str, tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    build_template(mode, None, path)
+    names = defined_names(path)
+    for name in INPUT_NAMES:
+        assert (names[name].sheet, names[name].cell) == (L.INPUTS, L.INPUT_CELLS[name])
+    for name in RESULT_NAMES:
+        assert (names[name].sheet, names[name].cell) == (L.COSTS, L.RESULT_CELLS[name])
+    wb = load_workbook(path)
+    expected = [L.README, L.INPUTS, L.COSTS, L.CASHFLOW, L.SCENARIOS, L.CATALOG]
+    assert wb.sheetnames == expected + ([L.CONF] if mode == "udf" else [])
+    assert {"catalog_table", "catalog_names", "catalog_fields"} <= set(wb.defined_names)
+    inputs = wb[L.INPUTS]
+    validated = {str(r) for dv in inputs.data_validations.dataValidation for r in dv.sqref.ranges}
+    for name, cell in L.INPUT_CELLS.items():
+        c = inputs[cell]
+        assert c.style == "xlcost input" and c.protection.locked is False, name
+        assert cell in validated, name
+    for dv in inputs.data_validations.dataValidation:
+        assert dv.showErrorMessage and dv.showInputMessage and dv.error and dv.prompt
+    for ws in wb.worksheets[:6]:
+        assert ws.protection.sheet and not ws.protection.password, ws.title
+        assert ws.freeze_panes and ws.print_area, ws.title
+    for sheet, cell in ((L.COSTS, L.RESULT_CELLS["train_cost"]), (L.CASHFLOW, "E20")):
+        assert wb[sheet][cell].protection.locked, (sheet, cell)
+    assert wb[L.COSTS][L.RESULT_CELLS["npv"]].number_format.startswith("#,##0.00")
+    assert wb[L.COSTS][L.RESULT_CELLS["roi"]].number_format == "0.00%"
+    costs_formula = wb[L.COSTS][L.RESULT_CELLS["train_cost"]].value
+    assert costs_formula.startswith("=TRAIN_COST(") == (mode == "udf")
+    assert len(wb[L.COSTS]._charts) == 1 and len(wb[L.CASHFLOW]._charts) == 1
+    assert wb.calculation.fullCalcOnLoad
+    if mode == "udf":
+        assert wb[L.CONF]["A1"].value == "UDF Modules"
+        assert wb[L.CONF]["B1"].value == "xlcost.udfs"
+        assert wb[L.CONF]["A2"].value is None
+    with zipfile.ZipFile(path) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2026, 1, 1, 0, 0, 0)}
+
+
+def test_deterministic_and_committed_artifacts_up_to_date(tmp_path: Path) -> None:
+    """Two builds give identical bytes; workbook/*.xlsx are exactly what the command builds."""
+    for mode, committed in (
+        ("udf", "xlcost_template.xlsx"),
+        ("portable", "xlcost_template_portable.xlsx"),
+    ):
+        a, b = tmp_path / f"a_{mode}.xlsx", tmp_path / f"b_{mode}.xlsx"
+        build_template(mode, None, a)
+        b.write_bytes(Template(mode, 3).render(SCENARIOS[0], load_example(COMPARISON)))
+        assert a.read_bytes() == b.read_bytes(), mode
+        assert (ROOT / "workbook" / committed).read_bytes() == a.read_bytes(), (
+            f"workbook/{committed} is stale: run `xlcost template --mode {mode} "
+            f"--out workbook/{committed}`"
+        )
+
+
+def test_cli_template_command(tmp_path: Path) -> None:
+    seed_file = ROOT / "xlcost" / "data" / "examples" / SEED
+    out = tmp_path / "mine.xlsx"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-c", "from xlcost.cli import main; main()", "template"]
+    done = subprocess.run(
+        [*cmd, "--mode", "portable", "--scenario", str(seed_file), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == (ROOT / "workbook" / "xlcost_template_portable.xlsx").read_bytes()
+    bad = subprocess.run([*cmd, "--mode", "nope"], capture_output=True, text=True, env=env)
+    assert "nope" in bad.stderr
+    assert bad.returncode == 2
+
+
+def test_rendered_sheets_show_no_errors_or_hashes(tmp_path: Path) -> None:
+    """workbook/render.py: PNGs of every page; the PDF text has no ### and no error values."""
+    if os.environ.get("XLCOST_SKIP_LIBREOFFICE") == "1":
+        pytest.skip("XLCOST_SKIP_LIBREOFFICE=1")
+    assert soffice(), "LibreOffice (soffice) is required: apt-get install libreoffice-calc-nogui"
+    sys.path.insert(0, str(ROOT / "workbook"))
+    try:
+        from render import render
+    finally:
+        sys.path.remove(str(ROOT / "workbook"))
+    pngs = render("portable", tmp_path, dpi=30)
+    assert len(pngs) >= 6 and all(p.stat().st_size > 1000 for p in pngs)
+    text = (tmp_path / "xlcost_template_portable.txt").read_text(encoding="utf-8")
+    for bad in ("###", "Err:", "#VALUE", "#NAME", "#DIV/0", "#N/A", "#REF"):
+        assert bad not in text, bad
+    assert "BERT-base cross-encoder" in text and "-440.00" in text

@@ -1,0 +1,75 @@
+"""Commands that write workbooks: template."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xlcost.cli._app import app, user_errors
+from xlcost.engine.errors import XlcostError
+from xlcost.engine.examples import seed_scenario
+from xlcost.scenario_files import load_scenarios
+
+
+class Mode(StrEnum):
+    udf = "udf"
+    portable = "portable"
+
+
+TEMPLATE_FILES = {Mode.udf: "xlcost_template.xlsx", Mode.portable: "xlcost_template_portable.xlsx"}
+"""Default file names, also those of the committed artifacts in ``workbook/``."""
+
+
+def write_templates(directory: Path) -> list[Path]:
+    """Write both templates (pre-filled with the seed's example) into ``directory``."""
+    from xlcost.workbooks.template import build_template
+
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for mode, filename in TEMPLATE_FILES.items():
+        build_template(mode.value, None, directory / filename)
+        paths.append(directory / filename)
+    return paths
+
+
+@app.command()
+@user_errors
+def template(
+    mode: Annotated[
+        Mode,
+        typer.Option(
+            help="udf: cells call the xlcost functions (needs the add-in); portable: native "
+            "Excel formulas that recalculate anywhere."
+        ),
+    ] = Mode.udf,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            help="Scenario file (YAML, JSON, CSV, XLSX) with the one option to pre-fill "
+            "[default: the seed's worked example].",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output .xlsx [default: xlcost_template.xlsx or …_portable.xlsx]."),
+    ] = None,
+) -> None:
+    """Write the template workbook: Inputs, Costs, Cash flow, Scenarios, Catalog, charts."""
+    from xlcost.workbooks.template import build_template
+
+    s = seed_scenario()
+    if scenario is not None:
+        found = load_scenarios(scenario)
+        if len(found) != 1:
+            raise XlcostError(
+                f"{scenario.name}: has {len(found)} scenarios; the template takes one"
+            )
+        s = found[0]
+    path = out or Path(TEMPLATE_FILES[mode])
+    build_template(mode.value, s, path)
+    typer.echo(f"Wrote {path} ({mode.value} mode, scenario {s.name!r}).")

@@ -1,0 +1,127 @@
+"""Where everything sits in the template workbook: the cell map, shared by builder and fillers.
+
+Pure Python (no openpyxl), cheap to import. Every input of :class:`~xlcost.engine.model.Scenario`
+has one value cell on the Inputs sheet, and every result one cell on the Costs sheet; both carry a
+workbook-scoped defined name equal to the input or result name, so a filler can work by names
+alone. :data:`INPUT_CELLS` and :data:`RESULT_CELLS` give the same addresses for code that reads
+cells directly.
+
+The Cash flow sheet has one row per month 0..:data:`MAX_MONTHS`; months beyond the horizon are
+zero, so the template supports horizons up to :data:`MAX_MONTHS` months.
+"""
+
+from __future__ import annotations
+
+from xlcost.engine.model import GROUPS, INPUT_NAMES, RESULT_NAMES, input_spec
+
+__all__ = [
+    "CASHFLOW",
+    "CATALOG",
+    "CF_FIRST_ROW",
+    "CF_LAST_ROW",
+    "CONF",
+    "COSTS",
+    "DERIVED_CELLS",
+    "INPUTS",
+    "INPUT_CELLS",
+    "INPUT_ROWS",
+    "MAX_MONTHS",
+    "README",
+    "RESULT_CELLS",
+    "RESULT_ROWS",
+    "SCENARIOS",
+    "absolute",
+]
+
+README = "README"
+INPUTS = "Inputs"
+COSTS = "Costs"
+CASHFLOW = "Cash flow"
+SCENARIOS = "Scenarios"
+CATALOG = "Catalog"
+CONF = "xlwings.conf"
+
+MAX_MONTHS = 120
+"""Longest horizon the Cash flow sheet lays out (the Inputs sheet validates against it)."""
+
+
+def absolute(sheet: str, cell: str) -> str:
+    """``Inputs!$B$5`` from ``("Inputs", "B5")``; sheet names with spaces are quoted.
+
+    >>> absolute("Cash flow", "D8")
+    "'Cash flow'!$D$8"
+    """
+    col = cell.rstrip("0123456789")
+    quoted = f"'{sheet}'" if " " in sheet else sheet
+    return f"{quoted}!${col}${cell[len(col) :]}"
+
+
+def _input_rows() -> tuple[dict[str, int], dict[str, int]]:
+    """Rows of the inputs (grouped, in model order) and of the group headings."""
+    rows: dict[str, int] = {}
+    headings: dict[str, int] = {}
+    row = 5
+    for group in GROUPS:
+        headings[group] = row
+        row += 1
+        for name in INPUT_NAMES:
+            if input_spec(name)["group"] == group:
+                rows[name] = row
+                row += 1
+        row += 1
+    return rows, headings
+
+
+INPUT_ROWS, GROUP_ROWS = _input_rows()
+INPUT_VALUE_COL = "B"
+INPUT_CELLS: dict[str, str] = {n: f"{INPUT_VALUE_COL}{r}" for n, r in INPUT_ROWS.items()}
+"""Input name → cell on the Inputs sheet."""
+
+DERIVED = ("used_train_hours", "used_serve_gpus", "used_maintain_months", "upfront_train_cost")
+"""Helper results on the Costs sheet, above the seed table (also defined names)."""
+RESULT_ROWS: dict[str, int] = {
+    name: row for row, name in enumerate((*DERIVED, *RESULT_NAMES), start=5)
+}
+COSTS_VALUE_COL = "C"
+DERIVED_CELLS: dict[str, str] = {n: f"{COSTS_VALUE_COL}{RESULT_ROWS[n]}" for n in DERIVED}
+RESULT_CELLS: dict[str, str] = {n: f"{COSTS_VALUE_COL}{RESULT_ROWS[n]}" for n in RESULT_NAMES}
+"""Result name → cell on the Costs sheet."""
+
+CF_HEADER_ROW = 7
+CF_FIRST_ROW = CF_HEADER_ROW + 1
+"""Row of month 0 on the Cash flow sheet; month t is on row ``CF_FIRST_ROW + t``."""
+CF_LAST_ROW = CF_FIRST_ROW + MAX_MONTHS
+CF_COLUMNS = ("month", "cost", "benefit", "net", "cumulative", "paid_back")
+CF_COL = {name: "ABCDEF"[i] for i, name in enumerate(CF_COLUMNS)}
+CF_RATE_CELL = "C3"
+CF_GUESS_CELL = "C4"
+
+SCN_BUDGET_CELL = "C4"
+SCN_HEADER_ROW = 6
+SCN_FIRST_COL = 3
+"""Column number of the first option on the Scenarios sheet (one column per option)."""
+SCN_INPUT_ROWS: dict[str, int] = {n: SCN_HEADER_ROW + 1 + i for i, n in enumerate(INPUT_NAMES)}
+SCN_CALCS = (
+    "used_train_hours",
+    "used_serve_gpus",
+    "used_maintain_months",
+    "upfront_train_cost",
+    "train_cost",
+    "deploy_cost",
+    "maintain_cost",
+    "benefit",
+    "total_cost",
+    "roi",
+    "monthly_rate",
+    "npv",
+    "rank",
+    "within_budget",
+    "eligible_rank",
+)
+SCN_CALC_ROWS: dict[str, int] = {
+    n: SCN_HEADER_ROW + len(INPUT_NAMES) + 3 + i for i, n in enumerate(SCN_CALCS)
+}
+SCN_RECOMMEND_ROW = SCN_CALC_ROWS["eligible_rank"] + 2
+
+CAT_HEADER_ROW = 4
+CAT_FIRST_ROW = CAT_HEADER_ROW + 1

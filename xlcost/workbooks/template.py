@@ -1,0 +1,1106 @@
+"""Build the xlcost template workbook (SPEC §6), in "udf" or "portable" mode, reproducibly.
+
+Design
+------
+* **One layout, two modes.** Every cell that calls an xlcost function gets its text from
+  :func:`xlcost.functions.formula`: ``=TRAIN_COST(...)`` in udf mode, the native Excel equivalent
+  in portable mode. Everything else (layout, names, styles, native finance formulas) is shared.
+* **Formula and cached value side by side.** Each formula cell is declared once as a
+  :class:`Calc`: its address, its formula and a function giving its value from the engine
+  (:class:`Facts`: :func:`~xlcost.engine.evaluate.evaluate`,
+  :func:`~xlcost.engine.evaluate.schedule`, :func:`~xlcost.engine.allocate.compare`). The values
+  are written into the sheet XML as the formulas' cached results, so readers that do not
+  calculate (pandas, calamine, previewers) show the engine's numbers; ``fullCalcOnLoad`` makes
+  Excel and LibreOffice recalculate on open.
+* **Skeleton once, values per scenario.** openpyxl builds the workbook once per (mode, number of
+  options) with the input cells styled but empty (:class:`Template`). Rendering a scenario only
+  splices input values and cached values into the sheet XML and re-zips: cheap enough for batch
+  generation, and the same code path as a single build.
+* **Deterministic bytes.** Fixed document dates in ``docProps/core.xml`` and fixed zip entry dates,
+  permissions and compression, members in openpyxl's (stable) order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xlcost import __version__
+from xlcost.engine import compute, costs, finance
+from xlcost.engine.allocate import compare
+from xlcost.engine.catalog import GPU_FIELDS, default_catalog
+from xlcost.engine.errors import XlcostError
+from xlcost.engine.evaluate import evaluate, schedule
+from xlcost.engine.examples import COMPARISON, load_example, seed_scenario
+from xlcost.engine.model import (
+    INPUT_NAMES,
+    RESULT_NAMES,
+    CashFlowRow,
+    Results,
+    Scenario,
+    field_domain,
+    input_spec,
+)
+from xlcost.functions import formula
+from xlcost.workbooks import layout as L
+from xlcost.workbooks import styles as S
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "MODES",
+    "NO_FIT",
+    "NO_GAIN",
+    "Calc",
+    "Facts",
+    "Template",
+    "build_template",
+    "template_bytes",
+]
+
+MODES = ("udf", "portable")
+DEFAULT_BUDGET = 1_000_000.0
+"""Budget pre-filled on the Scenarios sheet (the user changes it; blank = no budget)."""
+NO_FIT = "None: no option fits the budget."
+NO_GAIN = "None: no option within the budget has a positive NPV; doing nothing is cheaper."
+FIXED_DATE = dt.datetime(2026, 1, 1)
+"""Document dates written into every template (so that builds are byte-identical)."""
+_ZIP_DATE = (2026, 1, 1, 0, 0, 0)
+
+Value = float | int | str | bool | None
+
+
+# --------------------------------------------------------------------------- engine facts
+
+
+@dataclass(frozen=True)
+class Option:
+    """One scenario with its results and the derived inputs the workbook shows."""
+
+    scenario: Scenario
+    results: Results
+    used_train_hours: float
+    used_serve_gpus: float
+    used_maintain_months: float
+    upfront_train_cost: float
+    monthly_rate: float
+
+    @classmethod
+    def of(cls, s: Scenario) -> Option:
+        """Evaluate ``s`` with the engine."""
+        hours = s.train_hours
+        if hours is None:
+            hours = float(
+                compute.train_hours(
+                    s.model_params,  # type: ignore[arg-type]  # the model's rules guarantee them
+                    s.train_tokens,  # type: ignore[arg-type]
+                    s.train_gpus,
+                    s.gpu_peak_tflops,  # type: ignore[arg-type]
+                    s.mfu,
+                    s.flops_per_param_token,
+                )
+            )
+        gpus = s.serve_gpus
+        if gpus is None:
+            replicas = compute.replicas(
+                s.peak_qps,  # type: ignore[arg-type]
+                s.qps_per_replica,  # type: ignore[arg-type]
+                s.target_utilization,
+                s.min_replicas,
+            )
+            gpus = float(replicas * s.gpus_per_replica)
+        upfront = costs.train_cost(
+            s.train_gpus, hours, s.train_price_per_gpu_hour, s.train_runs, s.train_overhead_rate
+        )
+        return cls(
+            scenario=s,
+            results=evaluate(s),
+            used_train_hours=hours,
+            used_serve_gpus=gpus,
+            used_maintain_months=float(
+                s.horizon_months if s.maintain_months is None else s.maintain_months
+            ),
+            upfront_train_cost=float(upfront),
+            monthly_rate=float(finance.monthly_rate(s.discount_rate_annual)),
+        )
+
+    def value(self, name: str) -> Value:
+        """An input, derived input or result by name; ``None`` results are blank text."""
+        if name in INPUT_NAMES:
+            v: Value = getattr(self.scenario, name)
+        elif name in RESULT_NAMES:
+            v = getattr(self.results, name)
+        else:
+            v = getattr(self, name)
+        return "" if v is None and name in RESULT_NAMES else v
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the engine says about one template: the main scenario and the comparison."""
+
+    main: Option
+    months: tuple[CashFlowRow, ...]
+    options: tuple[Option, ...]
+    ranks: tuple[int, ...]
+    within_budget: tuple[bool, ...]
+    recommendation: str
+
+    @classmethod
+    def of(cls, scenario: Scenario, comparison: Sequence[Scenario], budget: float) -> Facts:
+        """Evaluate the scenario, its schedule and the comparison with the engine."""
+        if scenario.horizon_months > L.MAX_MONTHS:
+            raise XlcostError(
+                f"horizon_months: the template lays out at most {L.MAX_MONTHS} months, "
+                f"got {scenario.horizon_months}"
+            )
+        options = tuple(Option.of(s) for s in comparison)
+        c = compare(comparison, budget=budget, by="npv")
+        ranked = [next(o for o in c.options if o.results == opt.results) for opt in options]
+        if c.recommended is not None:
+            recommendation = c.recommended
+        else:
+            recommendation = NO_GAIN if any(o.within_budget for o in c.options) else NO_FIT
+        return cls(
+            Option.of(scenario),
+            tuple(schedule(scenario)),
+            options,
+            tuple(o.rank for o in ranked),
+            tuple(o.within_budget for o in ranked),
+            recommendation,
+        )
+
+    def month(self, t: int) -> CashFlowRow:
+        """Month ``t`` of the schedule; beyond the horizon nothing flows (cumulative stays)."""
+        if t < len(self.months):
+            return self.months[t]
+        last = self.months[-1]
+        return CashFlowRow(month=t, cost=0.0, benefit=0.0, net=0.0, cumulative=last.cumulative)
+
+
+@dataclass(frozen=True)
+class Calc:
+    """A formula cell: where it is, its formula, and its value according to the engine."""
+
+    sheet: str
+    cell: str
+    formula: str
+    value: Callable[[Facts], Value]
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
+    """Formulas of the derived inputs and the seed table, with ``r(name)`` referencing a value.
+
+    The Costs sheet references defined names (``r`` = identity); the Scenarios sheet references
+    the cells of one option's column. One definition serves both.
+    """
+    f = partial(formula, mode)
+    hours_estimate = f(
+        "TRAIN_HOURS",
+        r("model_params"),
+        r("train_tokens"),
+        r("train_gpus"),
+        r("gpu_peak_tflops"),
+        r("mfu"),
+        r("flops_per_param_token"),
+    )[1:]
+    replicas = f(
+        "REPLICAS", r("peak_qps"), r("qps_per_replica"), r("target_utilization"), r("min_replicas")
+    )[1:]
+    train = (r("train_gpus"), r("used_train_hours"), r("train_price_per_gpu_hour"))
+    return {
+        "used_train_hours": (
+            f"=IF(ISBLANK({r('train_hours')}),{hours_estimate},{r('train_hours')})"
+        ),
+        "used_serve_gpus": (
+            f"=IF(ISBLANK({r('serve_gpus')}),{replicas}*{r('gpus_per_replica')},{r('serve_gpus')})"
+        ),
+        "used_maintain_months": (
+            f"=IF(ISBLANK({r('maintain_months')}),{r('horizon_months')},{r('maintain_months')})"
+        ),
+        "upfront_train_cost": f("TRAIN_COST", *train, r("train_runs"), r("train_overhead_rate")),
+        "train_cost": f(
+            "TRAIN_COST",
+            *train,
+            f"({r('train_runs')}+{r('retrains')})",
+            r("train_overhead_rate"),
+        ),
+        "deploy_cost": f(
+            "DEPLOY_COST",
+            r("used_serve_gpus"),
+            r("serve_hours"),
+            r("serve_price_per_gpu_hour"),
+            r("serve_overhead_rate"),
+        ),
+        "maintain_cost": f(
+            "MAINTAIN_COST",
+            r("used_maintain_months"),
+            r("maintain_units_per_month"),
+            r("maintain_price_per_unit"),
+            r("maintain_fixed_per_month"),
+        ),
+        "benefit": f(
+            "BENEFIT",
+            r("volume"),
+            r("ctr"),
+            r("cvr"),
+            r("value_per_conversion"),
+            r("baseline_ctr"),
+            r("baseline_cvr"),
+        ),
+        "total_cost": f"={r('train_cost')}+{r('deploy_cost')}+{r('maintain_cost')}",
+        "roi": f'=IF({r("total_cost")}>0,{f("ROI", r("benefit"), r("total_cost"))[1:]},"")',
+        "bcr": f'=IF({r("total_cost")}>0,{f("BCR", r("benefit"), r("total_cost"))[1:]},"")',
+        "monthly_rate": f"=(1+{r('discount_rate_annual')})^(1/12)-1",
+    }
+
+
+def _text(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _main_value(name: str, f: Facts) -> Value:
+    return f.main.value(name)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+# --------------------------------------------------------------------------- sheets
+
+
+def _title(ws: Worksheet, title: str, note: str, widths: dict[str, float]) -> None:
+    ws["A1"] = title
+    ws["A1"].style = S.TITLE
+    ws["A2"] = note
+    ws["A2"].style = S.SUBTITLE
+    for col, width in widths.items():
+        ws.column_dimensions[col].width = width
+
+
+def _fit_height(ws: Worksheet, row: int, text: str, width: float) -> None:
+    """Give a row with wrapped ``text`` in a column of ``width`` room for all its lines.
+
+    Spreadsheet programs do not grow rows for wrapped text in a file they open, so the height
+    is set here (about 1.1 characters per width unit at 10-11 pt, 15 points a line).
+    """
+    lines = max(1, math.ceil(len(text) / (width * 1.1)))
+    current = ws.row_dimensions[row].height or 15
+    ws.row_dimensions[row].height = max(current, 15 * lines)
+
+
+def _header(ws: Worksheet, row: int, labels: Sequence[str], first_col: int = 1) -> None:
+    for i, label in enumerate(labels):
+        cell = ws.cell(row, first_col + i, label)
+        cell.style = S.HEADER
+
+
+def _finish(ws: Worksheet, freeze: str, last_col: str, last_row: int) -> None:
+    """Freeze panes, print setup (landscape, fit to width) and protection without password."""
+    ws.freeze_panes = freeze
+    ws.print_area = f"A1:{last_col}{last_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = None
+    ws.protection.sheet = True
+
+
+def _validation(name: str, cell: str) -> DataValidation:
+    """Data validation of one input cell, derived from the model's constraints."""
+    spec = input_spec(name)
+    title = spec["label"][:32]
+    prompt = f"{spec['description']} Unit: {spec['unit']}."
+    if spec["default"] is not None:
+        prompt += f" Blank = default ({_text(spec['default'])})."
+    elif not spec["required"]:
+        prompt += " May be left blank."
+    common: dict[str, Any] = {
+        "allow_blank": not spec["required"],
+        "showInputMessage": True,
+        "showErrorMessage": True,
+        "promptTitle": title,
+        "prompt": prompt[:255],
+        "errorTitle": f"Invalid {name}"[:32],
+        "errorStyle": "stop",
+    }
+    if name == "name":
+        return DataValidation(
+            type="textLength", operator="between", formula1="1", formula2="120",
+            error="name must be 1 to 120 characters.", **common,
+        )  # fmt: skip
+    if name == "currency":
+        return DataValidation(
+            type="custom", formula1=f"AND(LEN({cell})=3,EXACT({cell},UPPER({cell})))",
+            error="currency must be a 3-letter ISO code in capitals, e.g. USD.", **common,
+        )  # fmt: skip
+    lower, inclusive, upper = field_domain(name)
+    if name == "horizon_months":
+        upper = L.MAX_MONTHS if upper is None else min(upper, L.MAX_MONTHS)
+    kind = "whole" if Scenario.model_fields[name].annotation in (int, int | None) else "decimal"
+    low = "≥" if inclusive else ">"
+    bounds = [f"{low} {lower:g}"] if lower is not None else []
+    bounds += [f"≤ {upper:g}"] if upper is not None else []
+    error = f"{name} must be a {'whole ' if kind == 'whole' else ''}number {' and '.join(bounds)}."
+    if lower is not None and upper is not None and inclusive:
+        return DataValidation(
+            type=kind, operator="between", formula1=f"{lower:g}", formula2=f"{upper:g}",
+            error=error, **common,
+        )  # fmt: skip
+    if lower is not None and upper is not None:
+        return DataValidation(
+            type="custom", formula1=f"AND(ISNUMBER({cell}),{cell}>{lower:g},{cell}<={upper:g})",
+            error=error, **common,
+        )  # fmt: skip
+    operator = "greaterThanOrEqual" if inclusive else "greaterThan"
+    return DataValidation(
+        type=kind, operator=operator, formula1=f"{lower or 0:g}", error=error, **common
+    )
+
+
+def _inputs_sheet(wb: Workbook) -> None:
+    ws = wb.create_sheet(L.INPUTS)
+    _title(
+        ws,
+        "Inputs: one option under evaluation",
+        "Type your assumptions into the yellow cells (quantities are totals over the evaluation "
+        "period). Blank optional cells take the default shown. Each value cell is named after its "
+        "input (Formulas > Name Manager), so your own formulas can say =train_gpus.",
+        {"A": 30, "B": 18, "C": 16, "D": 26, "E": 10, "F": 80},
+    )
+    _header(ws, 4, ["Input", "Value", "Unit", "Name", "Default", "Notes"])
+    for group, row in L.GROUP_ROWS.items():
+        label = {"identity": "Identity", "finance": "Finance"}.get(group, group.capitalize())
+        for col in range(1, 7):
+            ws.cell(row, col).style = S.GROUP
+        ws.cell(row, 1, label)
+    for name, row in L.INPUT_ROWS.items():
+        spec = input_spec(name)
+        cell = L.INPUT_CELLS[name]
+        ws.cell(row, 1, spec["label"])
+        ws[cell].style = S.INPUT
+        ws[cell].number_format = S.number_format(spec["unit"])
+        ws.cell(row, 3, spec["unit"])
+        ws.cell(row, 4, name)
+        default = spec["default"]
+        ws.cell(
+            row, 5, "required" if spec["required"] else ("blank" if default is None else default)
+        )
+        if isinstance(default, float):
+            ws.cell(row, 5).number_format = S.number_format(spec["unit"])
+        ws.cell(row, 6, spec["description"]).style = S.NOTE
+        dv = _validation(name, cell)
+        ws.add_data_validation(dv)
+        dv.add(cell)
+        wb.defined_names[name] = DefinedName(name, attr_text=L.absolute(L.INPUTS, cell))
+    _finish(ws, "A5", "F", max(L.INPUT_ROWS.values()))
+
+
+_COST_ROWS: dict[str, tuple[str, str, str]] = {
+    "used_train_hours": (
+        "Training hours per run (used)",
+        "train_hours, or TRAIN_HOURS(model_params, train_tokens, …) when blank",
+        "hours",
+    ),
+    "used_serve_gpus": (
+        "Serving GPUs (used)",
+        "serve_gpus, or REPLICAS(peak_qps, …) × gpus_per_replica when blank",
+        "GPUs",
+    ),
+    "used_maintain_months": (
+        "Maintenance months (used)",
+        "maintain_months, or horizon_months when blank",
+        "months",
+    ),
+    "upfront_train_cost": (
+        "Up-front training (month 0)",
+        "TRAIN_COST(train_gpus, hours, price, train_runs, overhead)",
+        "money",
+    ),
+    "train_cost": (
+        "Training cost (C_train)",
+        "TRAIN_COST(train_gpus, hours, price, train_runs + retrains, overhead)",
+        "money",
+    ),
+    "deploy_cost": (
+        "Deployment cost (C_deploy)",
+        "DEPLOY_COST(serving GPUs, serve_hours, price, overhead)",
+        "money",
+    ),
+    "maintain_cost": (
+        "Maintenance cost (C_maintain)",
+        "MAINTAIN_COST(months, units per month, price per unit, fixed per month)",
+        "money",
+    ),
+    "benefit": (
+        "Benefit (B)",
+        "BENEFIT(volume, ctr, cvr, value, baseline_ctr, baseline_cvr)",
+        "money",
+    ),
+    "total_cost": ("Total cost (C)", "C_train + C_deploy + C_maintain", "money"),
+    "roi": ("ROI", "ROI(B, C) = (B − C) / C", "percent"),
+    "bcr": ("BCR (the seed's R)", "BCR(B, C) = B / C", "ratio"),
+    "npv": ("NPV", "month-0 net + NPV(monthly rate, months 1..120) on Cash flow", "money"),
+    "irr": ("IRR (annual)", "(1 + IRR(monthly nets))^12 − 1 on Cash flow", "percent"),
+    "payback_month": ("Payback month", "first month with cumulative net ≥ 0 (MATCH)", "month"),
+    "cost_per_1k": ("Cost per 1,000 requests", "1000 × C / volume", "money4"),
+}
+_FORMATS = {
+    "money": S.MONEY,
+    "money4": "#,##0.0000",
+    "percent": S.PERCENT,
+    "ratio": "0.000",
+    "month": "0",
+}
+
+
+def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
+    ws = wb.create_sheet(L.COSTS)
+    _title(
+        ws,
+        "Costs: the seed's cost table",
+        "Training, deployment and maintenance cost, benefit, ROI and BCR over the evaluation "
+        "period (SPEC §2), from the Inputs sheet. Green cells are named results.",
+        {"A": 30, "B": 66, "C": 18, "D": 10, "E": 22},
+    )
+    _header(ws, 4, ["Item", "How it is calculated", "Amount", "Unit", "Name"])
+    cf = partial(L.absolute, L.CASHFLOW)
+    first, last = L.CF_FIRST_ROW, L.CF_LAST_ROW
+    net = L.CF_COL["net"]
+    formulas = _model_formulas(mode, lambda n: n)
+    formulas |= {
+        "npv": f"={cf(f'{net}{first}')}+NPV(monthly_rate,{cf(f'{net}{first + 1}')}:${net}${last})",
+        "irr": f"=IFERROR((1+IRR({cf(f'{net}{first}')}:${net}${last},"
+        f'{cf(L.CF_GUESS_CELL)}))^12-1,"")',
+        "payback_month": f"=IFERROR(MATCH(1,{cf(L.CF_COL['paid_back'] + str(first))}:"
+        f'${L.CF_COL["paid_back"]}${last},0)-1,"")',
+        "cost_per_1k": '=IF(volume>0,1000*total_cost/volume,"")',
+    }
+    calcs: list[Calc] = []
+    for name, row in L.RESULT_ROWS.items():
+        label, how, unit = _COST_ROWS[name]
+        cell = f"{L.COSTS_VALUE_COL}{row}"
+        ws.cell(row, 1, label)
+        ws.cell(row, 2, how).style = S.NOTE
+        ws[cell].style = S.RESULT if name in RESULT_NAMES else S.CALC
+        ws[cell].number_format = _FORMATS.get(unit, "#,##0.00")
+        ws.cell(row, 5, name)
+        calcs.append(Calc(L.COSTS, cell, formulas[name], partial(_main_value, name)))
+        if unit.startswith("money"):
+            calcs.append(Calc(L.COSTS, f"D{row}", "=currency", lambda f: f.main.scenario.currency))
+        else:
+            ws.cell(row, 4, {"percent": "%", "ratio": "×"}.get(unit, unit))
+        wb.defined_names[name] = DefinedName(name, attr_text=L.absolute(L.COSTS, cell))
+    last_row = max(L.RESULT_ROWS.values())
+    ws.cell(last_row + 2, 1, "Scenario").style = S.GROUP
+    calcs.append(Calc(L.COSTS, f"B{last_row + 2}", "=name", lambda f: f.main.scenario.name))
+
+    chart = BarChart()
+    chart.type = "col"
+    chart.title = "Cost breakdown and benefit"
+    chart.y_axis.title = "Amount"
+    chart.y_axis.numFmt = "#,##0"
+    chart.legend = None
+    rows = [L.RESULT_ROWS[n] for n in ("train_cost", "deploy_cost", "maintain_cost", "benefit")]
+    chart.add_data(Reference(ws, min_col=3, min_row=rows[0], max_row=rows[-1]))
+    chart.set_categories(Reference(ws, min_col=1, min_row=rows[0], max_row=rows[-1]))
+    chart.width, chart.height = 16, 8
+    ws.add_chart(chart, f"A{last_row + 4}")
+    _finish(ws, "A5", "E", last_row + 20)
+    return calcs
+
+
+def _cashflow_sheet(wb: Workbook) -> list[Calc]:
+    ws = wb.create_sheet(L.CASHFLOW)
+    _title(
+        ws,
+        "Cash flow: monthly schedule",
+        f"Month 0 pays the up-front training; months 1..horizon each carry 1/horizon of "
+        f"deployment, retraining and benefit; maintenance is paid in months 1..maintenance "
+        f"months. Rows beyond the horizon (up to {L.MAX_MONTHS}) are zero.",
+        {"A": 10, "B": 26, "C": 16, "D": 16, "E": 16, "F": 12},
+    )
+    calcs = [
+        Calc(
+            L.CASHFLOW,
+            L.CF_RATE_CELL,
+            "=(1+discount_rate_annual)^(1/12)-1",
+            lambda f: f.main.monthly_rate,
+        ),
+    ]
+    c = L.CF_COL
+    first = L.CF_FIRST_ROW
+    c0, net1 = f"{c['cost']}{first}", f"{c['net']}{first + 1}"
+    later = f"{c['net']}{first + 1}:{c['net']}{L.CF_LAST_ROW}"
+    calcs.append(
+        Calc(
+            L.CASHFLOW,
+            L.CF_GUESS_CELL,
+            f"=IF({c0}>0,IF({net1}/{c0}>=0.1,MIN(1000,{net1}/{c0}),IF(SUM({later})>0,"
+            f"(SUM({later})/{c0})^(1/((horizon_months+1)/2))-1,0.1)),0.1)",
+            _irr_guess,
+        )
+    )
+    ws["B3"], ws["B4"] = "Monthly discount rate", "IRR starting guess"
+    for cell in (L.CF_RATE_CELL, L.CF_GUESS_CELL):
+        ws[cell].style = S.CALC
+    ws[L.CF_RATE_CELL].number_format = "0.0000%"
+    ws[L.CF_GUESS_CELL].number_format = "0.0000"
+    wb.defined_names["monthly_rate"] = DefinedName(
+        "monthly_rate", attr_text=L.absolute(L.CASHFLOW, L.CF_RATE_CELL)
+    )
+    for i, (name, label) in enumerate((("npv", "NPV"), ("irr", "IRR (annual)"))):
+        ws[f"D{3 + i}"] = label
+        calcs.append(Calc(L.CASHFLOW, f"E{3 + i}", f"={name}", partial(_main_value, name)))
+        ws[f"E{3 + i}"].style = S.RESULT
+        ws[f"E{3 + i}"].number_format = S.MONEY if name == "npv" else S.PERCENT
+    ws["D5"] = "Payback month"
+    calcs.append(Calc(L.CASHFLOW, "E5", "=payback_month", lambda f: f.main.value("payback_month")))
+    ws["E5"].style = S.RESULT
+    ws["E5"].number_format = "0"
+    _header(ws, L.CF_HEADER_ROW, ["Month", "Cost", "Benefit", "Net", "Cumulative", "Paid back"])
+    for t in range(L.MAX_MONTHS + 1):
+        row = first + t
+        ws.cell(row, 1, t)
+        for key in ("cost", "benefit", "net", "cumulative", "paid_back"):
+            ws[f"{c[key]}{row}"].style = S.CALC
+            ws[f"{c[key]}{row}"].number_format = "0" if key == "paid_back" else S.MONEY
+        calcs.extend(_month_calcs(t, row))
+    chart = LineChart()
+    chart.title = "Cumulative cash flow"
+    chart.y_axis.title = "Cumulative net"
+    chart.x_axis.title = "Month"
+    chart.y_axis.numFmt = "#,##0"
+    chart.legend = None
+    cum = Reference(ws, min_col=5, min_row=first, max_row=L.CF_LAST_ROW)
+    chart.add_data(cum)
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=L.CF_LAST_ROW))
+    chart.x_axis.tickLblSkip = 12
+    chart.x_axis.tickLblPos = "low"
+    chart.width, chart.height = 18, 9
+    ws.add_chart(chart, f"H{L.CF_HEADER_ROW}")
+    _finish(ws, f"A{first}", "Q", L.CF_LAST_ROW)
+    return calcs
+
+
+def _irr_guess(f: Facts) -> float:
+    """Starting point for IRR's Newton steps (Excel's 20, LibreOffice's own), near the root.
+
+    Fast payback: the perpetuity rate (month-1 net over up-front cost, as the engine starts).
+    Slow or no payback: the rate that turns the up-front cost into the sum of the later nets
+    over half the horizon (e.g. −81 % a month for the seed, whose IRR is −78.5 %); Excel's
+    default 10 % does not converge there in LibreOffice.
+    """
+    c0 = f.main.upfront_train_cost
+    if c0 <= 0:
+        return 0.1
+    perpetuity = f.month(1).net / c0
+    if perpetuity >= 0.1:
+        return min(1000.0, perpetuity)
+    later = sum(m.net for m in f.months[1:])
+    horizon = f.main.scenario.horizon_months
+    return float((later / c0) ** (1 / ((horizon + 1) / 2)) - 1) if later > 0 else 0.1
+
+
+def _month_calcs(t: int, row: int) -> list[Calc]:
+    c = L.CF_COL
+    m = f"{c['month']}{row}"
+    if t == 0:
+        cost, benefit, cumulative = "=upfront_train_cost", "=0", f"={c['net']}{row}"
+    else:
+        cost = (
+            f"=IF({m}>horizon_months,0,(deploy_cost+train_cost-upfront_train_cost)"
+            f"/horizon_months+IF({m}<=used_maintain_months,maintain_cost/used_maintain_months,0))"
+        )
+        benefit = f"=IF({m}>horizon_months,0,benefit/horizon_months)"
+        cumulative = f"={c['cumulative']}{row - 1}+{c['net']}{row}"
+    paid = f"=IF(AND({m}<=horizon_months,ROUND({c['cumulative']}{row},6)>=0),1,0)"
+    return [
+        Calc(L.CASHFLOW, f"{c['cost']}{row}", cost, lambda f: f.month(t).cost),
+        Calc(L.CASHFLOW, f"{c['benefit']}{row}", benefit, lambda f: f.month(t).benefit),
+        Calc(
+            L.CASHFLOW,
+            f"{c['net']}{row}",
+            f"={c['benefit']}{row}-{c['cost']}{row}",
+            lambda f: f.month(t).net,
+        ),
+        Calc(L.CASHFLOW, f"{c['cumulative']}{row}", cumulative, lambda f: f.month(t).cumulative),
+        Calc(
+            L.CASHFLOW,
+            f"{c['paid_back']}{row}",
+            paid,
+            lambda f: int(t < len(f.months) and round(f.month(t).cumulative, 6) >= 0),
+        ),
+    ]
+
+
+_SCN_LABELS = {
+    "used_train_hours": "Training hours per run (used)",
+    "used_serve_gpus": "Serving GPUs (used)",
+    "used_maintain_months": "Maintenance months (used)",
+    "upfront_train_cost": "Up-front training (month 0)",
+    "train_cost": "Training cost",
+    "deploy_cost": "Deployment cost",
+    "maintain_cost": "Maintenance cost",
+    "benefit": "Benefit",
+    "total_cost": "Total cost",
+    "roi": "ROI",
+    "monthly_rate": "Monthly discount rate",
+    "npv": "NPV",
+    "rank": "Rank by NPV (ties: ROI)",
+    "within_budget": "Within budget?",
+    "eligible_rank": "Rank if within budget and NPV > 0",
+}
+
+
+def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
+    ws = wb.create_sheet(L.SCENARIOS)
+    last_col = get_column_letter(L.SCN_FIRST_COL + n - 1)
+    _title(
+        ws,
+        "Scenarios: options side by side",
+        "Each column is one option (the shipped comparison example; type over it). Options are "
+        "ranked by NPV; the recommendation is the best-ranked option within the budget with a "
+        "positive NPV.",
+        {"A": 34, "B": 14} | {get_column_letter(L.SCN_FIRST_COL + i): 30 for i in range(n)},
+    )
+    ws["A4"] = "Budget (maximum total cost; blank = none)"
+    ws[L.SCN_BUDGET_CELL].style = S.INPUT
+    ws[L.SCN_BUDGET_CELL].number_format = S.MONEY
+    ws[L.SCN_BUDGET_CELL].value = DEFAULT_BUDGET
+    _header(ws, L.SCN_HEADER_ROW, ["Input", "Unit", *(f"Option {i + 1}" for i in range(n))])
+    for name, row in L.SCN_INPUT_ROWS.items():
+        spec = input_spec(name)
+        ws.cell(row, 1, spec["label"])
+        ws.cell(row, 2, spec["unit"])
+        for i in range(n):
+            cell = ws.cell(row, L.SCN_FIRST_COL + i)
+            cell.style = S.INPUT
+            cell.number_format = S.number_format(spec["unit"])
+    ws.cell(min(L.SCN_CALC_ROWS.values()) - 1, 1, "Results").style = S.GROUP
+    calc_rows = L.SCN_CALC_ROWS
+
+    def span(key: str) -> str:
+        return (
+            f"${get_column_letter(L.SCN_FIRST_COL)}${calc_rows[key]}:${last_col}${calc_rows[key]}"
+        )
+
+    calcs: list[Calc] = []
+    for i in range(n):
+        col = get_column_letter(L.SCN_FIRST_COL + i)
+
+        def ref(name: str, col: str = col) -> str:
+            row = L.SCN_INPUT_ROWS.get(name) or calc_rows[name]
+            return f"{col}{row}"
+
+        formulas = _model_formulas(mode, ref)
+        a = (
+            f"({ref('benefit')}-{ref('deploy_cost')}-({ref('train_cost')}-"
+            f"{ref('upfront_train_cost')}))/{ref('horizon_months')}"
+        )
+        m = (
+            f"IF({ref('used_maintain_months')}>0,{ref('maintain_cost')}/"
+            f"{ref('used_maintain_months')},0)"
+        )
+        rate = ref("monthly_rate")
+        formulas |= {
+            "npv": f"=-{ref('upfront_train_cost')}+PV({rate},{ref('horizon_months')},-{a})"
+            f"-PV({rate},{ref('used_maintain_months')},-{m})",
+            "rank": f"=RANK({ref('npv')},{span('npv')})+SUMPRODUCT(({span('npv')}="
+            f"{ref('npv')})*({span('roi')}>{ref('roi')}))",
+            "within_budget": f"=IF(OR(ISBLANK(${L.SCN_BUDGET_CELL[0]}${L.SCN_BUDGET_CELL[1:]}),"
+            f"{ref('total_cost')}<=${L.SCN_BUDGET_CELL[0]}${L.SCN_BUDGET_CELL[1:]}),"
+            '"yes","no")',
+            "eligible_rank": f'=IF(AND({ref("within_budget")}="yes",{ref("npv")}>0),'
+            f'{ref("rank")},"")',
+        }
+        for key, row in calc_rows.items():
+            calcs.append(
+                Calc(L.SCENARIOS, f"{col}{row}", formulas[key], partial(_option_value, i, key))
+            )
+            cell = ws[f"{col}{row}"]
+            cell.style = S.RESULT if key in ("npv", "rank") else S.CALC
+            cell.number_format = {
+                "roi": S.PERCENT,
+                "monthly_rate": "0.0000%",
+                "used_train_hours": "#,##0.00",
+                "used_serve_gpus": "#,##0",
+                "used_maintain_months": "0",
+                "rank": "0",
+                "within_budget": "General",
+                "eligible_rank": "0",
+            }.get(key, S.MONEY)
+    for key, row in calc_rows.items():
+        ws.cell(row, 1, _SCN_LABELS[key])
+        ws.cell(
+            row, 2, {"roi": "%", "rank": "", "within_budget": "", "eligible_rank": ""}.get(key, "")
+        )
+    rec = L.SCN_RECOMMEND_ROW
+    ws.cell(rec, 1, "Recommended option").style = S.GROUP
+    first_col = get_column_letter(L.SCN_FIRST_COL)
+    names = f"${first_col}${L.SCN_INPUT_ROWS['name']}:${last_col}${L.SCN_INPUT_ROWS['name']}"
+    elig = span("eligible_rank")
+    calcs.append(
+        Calc(
+            L.SCENARIOS,
+            f"{first_col}{rec}",
+            f'=IF(COUNTIF({span("within_budget")},"yes")=0,{_quoted(NO_FIT)},'
+            f"IF(COUNT({elig})=0,{_quoted(NO_GAIN)},"
+            f"INDEX({names},MATCH(MIN({elig}),{elig},0))))",
+            lambda f: f.recommendation,
+        )
+    )
+    ws[f"{first_col}{rec}"].style = S.RESULT
+    _finish(ws, f"{first_col}{L.SCN_HEADER_ROW + 1}", last_col, rec)
+    return calcs
+
+
+def _option_value(i: int, key: str, f: Facts) -> Value:
+    opt = f.options[i]
+    if key == "rank":
+        return f.ranks[i]
+    if key == "within_budget":
+        return "yes" if f.within_budget[i] else "no"
+    if key == "eligible_rank":
+        return f.ranks[i] if f.within_budget[i] and opt.results.npv > 0 else ""
+    return opt.value(key)
+
+
+def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
+    ws = wb.create_sheet(L.CATALOG)
+    cat = default_catalog()
+    _title(
+        ws,
+        "Catalog: GPUs and on-demand prices",
+        f"From xlcost's packaged catalog ({cat.currency}; each price with its source and date — "
+        "refresh them before relying on them). Portable mode looks GPUs up here, so you can edit "
+        "or extend this table; udf mode's GPU_SPEC reads the packaged catalog.",
+        {"A": 12, "B": 16, "C": 12, "D": 22, "E": 14, "F": 60, "G": 12, "H": 60},
+    )
+    _header(ws, L.CAT_HEADER_ROW, list(GPU_FIELDS))
+    for r, gpu in enumerate(cat.gpus, start=L.CAT_FIRST_ROW):
+        for c, field in enumerate(GPU_FIELDS, start=1):
+            value = getattr(gpu, field)
+            cell = ws.cell(r, c, value.isoformat() if isinstance(value, dt.date) else value)
+            cell.style = S.INPUT
+            if field in ("price_source", "spec_source"):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                _fit_height(ws, r, value, 60)
+    last_row = L.CAT_FIRST_ROW + len(cat.gpus) - 1
+    last_col = get_column_letter(len(GPU_FIELDS))
+    for name, ref in (
+        ("catalog_table", f"A{L.CAT_FIRST_ROW}:{last_col}{last_row}"),
+        ("catalog_names", f"A{L.CAT_FIRST_ROW}:A{last_row}"),
+        ("catalog_fields", f"A{L.CAT_HEADER_ROW}:{last_col}{L.CAT_HEADER_ROW}"),
+    ):
+        start, end = ref.split(":")
+        text = f"{L.absolute(L.CATALOG, start)}:{L.absolute(L.CATALOG, end).split('!')[1]}"
+        wb.defined_names[name] = DefinedName(name, attr_text=text)
+    look = last_row + 2
+    ws.cell(look, 1, "Look up").style = S.GROUP
+    ws.cell(look + 1, 1, "GPU")
+    ws.cell(look + 1, 2, "H100").style = S.INPUT
+    ws.cell(look + 2, 1, "Field")
+    ws.cell(look + 2, 2, "price_per_hour").style = S.INPUT
+    ws.cell(look + 3, 1, "Value")
+    ws.cell(look + 3, 2).style = S.RESULT
+    calcs = [
+        Calc(
+            L.CATALOG,
+            f"B{look + 3}",
+            formula(mode, "GPU_SPEC", f"B{look + 1}", f"B{look + 2}"),
+            lambda f: default_catalog().get("H100").price_per_hour,
+        )
+    ]
+    _finish(ws, f"B{L.CAT_FIRST_ROW}", last_col, look + 3)
+    return calcs
+
+
+def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
+    ws = wb.active
+    assert ws is not None
+    ws.title = L.README
+    _title(
+        ws,
+        "xlcost: what an AI model for search and recommendation costs and earns",
+        "Cost, benefit, ROI, NPV, payback and a recommendation for e-commerce search and "
+        "recommendation models (the seed's five-step method).",
+        {"A": 26, "B": 96},
+    )
+    steps = [
+        ("1. Inputs", "Type your assumptions into the yellow cells of the Inputs sheet. Each "
+         "input has a unit, a note and a validation rule; blank optional inputs take defaults."),
+        ("2. Costs", "Read training, deployment and maintenance cost, benefit, ROI and BCR "
+         "(the seed's cost table) and the key results NPV, IRR, payback, cost per 1,000."),
+        ("3. Cash flow", "The monthly schedule over the horizon, with NPV, IRR and payback."),
+        ("4. Scenarios", "Several options side by side, ranked by NPV, with the recommendation "
+         "within your budget."),
+        ("5. Catalog", "GPU specs and on-demand prices, with sources and dates."),
+        ("Protection", "Sheets are protected without a password so formulas are not overwritten "
+         "by accident: Review > Unprotect Sheet to change them."),
+    ]  # fmt: skip
+    row = 4
+    ws.cell(row, 1, "How to use it").style = S.GROUP
+    for label, text in steps:
+        row += 1
+        ws.cell(row, 1, label)
+        ws.cell(row, 2, text).style = S.NOTE
+        _fit_height(ws, row, text, 96)
+    row += 2
+    ws.cell(row, 1, "Colour legend").style = S.GROUP
+    for style, text in S.LEGEND:
+        row += 1
+        ws.cell(row, 1, "example").style = style
+        ws.cell(row, 2, text)
+    row += 2
+    ws.cell(row, 1, "Version").style = S.GROUP
+    row += 1
+    ws.cell(row, 1, "Mode")
+    ws.cell(row, 2, mode)
+    row += 1
+    ws.cell(row, 1, "xlcost version")
+    calcs: list[Calc] = []
+    if mode == "udf":
+        version = f"B{row}"
+        calcs.append(
+            Calc(L.README, version, formula(mode, "XLCOST_VERSION"), lambda f: __version__)
+        )
+        row += 1
+        ws.cell(row, 1, "Functions loaded?")
+        calcs.append(
+            Calc(
+                L.README,
+                f"B{row}",
+                f'=IF(ISERROR({version}),"NO: the xlcost add-in is not loaded; see '
+                f'workbook/README.md","yes")',
+                lambda f: "yes",
+            )
+        )
+        ws[f"B{row}"].style = S.RESULT
+        ws[version].style = S.RESULT
+    else:
+        ws.cell(row, 2, __version__)
+        row += 1
+        ws.cell(row, 1, "Functions loaded?")
+        ws.cell(row, 2, "not needed: this portable workbook uses native Excel formulas only")
+    _finish(ws, "A4", "B", row)
+    return calcs
+
+
+def _conf_sheet(wb: Workbook) -> None:
+    """xlwings' workbook settings: keys in column A from A1 down, values in column B."""
+    ws = wb.create_sheet(L.CONF)
+    ws["A1"], ws["B1"] = "UDF Modules", "xlcost.udfs"
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 16
+
+
+# --------------------------------------------------------------------------- the template
+
+
+_CELL_RE = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_T_ATTR = re.compile(r'\s+t="[^"]*"')
+
+
+def _number(v: float | int) -> str:
+    if isinstance(v, float) and not math.isfinite(v):
+        raise XlcostError(f"cannot write {v} into a workbook cell")
+    return repr(float(v)) if isinstance(v, float) else str(v)
+
+
+def _cell_xml(ref: str, attrs: str, inner: str | None, value: Value) -> str:
+    """The ``<c>`` element for ``value``, keeping its style and (for formulas) its ``<f>``."""
+    attrs = _T_ATTR.sub("", attrs)
+    f = ""
+    if inner and "<f" in inner:
+        f = inner[: inner.index("</f>") + 4] if "</f>" in inner else re.sub(r"<v>.*", "", inner)
+    if value is None:
+        return f'<c r="{ref}"{attrs}>{f}</c>' if f else f'<c r="{ref}"{attrs}/>'
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{attrs} t="b">{f}<v>{int(value)}</v></c>'
+    if isinstance(value, int | float):
+        return f'<c r="{ref}"{attrs}>{f}<v>{_number(value)}</v></c>'
+    if f:
+        return f'<c r="{ref}"{attrs} t="str">{f}<v>{escape(value)}</v></c>'
+    text = f'<is><t xml:space="preserve">{escape(value)}</t></is>'
+    return f'<c r="{ref}"{attrs} t="inlineStr">{text}</c>'
+
+
+def _inject(xml: str, values: dict[str, Value]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        ref = m.group(1)
+        if ref not in values:
+            return m.group(0)
+        return _cell_xml(ref, m.group(2), m.group(3), values[ref])
+
+    return _CELL_RE.sub(sub, xml)
+
+
+def _fixed_core(xml: str) -> str:
+    stamp = FIXED_DATE.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return re.sub(
+        r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)",
+        lambda m: m.group(1) + stamp + m.group(2),
+        xml,
+    )
+
+
+class Template:
+    """The template for one mode and number of options, built once, rendered per scenario.
+
+    Parameters
+    ----------
+    mode
+        "udf" (cells call the xlcost functions) or "portable" (native Excel formulas).
+    n_options
+        Columns of the Scenarios sheet.
+
+    Examples
+    --------
+    >>> t = Template("portable", 3)
+    >>> data = t.render(seed_scenario(), load_example(COMPARISON))
+    >>> data[:2]
+    b'PK'
+    """
+
+    def __init__(self, mode: str, n_options: int) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be 'udf' or 'portable', got {mode!r}")
+        if n_options < 1:
+            raise ValueError("the Scenarios sheet needs at least one option")
+        self.mode = mode
+        self.n_options = n_options
+        wb = Workbook()
+        S.register(wb)
+        calcs = _readme_sheet(wb, mode)
+        _inputs_sheet(wb)
+        calcs += _costs_sheet(wb, mode)
+        calcs += _cashflow_sheet(wb)
+        calcs += _scenarios_sheet(wb, mode, n_options)
+        calcs += _catalog_sheet(wb, mode)
+        if mode == "udf":
+            _conf_sheet(wb)
+        for c in calcs:
+            wb[c.sheet][c.cell] = c.formula
+        wb.calculation.fullCalcOnLoad = True
+        wb.properties.creator = "xlcost"
+        wb.properties.created = FIXED_DATE
+        self.calcs: tuple[Calc, ...] = tuple(calcs)
+        self.sheet_parts = {ws.title: f"xl/worksheets/sheet{i}.xml" for i, ws in
+                            enumerate(wb.worksheets, start=1)}  # fmt: skip
+        buf = io.BytesIO()
+        wb.save(buf)
+        with zipfile.ZipFile(buf) as zf:
+            self.parts: dict[str, bytes] = {n: zf.read(n) for n in zf.namelist()}
+        self.parts["docProps/core.xml"] = _fixed_core(
+            self.parts["docProps/core.xml"].decode("utf-8")
+        ).encode("utf-8")
+
+    def cell_values(
+        self, scenario: Scenario, comparison: Sequence[Scenario]
+    ) -> dict[str, dict[str, Value]]:
+        """Sheet → cell → value: the inputs, and every formula's cached value from the engine."""
+        if len(comparison) != self.n_options:
+            raise ValueError(f"this template has {self.n_options} options, got {len(comparison)}")
+        facts = Facts.of(scenario, comparison, DEFAULT_BUDGET)
+        values: dict[str, dict[str, Value]] = {ws: {} for ws in self.sheet_parts}
+        for name, cell in L.INPUT_CELLS.items():
+            values[L.INPUTS][cell] = getattr(scenario, name)
+        for i, s in enumerate(comparison):
+            col = get_column_letter(L.SCN_FIRST_COL + i)
+            for name, row in L.SCN_INPUT_ROWS.items():
+                values[L.SCENARIOS][f"{col}{row}"] = getattr(s, name)
+        for c in self.calcs:
+            values[c.sheet][c.cell] = c.value(facts)
+        return values
+
+    def render(self, scenario: Scenario, comparison: Sequence[Scenario]) -> bytes:
+        """The workbook's bytes, filled with ``scenario`` and the ``comparison`` options."""
+        values = self.cell_values(scenario, comparison)
+        parts = dict(self.parts)
+        for sheet, part in self.sheet_parts.items():
+            if values[sheet]:
+                parts[part] = _inject(parts[part].decode("utf-8"), values[sheet]).encode("utf-8")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for name, data in parts.items():
+                info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, data, compresslevel=6)
+        return buf.getvalue()
+
+
+@lru_cache(maxsize=1)
+def _default_comparison() -> list[Scenario]:
+    return load_example(COMPARISON)
+
+
+@lru_cache(maxsize=8)
+def _template(mode: str, n_options: int) -> Template:
+    return Template(mode, n_options)
+
+
+def template_bytes(
+    mode: str, scenario: Scenario | None = None, *, comparison: Sequence[Scenario] | None = None
+) -> bytes:
+    """The template workbook as bytes (see :func:`build_template`); the skeleton is cached.
+
+    Examples
+    --------
+    >>> template_bytes("udf") == template_bytes("udf")
+    True
+    """
+    options = list(comparison) if comparison is not None else _default_comparison()
+    return _template(mode, len(options)).render(scenario or seed_scenario(), options)
+
+
+def build_template(
+    mode: str,
+    scenario: Scenario | None,
+    path: Path,
+    *,
+    comparison: list[Scenario] | None = None,
+) -> None:
+    """Write the template workbook to ``path``.
+
+    Parameters
+    ----------
+    mode
+        "udf" (cells call the xlcost functions; needs the add-in) or "portable" (native Excel
+        formulas; recalculates in any spreadsheet program).
+    scenario
+        The option pre-filled on the Inputs sheet (default: the seed's worked example). Its
+        horizon must be at most :data:`~xlcost.workbooks.layout.MAX_MONTHS` months.
+    path
+        Output ``.xlsx`` file (written atomically: a temporary file, then renamed).
+    comparison
+        The options of the Scenarios sheet (default: the shipped comparison example).
+    """
+    data = template_bytes(mode, scenario, comparison=comparison)
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)

@@ -17,18 +17,22 @@ from __future__ import annotations
 import functools
 import math
 import re
+import shutil
 import sys
+import tempfile
 import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.util import Finalize
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate
+from xlcost.engine.examples import seed_scenario
 from xlcost.engine.model import INPUT_NAMES, TEXT_INPUTS, Results, Scenario
 from xlcost.engine.validate import parse_scenario
 from xlcost.scenario_files import load_scenarios, read_records
@@ -41,14 +45,20 @@ from xlcost.workbooks.package import (
     read_cells,
 )
 
+if TYPE_CHECKING:
+    from xlcost.workbooks.template import Template
+
 __all__ = [
     "FillTask",
+    "GenerateTask",
     "Outcome",
     "OutputNames",
     "Progress",
     "calc_file",
     "fill_one",
     "fill_tasks",
+    "generate_one",
+    "generate_tasks",
     "run",
     "safe_stem",
     "scenario_tasks",
@@ -460,6 +470,132 @@ def scenario_tasks(
                 continue
             values = {ref: getattr(s, k) for k, ref in names.items()}
             yield FillTask(where, template, cells, outputs.claim(s.name), values, overwrite)
+
+    return len(records), tasks()
+
+
+@dataclass(frozen=True)
+class GenerateTask:
+    """One generated workbook: the template rendered with one scenario (or several)."""
+
+    label: str
+    dst: Path
+    mode: str
+    scenario: Scenario
+    comparison: tuple[Scenario, ...]
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    """The template of one (mode, number of options), on disk and prepared for filling."""
+
+    template: Template
+    filler: TemplateFiller
+    formulas: frozenset[tuple[str, str]]  # (sheet, cell) of every formula cell
+    values: dict[str, dict[str, Value]]  # what the file holds: sheet -> cell -> value
+
+
+@functools.lru_cache(maxsize=4)
+def _skeleton(mode: str, n_options: int) -> _Skeleton:
+    """Build the template once per process: openpyxl once, then only splices per workbook.
+
+    The file lives in a private temporary directory, removed when this process exits (a
+    worker forked from it leaves it to its parent).
+    """
+    from xlcost.workbooks.template import Template
+
+    template = Template(mode, n_options)
+    directory = tempfile.mkdtemp(prefix="xlcost-template-")
+    Finalize(template, shutil.rmtree, args=(directory,), kwargs={"ignore_errors": True})
+    seed = seed_scenario()
+    path = Path(directory) / "template.xlsx"
+    path.write_bytes(template.render(seed, [seed] * n_options))
+    values = template.cell_values(seed, [seed] * n_options)
+    cells = [CellRef(sheet, cell) for sheet, by_cell in values.items() for cell in by_cell]
+    formulas = frozenset((c.sheet, c.cell) for c in template.calcs)
+    return _Skeleton(template, TemplateFiller(path, cells), formulas, values)
+
+
+def generate_one(task: GenerateTask) -> Outcome:
+    """Write the template filled with one scenario (atomically, never over a file unasked).
+
+    The inputs are set and every formula keeps its formula and gets the engine's value as
+    its cached result, so readers that do not calculate show the right numbers too (Excel
+    and LibreOffice recalculate on open).  Only cells whose value differs from the
+    template file's are spliced.
+    """
+    try:
+        skeleton = _skeleton(task.mode, len(task.comparison))
+        plain: dict[CellRef, Value] = {}
+        cached: dict[CellRef, Value] = {}
+        values = skeleton.template.cell_values(task.scenario, task.comparison)
+        for sheet, by_cell in values.items():
+            held = skeleton.values[sheet]
+            for cell, value in by_cell.items():
+                old = held[cell]
+                if value == old and type(value) is type(old):
+                    continue
+                into = cached if (sheet, cell) in skeleton.formulas else plain
+                into[CellRef(sheet, cell)] = value
+        skeleton.filler.fill(task.dst, plain, cached=cached, overwrite=task.overwrite)
+    except (WorkbookError, XlcostError) as e:
+        return Outcome(task.label, (f"{task.label}: {e}",))
+    return Outcome(task.label, note=str(task.dst))
+
+
+def generate_tasks(
+    scenario_file: Path,
+    out: Path,
+    *,
+    mode: str,
+    single: Path | None = None,
+    overwrite: bool = False,
+) -> tuple[int, Iterator[GenerateTask | Outcome]]:
+    """The workbooks of ``xlcost generate``: one per scenario, or one with all (``single``).
+
+    A workbook of its own shows its scenario on the Inputs sheet and, alone, on the Scenarios
+    sheet; the ``single`` workbook shows the first valid scenario on the Inputs sheet and all
+    of them side by side on the Scenarios sheet.  An invalid scenario yields a failed
+    :class:`Outcome` in its place (with ``single`` it is left out of the workbook).
+
+    Returns
+    -------
+    tuple of int and iterator
+        The number of tasks and the tasks (made lazily).
+
+    Raises
+    ------
+    XlcostError
+        An unreadable scenario file, or (``single``) no valid scenario in it.
+    """
+    records = list(read_records(scenario_file))
+
+    def parsed() -> Iterator[Scenario | Outcome]:
+        for where, record in records:
+            try:
+                yield parse_scenario(record, where=where)
+            except ScenarioErrors as e:
+                yield Outcome(where, (str(e),))
+
+    if single is not None:
+        items = list(parsed())
+        scenarios = tuple(s for s in items if isinstance(s, Scenario))
+        if not scenarios:
+            raise XlcostError(f"{scenario_file.name}: no valid scenario to write")
+        task = GenerateTask(single.name, single, mode, scenarios[0], scenarios, overwrite)
+        failed = [o for o in items if isinstance(o, Outcome)]
+        return len(failed) + 1, iter([*failed, task])
+
+    _skeleton(mode, 1)  # built here once, inherited by forked workers
+    outputs = OutputNames(out, ".xlsx")
+
+    def tasks() -> Iterator[GenerateTask | Outcome]:
+        for s in parsed():
+            if isinstance(s, Outcome):
+                yield s
+            else:
+                yield GenerateTask(s.name, outputs.claim(s.name), mode, s, (s,), overwrite)
 
     return len(records), tasks()
 

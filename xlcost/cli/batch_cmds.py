@@ -1,4 +1,4 @@
-"""Batch commands over many workbooks: fill, validate (and the workbook side of calc).
+"""Batch commands over many workbooks: generate, fill, validate (and the workbook side of calc).
 
 Each bad file or row is reported in one line on stderr and skipped; the batch goes on; a summary
 line (stderr) counts successes and failures; the exit code is 1 if anything failed.
@@ -13,15 +13,17 @@ from typing import Annotated, TypeVar
 import typer
 
 from xlcost.batch import (
-    FillTask,
     Outcome,
     Progress,
     fill_one,
     fill_tasks,
+    generate_one,
+    generate_tasks,
     run,
     validate_file,
 )
 from xlcost.cli._app import app, user_errors
+from xlcost.cli.workbook_cmds import Mode
 from xlcost.engine.errors import XlcostError
 
 T = TypeVar("T")
@@ -89,11 +91,63 @@ def _out_dir(out: Path) -> Path:
     return out
 
 
-def _write(command: str, total: int, tasks: Iterable[FillTask | Outcome], workers: int) -> None:
+def _write(
+    command: str,
+    total: int,
+    tasks: Iterable[T | Outcome],
+    work: Callable[[T], Outcome],
+    workers: int,
+) -> None:
     batch = Batch(command, "workbook", total)
-    for _ in batch.successes(tasks, fill_one, workers):
+    for _ in batch.successes(tasks, work, workers):
         pass
     batch.finish()
+
+
+@app.command()
+@user_errors
+def generate(
+    scenario_file: Annotated[
+        Path,
+        typer.Argument(help="Scenario list (CSV, XLSX, YAML, JSON).", exists=True, dir_okay=False),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output directory for one workbook per scenario (created if missing).",
+            file_okay=False,
+        ),
+    ] = None,
+    mode: Annotated[
+        Mode,
+        typer.Option(
+            help="udf: cells call the xlcost functions (needs the add-in); portable: native "
+            "Excel formulas that recalculate anywhere."
+        ),
+    ] = Mode.udf,
+    single: Annotated[
+        Path | None,
+        typer.Option(
+            "--single",
+            help="Write one .xlsx with all scenarios side by side on the Scenarios sheet.",
+            dir_okay=False,
+        ),
+    ] = None,
+    force: ForceOpt = False,
+    workers: WorkersOpt = 1,
+) -> None:
+    """Write the template workbook once per scenario of SCENARIO_FILE (or once for all)."""
+    if (out is None) == (single is None):
+        raise XlcostError("give --out DIR (one workbook per scenario) or --single FILE")
+    if single is not None and single.suffix.lower() != ".xlsx":
+        raise XlcostError(f"--single {single.name}: the workbook must be an .xlsx file")
+    directory = _out_dir(out if out is not None else (single or Path()).parent)
+    total, tasks = generate_tasks(
+        scenario_file, directory, mode=mode.value, single=single, overwrite=force
+    )
+    _write("generate", total, tasks, generate_one, workers)
 
 
 @app.command()
@@ -129,7 +183,7 @@ def fill(
     total, tasks = fill_tasks(
         template, data_file, _out_dir(out), ignore_unknown=ignore_unknown, overwrite=force
     )
-    _write("fill", total, tasks, workers)
+    _write("fill", total, tasks, fill_one, workers)
 
 
 @app.command()

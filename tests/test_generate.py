@@ -1,0 +1,106 @@
+"""``xlcost generate``: one workbook per scenario (or one for all), read back by ``calc``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from xlcost.cli import load_commands
+from xlcost.engine import evaluate
+from xlcost.engine.examples import COMPARISON, SEED, example_path
+from xlcost.engine.model import RESULT_NAMES
+from xlcost.report import render
+from xlcost.scenario_files import load_scenarios
+from xlcost.workbooks.inputs import input_cells
+from xlcost.workbooks.package import defined_names, read_cells
+
+APP = load_commands()
+SHIPPED = [example_path(SEED), example_path(COMPARISON)]
+
+
+def run_cli(*args: str | Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(APP, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("mode", ["udf", "portable"])
+def test_generate_then_calc_gives_the_engine_results(mode: str, tmp_path: Path) -> None:
+    scenarios = [s for f in SHIPPED for s in load_scenarios(f)]
+    for f in SHIPPED:
+        code, out, err = run_cli("generate", f, "--out", tmp_path / "out", "--mode", mode)
+        assert (code, out) == (0, ""), err
+    books = sorted((tmp_path / "out").iterdir())
+    assert len(books) == len(scenarios)
+    code, out, err = run_cli("calc", *books, "-f", "json")
+    assert code == 0, err
+    assert err.strip() == f"xlcost: calc: {len(books)} files OK, 0 failed"
+    got = sorted(json.loads(out), key=lambda r: r["name"])
+    want = json.loads(render(sorted(map(evaluate, scenarios), key=lambda r: r.name), "json"))
+    assert got == want
+
+    # the results' cached values are the engine's too (for readers that do not calculate)
+    for book in books:
+        names = {k: v for k, v in defined_names(book).items() if k in RESULT_NAMES}
+        cells = read_cells(book, names.values())
+        result = next(r for r in want if r["name"] == _name(book))
+        for key, ref in names.items():
+            expected = result[key]
+            got_value = cells[ref].value
+            if expected is None:
+                continue
+            assert got_value == pytest.approx(expected, rel=1e-12, abs=1e-12), (book.name, key)
+
+
+def _name(book: Path) -> str:
+    ref = input_cells(book)["name"]
+    value = read_cells(book, [ref])[ref].value
+    assert isinstance(value, str)
+    return value
+
+
+def test_generate_names_are_sanitised_unique_and_never_overwritten(tmp_path: Path) -> None:
+    base = load_scenarios(example_path(SEED))[0].model_dump()
+    rows = [
+        {**base, "name": "../up"},
+        {**base, "name": "CON"},
+        {**base, "name": "=cmd|' /C calc'!A0"},
+        {**base, "name": "con"},
+        {**base, "name": "bad", "train_gpus": -3},
+    ]
+    data = tmp_path / "s.json"
+    data.write_text(json.dumps(rows))
+    code, _, err = run_cli("generate", data, "--out", tmp_path / "out", "--workers", "2")
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "xlcost: error: s.json [4], train_gpus: must be ≥ 0, got -3",
+        "xlcost: generate: 4 workbooks OK, 1 failed",
+    ]
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["=cmd_' _C calc'!A0.xlsx", "_CON.xlsx", "_con-2.xlsx", "_up.xlsx"]
+    cmd = tmp_path / "out" / "=cmd_' _C calc'!A0.xlsx"
+    ref = input_cells(cmd)["name"]
+    cell = read_cells(cmd, [ref])[ref]
+    assert cell.value == "=cmd|' /C calc'!A0" and cell.formula is None
+    before = cmd.read_bytes()
+    code, _, err = run_cli("generate", data, "--out", tmp_path / "out")
+    assert code == 1 and "_up.xlsx: exists; use --force" in err
+    assert cmd.read_bytes() == before
+
+
+def test_generate_single_workbook(tmp_path: Path) -> None:
+    single = tmp_path / "all.xlsx"
+    code, _, err = run_cli("generate", example_path(COMPARISON), "--single", single)
+    assert code == 0, err
+    assert err.strip() == "xlcost: generate: 1 workbook OK, 0 failed"
+    code, out, _ = run_cli("calc", single, "-f", "json")
+    first = load_scenarios(example_path(COMPARISON))[0]
+    assert json.loads(out) == json.loads(render([evaluate(first)], "json"))
+
+
+def test_generate_needs_out_or_single(tmp_path: Path) -> None:
+    code, _, err = run_cli("generate", example_path(SEED))
+    assert code == 1
+    assert err == "xlcost: error: give --out DIR (one workbook per scenario) or --single FILE\n"

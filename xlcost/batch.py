@@ -294,6 +294,7 @@ def run(
             yield done(item if isinstance(item, Outcome) else _safely(work, item))
         return
     pending: deque[Future[list[Outcome]] | Outcome] = deque()
+    in_flight = 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
         try:
             for group in _chunks(items, chunksize):
@@ -301,13 +302,21 @@ def run(
                     pending.append(group)
                 else:
                     pending.append(pool.submit(_work_chunk, work, group))
-                while sum(not isinstance(p, Outcome) for p in pending) > 2 * workers:
-                    yield from _drain_one(pending, done)
-            while pending:
-                yield from _drain_one(pending, done)
+                    in_flight += 1
+                while pending and (in_flight > 2 * workers or isinstance(pending[0], Outcome)):
+                    head = pending.popleft()
+                    in_flight -= not isinstance(head, Outcome)
+                    yield from map(done, _outcomes(head))
+            for head in pending:
+                yield from map(done, _outcomes(head))
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+def _outcomes(head: Future[list[Outcome]] | Outcome) -> list[Outcome]:
+    """The outcomes of a finished chunk (waiting for it), or a passed-through outcome."""
+    return [head] if isinstance(head, Outcome) else head.result()
 
 
 def _chunks(items: Iterable[T | Outcome], size: int) -> Iterator[list[T] | Outcome]:
@@ -326,17 +335,6 @@ def _chunks(items: Iterable[T | Outcome], size: int) -> Iterator[list[T] | Outco
             chunk = []
     if chunk:
         yield chunk
-
-
-def _drain_one(
-    pending: deque[Future[list[Outcome]] | Outcome], done: Callable[[Outcome], Outcome]
-) -> Iterator[Outcome]:
-    head = pending.popleft()
-    if isinstance(head, Outcome):
-        yield done(head)
-    else:
-        for outcome in head.result():
-            yield done(outcome)
 
 
 # --------------------------------------------------------------------------- reading workbooks

@@ -149,11 +149,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--workers", type=int, nargs="*", default=[1, 2])
-    ap.add_argument("--lo-files", type=int, default=50)
-    ap.add_argument("--baseline-n", type=int, default=None, help="openpyxl files (default N)")
+    ap.add_argument("--lo-files", type=int, default=50, help="LibreOffice files (0: skip)")
+    ap.add_argument(
+        "--baseline-n", type=int, default=None, help="openpyxl files (default N; 0: skip)"
+    )
     ap.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.baseline_n is None:
+        args.baseline_n = args.n
 
     if args.phase:
         fn = PHASES[args.phase]
@@ -172,26 +176,31 @@ def main() -> None:
         gen = {w: _child(work, "generate", args.n, w) for w in sorted(set(args.workers) | {1})}
         for w, r in gen.items():
             print(_line(f"generate ({w} worker{'s' * (w > 1)})", r))
-        base = _child(work, "openpyxl", args.baseline_n or args.n)
-        print(_line("openpyxl load/set/save baseline", base))
+        base = _child(work, "openpyxl", args.baseline_n) if args.baseline_n else None
+        if base is not None:
+            print(_line("openpyxl load/set/save baseline", base))
         calc = {w: _child(work, "calc", args.n, w) for w in sorted(set(args.workers) | {1})}
         for w, r in calc.items():
             print(_line(f"calc ({w} worker{'s' * (w > 1)})", r))
-        lo = _child(work, "libreoffice", min(args.lo_files, args.n))
-        print(_line("LibreOffice headless recalc", lo, f"  [{lo['files']} files, one soffice run]"))
-
-        base_rate = base["files"] / base["seconds"]
-        lo_rate = lo["files"] / lo["seconds"]
+        lo = _child(work, "libreoffice", min(args.lo_files, args.n)) if args.lo_files else None
+        if lo is not None:
+            note = f"  [{lo['files']} files, one soffice run, startup included]"
+            print(_line("LibreOffice headless recalc", lo, note))
         print()
         for w, r in gen.items():
             rate = r["files"] / r["seconds"]
-            print(f"generate, {w} worker(s): {rate:.0f}/s = {rate / base_rate:.1f}x openpyxl")
+            vs = f" = {rate / (base['files'] / base['seconds']):.1f}x openpyxl" if base else ""
+            print(f"generate, {w} worker(s): {rate:.0f} workbooks/s{vs}")
         for w, r in calc.items():
             rate = r["files"] / r["seconds"]
+            if lo is None:
+                print(f"calc, {w} worker(s): {rate:.0f} workbooks/s")
+                continue
+            lo_rate = lo["files"] / lo["seconds"]
             print(
-                f"calc, {w} worker(s): {rate:.0f}/s = {rate / lo_rate:.1f}x LibreOffice "
-                f"(LibreOffice extrapolated to {args.n} files: {args.n / lo_rate:.0f} s "
-                f"vs {r['seconds']:.1f} s)"
+                f"calc, {w} worker(s): {rate:.0f} workbooks/s = {rate / lo_rate:.1f}x LibreOffice "
+                f"(LibreOffice extrapolated from {lo['files']} to {args.n} files: "
+                f"{args.n / lo_rate:.0f} s vs {r['seconds']:.1f} s)"
             )
 
 

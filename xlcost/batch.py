@@ -249,8 +249,9 @@ def _work_chunk(work: Callable[[T], Outcome], chunk: Sequence[T]) -> list[Outcom
 def _safely(work: Callable[[T], Outcome], task: T) -> Outcome:
     try:
         return work(task)
-    except Exception as exc:  # a bug must not stop the batch; it is reported like a bad file
-        return _failed(str(getattr(task, "label", task)), exc)
+    except Exception as exc:  # reported like a bad file: a bug must not stop the batch either
+        label = task.name if isinstance(task, Path) else getattr(task, "label", str(task))
+        return _failed(str(label), exc)
 
 
 def run(
@@ -369,30 +370,25 @@ def calc_file(task: CalcTask) -> Outcome:
     problem, as ``xlcost calc`` reports them).
     """
     path = task.path
-    try:
-        cells = _is_filled_workbook(path)
-        if cells is not None:
-            try:
-                scenarios = [read_scenario(path, cells)]
-            except ScenarioErrors as e:
-                return Outcome(path.name, (str(e),))
-        else:
-            scenarios = load_scenarios(path, ignore_unknown=task.ignore_unknown)
-        return Outcome(path.name, results=tuple(evaluate(s) for s in scenarios))
-    except Exception as exc:
-        return _failed(path.name, exc)
+    cells = _is_filled_workbook(path)
+    if cells is None:
+        scenarios = load_scenarios(path, ignore_unknown=task.ignore_unknown)
+    else:
+        try:
+            scenarios = [read_scenario(path, cells)]
+        except ScenarioErrors as e:
+            return Outcome(path.name, (str(e),))
+    return Outcome(path.name, results=tuple(evaluate(s) for s in scenarios))
 
 
 def validate_file(path: Path) -> Outcome:
     """Read and validate one filled workbook; the note names its scenario."""
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        raise XlcostError(f"{path.name}: not a workbook; validate takes .xlsx/.xlsm files")
     try:
-        if path.suffix.lower() not in WORKBOOK_SUFFIXES:
-            raise XlcostError(f"{path.name}: not a workbook; validate takes .xlsx/.xlsm files")
         scenario = read_scenario(path)
     except ScenarioErrors as e:
         return Outcome(path.name, (str(e),))
-    except Exception as exc:
-        return _failed(path.name, exc)
     return Outcome(path.name, note=f"{path.name}: OK ({scenario.name})")
 
 

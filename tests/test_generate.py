@@ -9,12 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from xlcost.cli import load_commands
-from xlcost.engine import evaluate
+from xlcost.engine import evaluate, parse_scenario
 from xlcost.engine.examples import COMPARISON, SEED, example_path
 from xlcost.engine.model import RESULT_NAMES
 from xlcost.report import render
-from xlcost.scenario_files import load_scenarios
-from xlcost.workbooks.inputs import input_cells
+from xlcost.scenario_files import load_scenarios, read_records
+from xlcost.workbooks.inputs import input_cells, read_scenario
 from xlcost.workbooks.package import defined_names, read_cells
 
 APP = load_commands()
@@ -104,3 +104,22 @@ def test_generate_needs_out_or_single(tmp_path: Path) -> None:
     code, _, err = run_cli("generate", example_path(SEED))
     assert code == 1
     assert err == "xlcost: error: give --out DIR (one workbook per scenario) or --single FILE\n"
+
+
+def test_fill_the_shipped_template_then_calc(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    template = root / "workbook" / "xlcost_template_portable.xlsx"
+    data = root / "examples" / "ranker_options.csv"
+    code, _, err = run_cli("fill", template, data, "--out", tmp_path)
+    assert code == 0, err
+    books = sorted(tmp_path.iterdir())
+    assert len(books) == 3
+    code, out, err = run_cli("validate", *books)
+    assert code == 0, err
+    code, out, err = run_cli("calc", *books, "-f", "json")
+    # columns the data does not have keep the template's values (here maintain_months = 2)
+    base = read_scenario(template).model_dump()
+    rows = [parse_scenario({**base, **record}) for _, record in read_records(data)]
+    assert rows[0].maintain_months == 2
+    want = sorted(map(evaluate, rows), key=lambda r: r.name)
+    assert json.loads(out) == json.loads(render(want, "json"))

@@ -61,7 +61,6 @@ __all__ = [
     "generate_tasks",
     "run",
     "safe_stem",
-    "scenario_tasks",
     "validate_file",
 ]
 
@@ -425,47 +424,6 @@ def fill_one(task: FillTask) -> Outcome:
 def _among(names: Mapping[str, CellRef], columns: Iterable[str]) -> dict[str, CellRef]:
     """The defined names that are among ``columns`` (sorted: a stable set of cells)."""
     return {k: names[k] for k in sorted(set(columns) & set(names))}
-
-
-def scenario_tasks(
-    scenario_file: Path, template: Path, out: Path, *, overwrite: bool = False
-) -> tuple[int, Iterator[FillTask | Outcome]]:
-    """One :class:`FillTask` per scenario of ``scenario_file`` (``xlcost generate``).
-
-    Every input with a defined name in ``template`` is set (blank optional inputs empty
-    their cell); an invalid scenario yields a failed :class:`Outcome` in its place.
-
-    Returns
-    -------
-    tuple of int and iterator
-        The number of tasks and the tasks (made lazily).
-
-    Raises
-    ------
-    XlcostError
-        An unreadable scenario file, or a template without defined names for inputs.
-    WorkbookError
-        A damaged template.
-    """
-    names = _among(defined_names(template), INPUT_NAMES)
-    if not set(names) - {"name"}:
-        raise XlcostError(f"{template.name}: no defined names for xlcost inputs")
-    cells = tuple(names.values())
-    _filler(template, cells)
-    records = list(read_records(scenario_file))
-    outputs = OutputNames(out, template.suffix)
-
-    def tasks() -> Iterator[FillTask | Outcome]:
-        for where, record in records:
-            try:
-                s = parse_scenario(record, where=where)
-            except ScenarioErrors as e:
-                yield Outcome(where, (str(e),))
-                continue
-            values = {ref: getattr(s, k) for k, ref in names.items()}
-            yield FillTask(where, template, cells, outputs.claim(s.name), values, overwrite)
-
-    return len(records), tasks()
 
 
 @dataclass(frozen=True)

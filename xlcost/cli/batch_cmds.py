@@ -23,7 +23,7 @@ from xlcost.batch import (
     validate_file,
 )
 from xlcost.cli._app import app, user_errors
-from xlcost.cli.workbook_cmds import Mode
+from xlcost.cli.workbook_cmds import Mode, ModeOpt
 from xlcost.engine.errors import XlcostError
 
 T = TypeVar("T")
@@ -120,13 +120,7 @@ def generate(
             file_okay=False,
         ),
     ] = None,
-    mode: Annotated[
-        Mode,
-        typer.Option(
-            help="udf: cells call the xlcost functions (needs the add-in); portable: native "
-            "Excel formulas that recalculate anywhere."
-        ),
-    ] = Mode.udf,
+    mode: ModeOpt = Mode.udf,
     single: Annotated[
         Path | None,
         typer.Option(

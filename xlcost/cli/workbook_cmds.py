@@ -19,6 +19,14 @@ class Mode(StrEnum):
     portable = "portable"
 
 
+ModeOpt = Annotated[
+    Mode,
+    typer.Option(
+        help="udf: cells call the xlcost functions (needs the add-in); portable: native "
+        "Excel formulas that recalculate anywhere."
+    ),
+]
+
 TEMPLATE_FILES = {Mode.udf: "xlcost_template.xlsx", Mode.portable: "xlcost_template_portable.xlsx"}
 """Default file names, also those of the committed artifacts in ``workbook/``."""
 
@@ -38,13 +46,7 @@ def write_templates(directory: Path) -> list[Path]:
 @app.command()
 @user_errors
 def template(
-    mode: Annotated[
-        Mode,
-        typer.Option(
-            help="udf: cells call the xlcost functions (needs the add-in); portable: native "
-            "Excel formulas that recalculate anywhere."
-        ),
-    ] = Mode.udf,
+    mode: ModeOpt = Mode.udf,
     scenario: Annotated[
         Path | None,
         typer.Option(

@@ -123,3 +123,16 @@ def test_fill_the_shipped_template_then_calc(tmp_path: Path) -> None:
     assert rows[0].maintain_months == 2
     want = sorted(map(evaluate, rows), key=lambda r: r.name)
     assert json.loads(out) == json.loads(render(want, "json"))
+
+
+def test_generate_reports_a_horizon_the_template_cannot_hold(tmp_path: Path) -> None:
+    base = load_scenarios(example_path(SEED))[0].model_dump()
+    data = tmp_path / "s.json"
+    data.write_text(json.dumps([{**base, "name": "long", "horizon_months": 240}, base]))
+    code, _, err = run_cli("generate", data, "--out", tmp_path / "out")
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "xlcost: error: long: horizon_months: the template lays out at most 120 months, got 240",
+        "xlcost: generate: 1 workbook OK, 1 failed",
+    ]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["Seed BERT ranker.xlsx"]

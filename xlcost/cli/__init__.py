@@ -13,13 +13,18 @@ import typer
 
 from xlcost.cli._app import app, fail
 
-__all__ = ["app", "fail", "main"]
+__all__ = ["app", "fail", "main", "register_commands"]
+
+
+def register_commands() -> None:
+    """Import the modules whose commands register themselves on :data:`app`."""
+    from xlcost.cli import addin_cmds, engine_cmds  # noqa: F401
 
 
 def main() -> None:
     """Entry point of the ``xlcost`` console script."""
-    from xlcost.cli import engine_cmds  # noqa: F401  (registers the commands)
-
+    if sys.argv[1:] != ["--version"]:  # `--version` needs no command: keep it fast
+        register_commands()
     app(prog_name="xlcost")
     sys.exit(0)
 

@@ -71,8 +71,9 @@ def run_code(code: str, args: Sequence[str] = ()) -> int:
         exec(compile(code, "<string>", "exec"), main_module.__dict__)
     except SystemExit as e:
         return _exit_status(e.code)
-    except BaseException:  # like the interpreter: report it and exit 1
-        traceback.print_exc()
+    except BaseException as e:  # like the interpreter: report it (without this frame), exit 1
+        tb = e.__traceback__
+        traceback.print_exception(type(e), e, tb and tb.tb_next)
         return 1
     finally:
         sys.argv = saved_argv

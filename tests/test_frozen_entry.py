@@ -5,6 +5,7 @@ The same cases run against the real PyInstaller build in tests/test_frozen.py.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import pytest
@@ -132,3 +133,19 @@ def test_cli_options_and_commands_run_the_cli(
     assert "demo" in capsys.readouterr().out
     assert run_main(["demo"]) == 0
     assert "590.00" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("entry", ["xlcost.cli", "xlcost.frozen"])
+def test_version_loads_no_heavy_module(entry: str) -> None:
+    """`xlcost --version` stays fast: neither numpy, pydantic, yaml nor openpyxl is imported."""
+    code = (
+        "import sys\n"
+        "sys.argv = ['xlcost', '--version']\n"
+        f"from {entry} import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('numpy', 'pydantic', 'yaml', 'openpyxl') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == f"xlcost {__version__}\n[]\n"

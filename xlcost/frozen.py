@@ -117,12 +117,13 @@ and, for xlwings, Python code as '-B -c CODE'"
 
 def _cli_root_options() -> set[str]:
     """The options of the ``xlcost`` command itself (``--help``, ``--version``, …)."""
+    import typer
     import typer.main
 
     from xlcost.cli import app
 
     command = typer.main.get_command(app)
-    ctx = command.make_context("xlcost", [], resilient_parsing=True)
+    ctx = typer.Context(command, info_name="xlcost")  # no parsing: that would load pydantic
     return {opt for param in command.get_params(ctx) for opt in param.opts}
 
 

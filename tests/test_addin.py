@@ -13,10 +13,10 @@ import xlwings.utils
 from typer.testing import CliRunner
 
 from xlcost import addin
-from xlcost.cli import app, register_commands
+from xlcost.cli import load_commands
 from xlcost.engine.errors import XlcostError
 
-register_commands()
+APP = load_commands()
 runner = CliRunner()
 EXE = "C:\\Program Files\\xlcost\\xlcost.exe"
 off_windows = pytest.mark.skipif(sys.platform == "win32", reason="checks the refusal off Windows")
@@ -28,7 +28,7 @@ def home(tmp_path: Path) -> Path:
 
 
 def cli(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
+    result = runner.invoke(APP, list(args))
     return result.exit_code, result.output
 
 

@@ -13,22 +13,18 @@ import typer
 
 from xlcost.cli._app import app, fail
 
-__all__ = ["app", "fail", "main", "register_commands"]
+__all__ = ["app", "fail", "load_commands", "main"]
 
 
-def register_commands() -> None:
-    """Import the modules whose commands register themselves on :data:`app`."""
+def load_commands() -> typer.Typer:
+    """Import the command modules (each registers its commands on :data:`app`) and return it."""
     from xlcost.cli import addin_cmds, engine_cmds  # noqa: F401
+
+    return app
 
 
 def main() -> None:
     """Entry point of the ``xlcost`` console script."""
-    if sys.argv[1:] != ["--version"]:  # `--version` needs no command: keep it fast
-        register_commands()
-    app(prog_name="xlcost")
+    cli = app if sys.argv[1:] == ["--version"] else load_commands()  # --version needs none
+    cli(prog_name="xlcost")
     sys.exit(0)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
-    typer.Exit()

@@ -219,7 +219,7 @@ def _irr(f: Mapping[str, Array]) -> Array:
     if mask.any():
         # Start from Excel's guess of 10 %, or from the perpetuity rate (a − m)/c0 when that is
         # higher: the root is unique, so the start changes only the number of steps.
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(all="ignore"):
             perpetuity = np.where(sub["c0"] > 0, (sub["a"] - sub["m"]) / sub["c0"], 0.0)
         guess = np.clip(np.nan_to_num(perpetuity), 0.1, 1e3)
         monthly = finance.solve_rate(npv_and_slope, guess)
@@ -231,7 +231,7 @@ def _irr(f: Mapping[str, Array]) -> Array:
 def _payback(f: Mapping[str, Array]) -> Array:
     """First month t in 0..H with cumulative net C(t) = −c0 + a·t − m·min(t, M) ≥ 0, else nan."""
     c0, a, m, h, mm = f["c0"], f["a"], f["m"], f["H"], f["M"]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         s1 = a - m
         t1 = np.where(s1 > 0, np.ceil(np.round(c0 / s1, 9)), np.inf)
         t1 = np.where(t1 <= mm, np.maximum(t1, 1.0), np.inf)
@@ -261,7 +261,7 @@ def evaluate_columns(
     Returns
     -------
     Result name → float array; ``nan`` where the result does not exist (``None`` in
-    :class:`Results`).
+    :class:`Results`), ``inf`` where it overflows (also ``None`` in :class:`Results`).
 
     Examples
     --------
@@ -278,7 +278,7 @@ def evaluate_columns(
         validate_columns(cols)
     f = _flows(cols)
     total = f["total_cost"]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         positive_cost = total > 0
         out: dict[str, Array] = {
             "train_cost": f["train_cost"],
@@ -299,7 +299,7 @@ def evaluate_columns(
 
 
 def _value(x: float) -> float | None:
-    return None if math.isnan(x) else x
+    return x if math.isfinite(x) else None
 
 
 def evaluate(scenario: Scenario) -> Results:

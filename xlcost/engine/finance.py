@@ -79,8 +79,11 @@ def log_annuity(x: ArrayLike, periods: ArrayLike) -> tuple[Array, Array]:
     """
     x_ = _f(x)
     n = _f(periods)
-    small = np.abs(x_) < 1e-6
-    xs = np.where(small, 1.0, x_)
+    # S uses expm1 and stays accurate down to tiny x; only x ≈ 0 itself needs the limit n.
+    # dS/dx cancels badly for small x, so its series takes over earlier (it only steers Newton).
+    tiny = np.abs(x_) < 1e-12
+    small = np.abs(x_) < 1e-4
+    xs = np.where(tiny, 1.0, x_)
     q = np.exp(-xs)
     qn = np.exp(-xs * n)
     one_minus_q = -np.expm1(-xs)
@@ -88,7 +91,7 @@ def log_annuity(x: ArrayLike, periods: ArrayLike) -> tuple[Array, Array]:
     ds = -q * (1.0 - (n + 1.0) * qn + n * qn * q) / (one_minus_q * one_minus_q)
     s_series = n - x_ * n * (n + 1.0) / 2.0
     ds_series = -n * (n + 1.0) / 2.0 + x_ * n * (n + 1.0) * (2.0 * n + 1.0) / 6.0
-    return np.where(small, s_series, s), np.where(small, ds_series, ds)
+    return np.where(tiny, s_series, s), np.where(small, ds_series, ds)
 
 
 def excel_npv(rate: float, values: Sequence[float] | NDArray[np.float64]) -> float:

@@ -1,0 +1,92 @@
+"""Engine benchmark: the array API vs the scalar path on the same rows, in the same run.
+
+    python benchmarks/engine.py [--rows 1000000] [--scalar-rows 20000] [--repeat 5]
+
+Prints medians over ``--repeat`` runs. The scalar path (one ``evaluate(Scenario)`` per row) is
+timed on the first ``--scalar-rows`` rows and its per-row median is extrapolated to ``--rows``
+(pass ``--scalar-rows`` equal to ``--rows`` to time every row; that takes minutes).
+Also prints the median wall time of ``python -c "import xlcost"`` (target ≤ 0.3 s).
+Targets (SPEC/issue 2): array path ≤ 1 s for 1,000,000 rows on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from xlcost.engine import Scenario, evaluate, evaluate_columns
+from xlcost.engine.examples import COMPARISON, load_example
+
+
+def rows(n: int) -> dict[str, np.ndarray]:
+    """``n`` varied scenario rows built around the shipped 7B example (both derived paths)."""
+    base = load_example(COMPARISON)[2].columns()
+    rng = np.random.default_rng(0)
+    cols = {k: np.full(n, v) for k, v in base.items()}
+    cols["train_gpus"] = rng.integers(1, 65, n).astype(float)
+    cols["volume"] = rng.uniform(1e7, 1e9, n)
+    cols["ctr"] = rng.uniform(0.40, 0.45, n)
+    cols["horizon_months"] = rng.integers(1, 37, n).astype(float)
+    cols["maintain_months"] = np.floor(cols["horizon_months"] * rng.uniform(0, 1, n))
+    cols["discount_rate_annual"] = rng.uniform(0, 0.2, n)
+    return cols
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--scalar-rows", type=int, default=20_000)
+    p.add_argument("--repeat", type=int, default=5)
+    a = p.parse_args()
+
+    cols = rows(a.rows)
+    array_s = median_time(lambda: evaluate_columns(cols), a.repeat)
+    array_no_irr = median_time(lambda: evaluate_columns(cols, with_irr=False), a.repeat)
+
+    k = min(a.scalar_rows, a.rows)
+    names = list(cols)
+    scenarios = [
+        Scenario.model_validate(
+            {
+                "name": f"r{i}",
+                **{n: (None if np.isnan(cols[n][i]) else cols[n][i].item()) for n in names},
+            }
+        )
+        for i in range(k)
+    ]
+    scalar_k = median_time(lambda: [evaluate(s) for s in scenarios], a.repeat)
+    scalar_s = scalar_k / k * a.rows
+
+    imports = []
+    for _ in range(max(5, a.repeat)):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import xlcost"], check=True)
+        imports.append(time.perf_counter() - t)
+
+    print(f"rows: {a.rows:,}; medians of {a.repeat} runs")
+    print(f"array API, all results:      {array_s:8.3f} s   (target ≤ 1 s)")
+    print(f"array API, without IRR:      {array_no_irr:8.3f} s")
+    extrapolated = "" if k == a.rows else f" (timed {k:,} rows, extrapolated)"
+    print(f"scalar path, one by one:     {scalar_s:8.3f} s{extrapolated}")
+    print(f"scalar / array ratio:        {scalar_s / array_s:8.1f} x")
+    print(f"per row: array {array_s / a.rows * 1e6:.2f} µs, scalar {scalar_k / k * 1e6:.1f} µs")
+    print(f"python -c 'import xlcost':   {statistics.median(imports):8.3f} s   (target ≤ 0.3 s)")
+
+
+if __name__ == "__main__":
+    main()

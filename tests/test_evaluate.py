@@ -1,0 +1,162 @@
+"""Invariants of scenario evaluation (hypothesis), checked against independent computations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import scenarios
+
+from xlcost.engine import Scenario, evaluate, evaluate_columns, schedule
+from xlcost.engine.costs import benefit, deploy_cost, maintain_cost, train_cost
+from xlcost.engine.finance import excel_irr, excel_npv, monthly_rate
+
+factors = st.floats(min_value=0, max_value=1e4, allow_nan=False)
+k_st = st.floats(min_value=0, max_value=100, allow_nan=False)
+
+
+@settings(max_examples=200)
+@given(st.lists(factors, min_size=5, max_size=5), st.integers(0, 3), k_st)
+def test_train_cost_is_linear_in_each_factor(args: list[float], i: int, k: float) -> None:
+    # gpus, hours, price, runs (overhead enters as 1 + overhead_rate)
+    scaled = list(args)
+    scaled[i] = args[i] * k
+    assert float(train_cost(*scaled)) == pytest.approx(
+        k * float(train_cost(*args)), rel=1e-9, abs=1e-9
+    )
+
+
+@settings(max_examples=200)
+@given(st.lists(factors, min_size=3, max_size=3), st.integers(0, 2), k_st)
+def test_deploy_and_maintain_costs_are_linear(args: list[float], i: int, k: float) -> None:
+    scaled = list(args)
+    scaled[i] = args[i] * k
+    for fn in (deploy_cost, maintain_cost):
+        assert float(fn(*scaled)) == pytest.approx(k * float(fn(*args)), rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=200)
+@given(factors, st.floats(0, 1), st.floats(0, 1), factors, k_st)
+def test_benefit_is_linear_in_volume_and_value(
+    v: float, c: float, r: float, p: float, k: float
+) -> None:
+    assert float(benefit(v * k, c, r, p)) == pytest.approx(
+        k * float(benefit(v, c, r, p)), rel=1e-9, abs=1e-9
+    )
+    assert float(benefit(v, c, r, p * k)) == pytest.approx(
+        k * float(benefit(v, c, r, p)), rel=1e-9, abs=1e-9
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenarios())
+def test_costs_are_never_negative(s: Scenario) -> None:
+    r = evaluate(s)
+    for name in ("train_cost", "deploy_cost", "maintain_cost", "total_cost"):
+        assert getattr(r, name) >= 0
+    assert r.total_cost == pytest.approx(r.train_cost + r.deploy_cost + r.maintain_cost)
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenarios())
+def test_cash_flow_sums_equal_totals(s: Scenario) -> None:
+    r = evaluate(s)
+    rows = schedule(s)
+    assert len(rows) == s.horizon_months + 1
+    scale = max(1.0, r.total_cost, abs(r.benefit))
+    assert sum(x.cost for x in rows) == pytest.approx(r.total_cost, rel=1e-9, abs=1e-9 * scale)
+    assert sum(x.benefit for x in rows) == pytest.approx(r.benefit, rel=1e-9, abs=1e-9 * scale)
+    running = np.cumsum([x.net for x in rows])
+    assert [x.cumulative for x in rows] == pytest.approx(list(running), rel=1e-9, abs=1e-9 * scale)
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenarios())
+def test_npv_irr_payback_match_excel_functions_over_the_schedule(s: Scenario) -> None:
+    r = evaluate(s)
+    nets = [x.net for x in schedule(s)]
+    scale = max(1.0, r.total_cost, abs(r.benefit))
+    rate = float(monthly_rate(s.discount_rate_annual))
+    assert r.npv == pytest.approx(nets[0] + excel_npv(rate, nets[1:]), rel=1e-9, abs=1e-9 * scale)
+    if s.discount_rate_annual == 0:
+        assert r.npv == pytest.approx(r.benefit - r.total_cost, rel=1e-9, abs=1e-9 * scale)
+    cumulative = np.cumsum(nets)
+    tol = 1e-9 * scale
+    paid = [t for t, c in enumerate(cumulative) if c >= -tol]
+    if r.payback_month is None:
+        assert all(c < tol for c in cumulative)
+    else:
+        assert cumulative[r.payback_month] >= -tol
+        assert paid and paid[0] <= r.payback_month
+    monthly = excel_irr(nets)
+    if r.irr is not None and monthly is not None and abs(monthly) < 10:
+        assert r.irr == pytest.approx((1 + monthly) ** 12 - 1, rel=1e-6, abs=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(scenarios(), min_size=1, max_size=8))
+def test_array_api_equals_one_by_one(batch: list[Scenario]) -> None:
+    columns = {k: np.array([s.columns()[k] for s in batch]) for k in batch[0].columns()}
+    out = evaluate_columns(columns)
+    for i, s in enumerate(batch):
+        r = evaluate(s)
+        for name, column in out.items():
+            value = getattr(r, name)
+            if value is None:  # does not exist (nan) or overflows (inf)
+                assert not math.isfinite(column[i])
+            else:
+                assert column[i] == pytest.approx(value, rel=1e-12, abs=1e-12)
+
+
+def test_megatron_gpt3_estimate_within_10_percent() -> None:
+    # Narayanan et al., SC'21 §5.1: GPT-3 175B, 300B tokens, 1,024 A100 at 140 TFLOP/s each
+    # (8 FLOPs per parameter-token, recomputation included): "about 34 days".
+    s = Scenario(
+        name="gpt3",
+        horizon_months=2,
+        train_gpus=1024,
+        train_price_per_gpu_hour=1.48,
+        model_params=175e9,
+        train_tokens=300e9,
+        gpu_peak_tflops=312,
+        mfu=140 / 312,
+        flops_per_param_token=8,
+        serve_gpus=0,
+        serve_hours=0,
+        serve_price_per_gpu_hour=0,
+        maintain_units_per_month=0,
+        maintain_price_per_unit=0,
+        volume=0,
+        ctr=0,
+        cvr=0,
+        value_per_conversion=0,
+    )
+    days = evaluate(s).train_cost / (1024 * 1.48) / 24
+    assert days == pytest.approx(34, rel=0.10)
+
+
+def test_serving_is_sized_from_capacity_when_gpus_blank() -> None:
+    s = Scenario(
+        name="sized",
+        horizon_months=1,
+        train_gpus=0,
+        train_hours=0,
+        train_price_per_gpu_hour=0,
+        serve_hours=730,
+        serve_price_per_gpu_hour=1,
+        peak_qps=1000,
+        qps_per_replica=120,
+        gpus_per_replica=2,
+        target_utilization=0.7,
+        maintain_units_per_month=0,
+        maintain_price_per_unit=0,
+        volume=1,
+        ctr=0,
+        cvr=0,
+        value_per_conversion=0,
+    )
+    # ceil(1000 / (120 × 0.7)) = ceil(11.9) = 12 replicas × 2 GPUs × 730 h × $1
+    assert evaluate(s).deploy_cost == 12 * 2 * 730

@@ -1,0 +1,5 @@
+"""``python -m xlcost`` runs the command-line tool."""
+
+from xlcost.cli import main
+
+main()

@@ -5,34 +5,160 @@ argument names and order, defaults, wizard descriptions, the Python implementati
 equivalent *native* Excel formula used by the portable template. :mod:`xlcost.udfs` wraps these
 for xlwings and imports nothing else of substance; the workbook builder uses :func:`formula`.
 
+Calling a registry entry runs the whole Excel boundary in plain Python — coercion of cell
+values, Excel-style broadcasting of ranges, domain checks and Excel error values — and never
+raises:
+
+>>> REGISTRY["TRAIN_COST"](32, 3, 5)
+480.0
+>>> REGISTRY["TRAIN_COST"]([[32], [64]], 3, 5).tolist()
+[[480.0], [960.0]]
+>>> REGISTRY["TRAIN_COST"](-1, 3, 5)
+ExcelError('#NUM!', 'gpus must be ≥ 0, got -1')
+>>> REGISTRY["ROI"](150, 0)
+ExcelError('#DIV/0!', 'cost must be > 0, got 0')
+
+Input conventions (both xlwings runtimes, see :mod:`xlcost.udfs`):
+
+* a number is a ``float``, an ``int`` or a numpy number; ``True``/``False`` count as 1/0, as in
+  Excel arithmetic (``=TRUE*5`` is 5); a ``datetime``/``date`` is its Excel serial number;
+* ``None`` and ``""`` are blank: a blank optional argument takes its default (cell by cell in a
+  range), a blank required one is ``#VALUE!``;
+* an Excel error — an :class:`ExcelError`, a string such as ``"#N/A"`` (also with a message
+  after the code, as classic xlwings shows them), or an Office.js error object
+  ``{"type": "Error", ...}`` — is passed through to the result, cell by cell;
+* any other text where a number belongs is ``#VALUE!``; NaN, ±inf and values outside an
+  argument's domain are ``#NUM!`` (a zero divisor is ``#DIV/0!``); a range is a (nested) list
+  or a numpy array of at most two dimensions.
+
+Ranges broadcast like Excel arithmetic (numpy rules: a single cell with anything, a column with
+a column of the same length, a column with a row gives a table); other shapes are ``#VALUE!``.
+A bad cell gives an error in that cell of the result only.
+
 It does not import xlwings or openpyxl.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain, zip_longest
+from typing import Any, Union
 
-__all__ = ["REGISTRY", "Arg", "ExcelFunction", "formula"]
+import numpy as np
+from numpy.typing import NDArray
+
+from xlcost.engine import compute, costs
+
+__all__ = [
+    "ERROR_CODES",
+    "REGISTRY",
+    "Arg",
+    "ExcelError",
+    "ExcelFunction",
+    "Result",
+    "formula",
+]
+
+ERROR_CODES: tuple[str, ...] = (
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+    "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+)  # fmt: skip
+"""Excel's error values; :class:`ExcelError` codes are always one of these."""
+
+# Office.js ``errorType`` names (custom functions' error objects) → Excel error codes.
+_OFFICEJS_ERRORS = {
+    "Div0": "#DIV/0!", "NotAvailable": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!",
+    "Ref": "#REF!", "Value": "#VALUE!", "Spill": "#SPILL!", "Calc": "#CALC!", "Field": "#FIELD!",
+    "Busy": "#BUSY!", "Blocked": "#BLOCKED!", "Connect": "#CONNECT!",
+    "GettingData": "#GETTING_DATA",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ExcelError:
+    """An Excel error value: ``code`` (one of :data:`ERROR_CODES`) and a short ``message``.
+
+    ``str()`` is what a runtime that cannot return a real error value shows in the cell:
+
+    >>> str(ExcelError("#NUM!", "gpus must be ≥ 0, got -1"))
+    '#NUM! gpus must be ≥ 0, got -1'
+    >>> ExcelError.parse("#N/A") == ExcelError("#N/A")
+    True
+    >>> ExcelError.parse("#NUM! gpus must be ≥ 0")
+    ExcelError('#NUM!', 'gpus must be ≥ 0')
+    >>> ExcelError.parse("#hashtag") is None
+    True
+    """
+
+    code: str
+    message: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.message}" if self.message else self.code
+
+    def __repr__(self) -> str:
+        return f"ExcelError({self.code!r}, {self.message!r})"
+
+    @staticmethod
+    def parse(value: object) -> ExcelError | None:
+        """The error ``value`` stands for — a code string, optionally followed by a space and a
+        message, or an Office.js error object — else ``None``."""
+        if isinstance(value, ExcelError):
+            return value
+        if isinstance(value, str):
+            if not value.startswith("#"):
+                return None
+            code, _, message = value.partition(" ")
+            return ExcelError(code, message) if code in _CODES else None
+        if isinstance(value, dict) and value.get("type") == "Error":
+            code = _OFFICEJS_ERRORS.get(str(value.get("errorType")), "")
+            basic = value.get("basicValue")
+            if not code and isinstance(basic, str) and basic in _CODES:
+                code = basic
+            return ExcelError(code or "#VALUE!", str(value.get("message") or ""))
+        return None
+
+
+_CODES = frozenset(ERROR_CODES)
+
+Result = Union[float, str, ExcelError, NDArray[Any]]  # noqa: UP007 (a runtime alias)
+"""What a registry function returns: a number (or text, for ``GPU_SPEC``/``XLCOST_VERSION``)
+for single-cell arguments, else a numpy array — ``float64`` when every cell is good, ``object``
+holding numbers and :class:`ExcelError` values otherwise — or one :class:`ExcelError` for
+the whole call."""
 
 
 @dataclass(frozen=True)
 class Arg:
     """One argument of an Excel function.
 
-    ``default`` is ``None`` for a required argument; ``domain`` names the check applied to it
-    (see :data:`DOMAINS` once implemented): "nonneg", "positive", "rate", "util", "text", "any".
+    ``default`` is ``None`` for a required argument; ``domain`` names the check applied to it:
+    "nonneg" (finite, ≥ 0), "positive" (finite, > 0), "rate" (in [0, 1]), "util" (in (0, 1]),
+    "any" (finite), "text" (a string). ``zero`` is the error a 0 gives in a "positive" argument:
+    ``#DIV/0!`` for divisors (ROI's cost), else ``#NUM!``. ``choices`` lists the accepted
+    words of a "text" argument (case-insensitive); empty means any text.
     """
 
     name: str
     description: str
     default: float | str | None = None
     domain: str = "nonneg"
+    zero: str = "#NUM!"
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class ExcelFunction:
-    """An Excel function: metadata, implementation and native-formula equivalent."""
+    """An Excel function: metadata, implementation and native-formula equivalent.
+
+    Calling it (``REGISTRY["ROI"](150, 590)``) runs the Excel boundary: see the module
+    docstring. ``python`` receives the arguments as broadcast-ready numpy arrays (numbers as
+    ``float64``; a "text" argument with ``choices`` as the index of the choice; free text as an
+    ``object`` array of stripped strings) and returns an array of results.
+    """
 
     name: str
     description: str
@@ -40,6 +166,376 @@ class ExcelFunction:
     native: Callable[..., str]
     """Native Excel formula text (no leading ``=``) from the argument expressions, e.g.
     ``native("B2", "B3", "B4")`` → ``"B2*B3*B4"``. Omitted optional arguments take defaults."""
+    python: Callable[..., Any] | None = None
+
+    def __call__(self, *values: object) -> Result:
+        """Evaluate with Excel's conventions; never raises (see the module docstring)."""
+        try:
+            return _evaluate(self, values)
+        except Exception as e:  # the last line of defence: a bug must not reach a cell
+            return ExcelError("#VALUE!", f"{self.name}: internal error ({type(e).__name__})")
+
+    @property
+    def signature(self) -> str:
+        """``TRAIN_COST(gpus, hours, price_per_gpu_hour, [runs], [overhead_rate])``."""
+        names = (a.name if a.default is None else f"[{a.name}]" for a in self.args)
+        return f"{self.name}({', '.join(names)})"
+
+
+# --- The Excel boundary: coercion, broadcasting, domain checks, error values -----------------
+
+_Codes = NDArray[np.int16]
+"""Per-cell error indexes into a call's :class:`_Table` (0 = no error)."""
+
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+
+class _Table:
+    """The distinct errors met in one call; a cell's error is an index into ``errors``."""
+
+    def __init__(self) -> None:
+        self.errors: list[ExcelError | None] = [None]
+        self._index: dict[ExcelError, int] = {}
+
+    def add(self, error: ExcelError) -> int:
+        i = self._index.get(error)
+        if i is None:
+            i = self._index[error] = len(self.errors)
+            self.errors.append(error)
+        return i
+
+
+class _Whole(Exception):
+    """An error that applies to the whole call, e.g. a ragged range."""
+
+    def __init__(self, error: ExcelError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _serial(x: dt.date) -> float:
+    """Excel serial number (1900 date system) of a date or datetime."""
+    if isinstance(x, dt.datetime):
+        return (x.replace(tzinfo=None) - _EXCEL_EPOCH).total_seconds() / 86400.0
+    return float((x - _EXCEL_EPOCH.date()).days)
+
+
+_NUMBER_TYPES = frozenset({float, int, bool})
+
+
+def _fast_numbers(value: list[Any]) -> NDArray[np.float64] | None:
+    """A list of numbers, or a list of equally long lists of numbers (what xlwings passes for a
+    range of numbers), as a float array; ``None`` when anything else is in it."""
+    try:
+        if value and type(value[0]) is list:
+            width = len(value[0])
+            if set(map(len, value)) != {width}:
+                return None
+            flat = list(chain.from_iterable(value))
+            shape: tuple[int, ...] = (len(value), width)
+        else:
+            flat, shape = value, (len(value),)
+        if not set(map(type, flat)) <= _NUMBER_TYPES:
+            return None
+        return np.array(flat, dtype=np.float64).reshape(shape)
+    except (TypeError, OverflowError):
+        return None
+
+
+def _as_array(spec: Arg, value: object) -> NDArray[Any]:
+    """``value`` as a numpy array of at most 2 dimensions (``object`` for mixed cells)."""
+    if isinstance(value, np.ndarray):
+        a = value
+    elif isinstance(value, list) and (fast := _fast_numbers(value)) is not None:
+        a = fast
+    elif isinstance(value, list | tuple):
+        try:
+            a = np.array(value)
+        except (ValueError, TypeError, OverflowError):
+            raise _Whole(ExcelError("#VALUE!", f"{spec.name} is not a rectangular range")) from None
+        if a.dtype.kind in "USV":  # numpy would turn numbers mixed with text into text
+            a = np.array(value, dtype=object)
+    else:
+        a = np.empty((), dtype=object)
+        a[()] = value
+    if a.ndim > 2:
+        raise _Whole(ExcelError("#VALUE!", f"{spec.name} has more than 2 dimensions"))
+    if a.size == 0:
+        raise _Whole(ExcelError("#VALUE!", f"{spec.name} is an empty range"))
+    return a
+
+
+def _blank(spec: Arg, table: _Table) -> int:
+    return table.add(ExcelError("#VALUE!", f"{spec.name} is required but blank"))
+
+
+def _passed(spec: Arg, error: ExcelError) -> ExcelError:
+    return error if error.message else ExcelError(error.code, f"in {spec.name}")
+
+
+def _numbers_from_objects(spec: Arg, a: NDArray[Any], table: _Table) -> tuple[Any, _Codes]:
+    """Cell-by-cell coercion of a range holding anything (the slow path, mixed cells only)."""
+    flat = a.ravel().tolist() if a.dtype == object else a.ravel().astype(object).tolist()
+    vals = np.zeros(len(flat))
+    err = np.zeros(len(flat), dtype=np.int16)
+    for i, x in enumerate(flat):
+        t = type(x)
+        try:
+            if t is float or t is int or t is bool:
+                vals[i] = x
+            elif x is None or (t is str and not x.strip()):
+                if spec.default is None:
+                    err[i] = _blank(spec, table)
+                else:
+                    vals[i] = float(spec.default)
+            elif isinstance(x, dt.date):
+                vals[i] = _serial(x)
+            elif isinstance(x, int | float | np.integer | np.floating | np.bool_):
+                vals[i] = x
+            else:
+                e = ExcelError.parse(x)
+                if e is not None:
+                    err[i] = table.add(_passed(spec, e))
+                elif isinstance(x, str):
+                    msg = f"{spec.name} must be a number, got text"
+                    err[i] = table.add(ExcelError("#VALUE!", msg))
+                else:
+                    err[i] = table.add(ExcelError("#VALUE!", f"{spec.name} must be a number"))
+        except OverflowError:
+            err[i] = table.add(ExcelError("#NUM!", f"{spec.name} is too large"))
+    return vals.reshape(a.shape), err.reshape(a.shape)
+
+
+_RULES: dict[str, tuple[Callable[[Any], Any] | None, str]] = {
+    "nonneg": (lambda v: v >= 0, "must be ≥ 0"),
+    "positive": (lambda v: v > 0, "must be > 0"),
+    "rate": (lambda v: (v >= 0) & (v <= 1), "must be between 0 and 1"),
+    "util": (lambda v: (v > 0) & (v <= 1), "must be > 0 and ≤ 1"),
+    "any": (None, ""),
+}
+
+
+def _got(v: NDArray[np.float64]) -> str:
+    return f", got {float(v):g}" if v.ndim == 0 else ""
+
+
+def _check(
+    spec: Arg, v: NDArray[np.float64], err: _Codes | None, table: _Table
+) -> tuple[NDArray[np.float64], _Codes | None]:
+    """Domain check of a numeric argument: vectorised masks, detail only when something fails."""
+    rule, reason = _RULES[spec.domain]
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(v)
+        ok = finite if rule is None else finite & rule(v)
+    if err is not None:
+        ok = ok | (err != 0)
+    if ok.all():
+        return v, err
+    if err is None:
+        err = np.zeros(v.shape, dtype=np.int16)
+    fresh = err == 0
+    nonfinite = fresh & ~finite
+    if nonfinite.any():
+        err[nonfinite] = table.add(ExcelError("#NUM!", f"{spec.name} must be a finite number"))
+    outside = fresh & finite & ~ok
+    if spec.domain == "positive" and spec.zero != "#NUM!":
+        zero = outside & (v == 0)
+        if zero.any():
+            err[zero] = table.add(ExcelError(spec.zero, f"{spec.name} {reason}{_got(v)}"))
+            outside &= ~zero
+    if outside.any():
+        err[outside] = table.add(ExcelError("#NUM!", f"{spec.name} {reason}{_got(v)}"))
+    return v, err
+
+
+def _coerce_number(spec: Arg, value: object, table: _Table) -> tuple[Any, _Codes | None]:
+    t = type(value)
+    if t is float or t is int:  # the common single-cell case
+        try:
+            return _check(spec, np.array(float(value)), None, table)  # type: ignore[arg-type]
+        except OverflowError:
+            too_large = table.add(ExcelError("#NUM!", f"{spec.name} is too large"))
+            return np.array(0.0), np.array(too_large, dtype=np.int16)
+    a = _as_array(spec, value)
+    kind = a.dtype.kind
+    if kind == "f":
+        return _check(spec, a.astype(np.float64, copy=False), None, table)
+    if kind in "iub":
+        return _check(spec, a.astype(np.float64), None, table)
+    v, err = _numbers_from_objects(spec, a, table)
+    return _check(spec, v, err if err.any() else None, table)
+
+
+def _coerce_text(spec: Arg, value: object, table: _Table) -> tuple[Any, _Codes | None]:
+    a = _as_array(spec, value)
+    flat = a.ravel().tolist()
+    out: list[Any] = []
+    err = np.zeros(len(flat), dtype=np.int16)
+    choices = spec.choices
+    for i, x in enumerate(flat):
+        if x is None or (type(x) is str and not x.strip()):
+            if spec.default is None:
+                err[i] = _blank(spec, table)
+                x = ""
+            else:
+                x = spec.default
+        e = ExcelError.parse(x)
+        if e is not None:
+            err[i] = table.add(_passed(spec, e))
+            out.append(0.0 if choices else "")
+        elif not isinstance(x, str):
+            err[i] = table.add(ExcelError("#VALUE!", f"{spec.name} must be text"))
+            out.append(0.0 if choices else "")
+        elif choices:
+            word = x.strip().casefold()
+            if word in choices:
+                out.append(float(choices.index(word)))
+            else:
+                listed = " or ".join(f'"{c}"' for c in choices)
+                err[i] = table.add(ExcelError("#VALUE!", f"{spec.name} must be {listed}"))
+                out.append(0.0)
+        else:
+            out.append(x.strip())
+    arr = np.array(out, dtype=np.float64 if choices else object).reshape(a.shape)
+    return arr, (err.reshape(a.shape) if err.any() else None)
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    rows, cols = shape if len(shape) == 2 else (shape[0], 1)
+    return f"{rows}×{cols}"
+
+
+_SCALAR_OK: dict[str, Callable[[float], bool]] = {
+    "nonneg": lambda x: 0.0 <= x < math.inf,
+    "positive": lambda x: 0.0 < x < math.inf,
+    "rate": lambda x: 0.0 <= x <= 1.0,
+    "util": lambda x: 0.0 < x <= 1.0,
+    "any": math.isfinite,
+}
+
+
+def _scalar(fn: ExcelFunction, values: Sequence[object]) -> float | None:
+    """The result for single good numbers (the fast path), else ``None`` (take the full path)."""
+    args: list[float] = []
+    for i, spec in enumerate(fn.args):
+        x = values[i] if i < len(values) else None
+        if x is None:
+            x = spec.default
+        t = type(x)
+        if (t is float or t is int) and spec.domain != "text":
+            try:
+                v = float(x)  # type: ignore[arg-type]
+            except OverflowError:
+                return None
+            if (t is int and abs(v) > 2.0**53) or not _SCALAR_OK[spec.domain](v):
+                return None
+            args.append(v)
+        elif isinstance(x, str) and (word := x.strip().casefold()) in spec.choices:
+            args.append(float(spec.choices.index(word)))
+        else:
+            return None
+    with np.errstate(all="ignore"):
+        r = float(fn.python(*args))  # type: ignore[misc]
+    return r if math.isfinite(r) else None
+
+
+def _evaluate(fn: ExcelFunction, values: Sequence[object]) -> Result:
+    if len(values) > len(fn.args):
+        return ExcelError("#VALUE!", f"too many arguments: {fn.signature}")
+    if fn.python is None:
+        return ExcelError("#NAME?", f"{fn.name} has no Python implementation")
+    if fn.args and fn.args[0].domain != "text" and (r := _scalar(fn, values)) is not None:
+        return r
+    table = _Table()
+    arrays: list[NDArray[Any]] = []
+    errs: list[_Codes | None] = []
+    try:
+        for spec, value in zip_longest(fn.args, values):
+            coerce = _coerce_text if spec.domain == "text" else _coerce_number
+            a, e = coerce(spec, value, table)
+            arrays.append(a)
+            errs.append(e)
+    except _Whole as w:
+        return w.error
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        pairs = zip(fn.args, arrays, strict=True)
+        dims = ", ".join(f"{s.name} {_dims(a.shape)}" for s, a in pairs if a.ndim)
+        return ExcelError("#VALUE!", f"ranges of different shapes: {dims}")
+    err: _Codes | None = None
+    for e in errs:  # an earlier argument's error wins, as in Excel
+        if e is not None:
+            if err is None:
+                err = np.broadcast_to(e, shape).copy()
+            else:
+                np.copyto(err, e, where=err == 0)
+    with np.errstate(all="ignore"):
+        out = np.broadcast_to(np.asarray(fn.python(*arrays)), shape)
+    if out.dtype != object:
+        bad = ~np.isfinite(out)
+        if bad.any():
+            if err is None:
+                err = np.zeros(shape, dtype=np.int16)
+            idx = table.add(ExcelError("#NUM!", "the result is not a finite number"))
+            err[bad & (err == 0)] = idx
+    if err is None or not err.any():
+        if out.ndim == 0:
+            item = out.item()
+            return float(item) if isinstance(item, float | int) else item
+        return out.copy() if out.dtype == object else np.array(out, dtype=np.float64)
+    if out.ndim == 0:
+        return table.errors[int(err)] or ExcelError("#VALUE!")
+    res = out.astype(object)
+    mask = err != 0
+    errors = np.empty(len(table.errors), dtype=object)
+    errors[:] = table.errors
+    res[mask] = errors[err[mask]]
+    return res
+
+
+# --- Python implementations over broadcast arrays ---------------------------------------------
+
+
+def _roi_impl(benefit: Any, cost: Any, basis: Any) -> Any:
+    return np.where(basis == 1.0, costs.bcr(benefit, cost), costs.roi(benefit, cost))
+
+
+def _gpu_field(gpu: str, field: str) -> float | str | ExcelError:
+    from xlcost.engine.catalog import GPU_FIELDS, default_catalog
+
+    if field not in GPU_FIELDS:
+        return ExcelError("#N/A", f"field: unknown field {field!r}; known: {', '.join(GPU_FIELDS)}")
+    try:
+        value = getattr(default_catalog().get(gpu), field)
+    except KeyError:
+        return ExcelError("#N/A", f"gpu: unknown GPU {gpu!r}")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value if isinstance(value, str) else float(value)
+
+
+def _gpu_spec_impl(gpu: NDArray[Any], field: NDArray[Any]) -> NDArray[Any]:
+    g, f = np.broadcast_arrays(gpu, field)
+    out = np.empty(g.shape, dtype=object)
+    seen: dict[tuple[str, str], object] = {}
+    for idx in np.ndindex(g.shape):
+        key = (str(g[idx]), str(f[idx]).strip().casefold())
+        if key not in seen:
+            seen[key] = _gpu_field(*key)
+        out[idx] = seen[key]
+    return out
+
+
+def _version_impl() -> NDArray[Any]:
+    from xlcost import __version__
+
+    out = np.empty((), dtype=object)
+    out[()] = __version__
+    return out
+
+
+# --- Native Excel forms (the portable template) -----------------------------------------------
 
 
 def _opt(args: tuple[str, ...], i: int, default: str) -> str:
@@ -95,6 +591,8 @@ def _version(*a: str) -> str:
     return f'"{__version__}"'
 
 
+# --- The registry ---------------------------------------------------------------------------
+
 _P = "Price of one GPU-hour, in the workbook's currency"
 REGISTRY: dict[str, ExcelFunction] = {
     f.name: f
@@ -110,6 +608,7 @@ REGISTRY: dict[str, ExcelFunction] = {
                 Arg("overhead_rate", "Overhead as a fraction of GPU spend (default 0)", 0.0),
             ),
             _train_cost,
+            costs.train_cost,
         ),
         ExcelFunction(
             "DEPLOY_COST",
@@ -121,6 +620,7 @@ REGISTRY: dict[str, ExcelFunction] = {
                 Arg("overhead_rate", "Overhead as a fraction of GPU spend (default 0)", 0.0),
             ),
             _deploy_cost,
+            costs.deploy_cost,
         ),
         ExcelFunction(
             "MAINTAIN_COST",
@@ -132,16 +632,29 @@ REGISTRY: dict[str, ExcelFunction] = {
                 Arg("fixed_per_month", "Fixed fees per month (default 0)", 0.0),
             ),
             _maintain_cost,
+            costs.maintain_cost,
         ),
         ExcelFunction(
             "ROI",
             'Return on investment: "net" (benefit − cost)/cost, or "ratio" benefit/cost',
             (
                 Arg("benefit", "Benefit over the period", domain="any"),
-                Arg("cost", "Total cost over the period (must be > 0)", domain="positive"),
-                Arg("basis", '"net" (default) or "ratio"', "net", domain="text"),
+                Arg(
+                    "cost",
+                    "Total cost over the period (must be > 0)",
+                    domain="positive",
+                    zero="#DIV/0!",
+                ),
+                Arg(
+                    "basis",
+                    '"net" (default) or "ratio"',
+                    "net",
+                    domain="text",
+                    choices=("net", "ratio"),
+                ),
             ),
             _roi,
+            _roi_impl,
         ),
         ExcelFunction(
             "BENEFIT",
@@ -165,15 +678,22 @@ REGISTRY: dict[str, ExcelFunction] = {
                 ),
             ),
             _benefit,
+            costs.benefit,
         ),
         ExcelFunction(
             "BCR",
             "Benefit-cost ratio: benefit / cost",
             (
                 Arg("benefit", "Benefit over the period", domain="any"),
-                Arg("cost", "Total cost over the period (must be > 0)", domain="positive"),
+                Arg(
+                    "cost",
+                    "Total cost over the period (must be > 0)",
+                    domain="positive",
+                    zero="#DIV/0!",
+                ),
             ),
             _bcr,
+            costs.bcr,
         ),
         ExcelFunction(
             "TRAIN_FLOPS",
@@ -189,6 +709,7 @@ REGISTRY: dict[str, ExcelFunction] = {
                 ),
             ),
             _train_flops,
+            compute.train_flops,
         ),
         ExcelFunction(
             "TRAIN_HOURS",
@@ -196,8 +717,13 @@ REGISTRY: dict[str, ExcelFunction] = {
             (
                 Arg("params", "Model parameters", domain="positive"),
                 Arg("tokens", "Training tokens", domain="positive"),
-                Arg("gpus", "GPUs in the run", domain="positive"),
-                Arg("peak_tflops", "Dense BF16 peak TFLOP/s of one GPU", domain="positive"),
+                Arg("gpus", "GPUs in the run", domain="positive", zero="#DIV/0!"),
+                Arg(
+                    "peak_tflops",
+                    "Dense BF16 peak TFLOP/s of one GPU",
+                    domain="positive",
+                    zero="#DIV/0!",
+                ),
                 Arg("mfu", "Achieved fraction of peak, 0–1 (default 0.4)", 0.4, domain="util"),
                 Arg(
                     "flops_per_param_token",
@@ -207,6 +733,7 @@ REGISTRY: dict[str, ExcelFunction] = {
                 ),
             ),
             _train_hours,
+            compute.train_hours,
         ),
         ExcelFunction(
             "REPLICAS",
@@ -214,7 +741,10 @@ REGISTRY: dict[str, ExcelFunction] = {
             (
                 Arg("peak_qps", "Peak queries per second"),
                 Arg(
-                    "qps_per_replica", "Queries per second one replica sustains", domain="positive"
+                    "qps_per_replica",
+                    "Queries per second one replica sustains",
+                    domain="positive",
+                    zero="#DIV/0!",
                 ),
                 Arg(
                     "target_utilization",
@@ -225,6 +755,7 @@ REGISTRY: dict[str, ExcelFunction] = {
                 Arg("min_replicas", "Minimum replicas (default 1)", 1.0),
             ),
             _replicas,
+            compute.replicas,
         ),
         ExcelFunction(
             "GPU_SPEC",
@@ -238,8 +769,9 @@ REGISTRY: dict[str, ExcelFunction] = {
                 ),
             ),
             _gpu_spec,
+            _gpu_spec_impl,
         ),
-        ExcelFunction("XLCOST_VERSION", "The xlcost engine version", (), _version),
+        ExcelFunction("XLCOST_VERSION", "The xlcost engine version", (), _version, _version_impl),
     )
 }
 

@@ -1,0 +1,35 @@
+"""SPEC §3's function signatures, copied by hand from the SPEC (an independent oracle).
+
+Each entry: argument names in order, and the defaults of the optional ones (``None`` = required).
+"""
+
+SPEC_SIGNATURES: dict[str, list[tuple[str, object]]] = {
+    "TRAIN_COST": [
+        ("gpus", None), ("hours", None), ("price_per_gpu_hour", None), ("runs", 1),
+        ("overhead_rate", 0),
+    ],
+    "DEPLOY_COST": [
+        ("gpus", None), ("hours", None), ("price_per_gpu_hour", None), ("overhead_rate", 0),
+    ],
+    "MAINTAIN_COST": [
+        ("months", None), ("units_per_month", None), ("price_per_unit", None),
+        ("fixed_per_month", 0),
+    ],
+    "ROI": [("benefit", None), ("cost", None), ("basis", "net")],
+    "BENEFIT": [
+        ("volume", None), ("ctr", None), ("cvr", None), ("value_per_conversion", None),
+        ("baseline_ctr", 0), ("baseline_cvr", 0),
+    ],
+    "BCR": [("benefit", None), ("cost", None)],
+    "TRAIN_FLOPS": [("params", None), ("tokens", None), ("flops_per_param_token", 6)],
+    "TRAIN_HOURS": [
+        ("params", None), ("tokens", None), ("gpus", None), ("peak_tflops", None), ("mfu", 0.4),
+        ("flops_per_param_token", 6),
+    ],
+    "REPLICAS": [
+        ("peak_qps", None), ("qps_per_replica", None), ("target_utilization", 0.7),
+        ("min_replicas", 1),
+    ],
+    "GPU_SPEC": [("gpu", None), ("field", None)],
+    "XLCOST_VERSION": [],
+}  # fmt: skip

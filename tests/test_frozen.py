@@ -172,10 +172,17 @@ def test_xlwings_path_setup_finds_code_next_to_the_workbook(frozen: Path, tmp_pa
     assert run([str(frozen)], ["-B", "-c", code]) == (0, "42\n", "")
 
 
-def test_udf_module_is_bundled(frozen: Path) -> None:
+def test_udf_module_is_bundled_and_computes_like_the_package(frozen: Path) -> None:
+    """The module xlwings imports (``UDF MODULES``), called as the UDF server would."""
     if not (REPO / "xlcost" / "udfs.py").is_file():
         pytest.skip("xlcost/udfs.py is not in this checkout yet")
-    assert run([str(frozen)], ["-B", "-c", "import xlcost.udfs"]) == (0, "", "")
+    code = (
+        "import xlcost.udfs as u; print(u.TRAIN_COST(32, 3, 5), u.ROI(150, 590), "
+        "u.GPU_SPEC('H100', 'price_per_hour'), u.TRAIN_COST('x', 1, 1), u.XLCOST_VERSION())"
+    )
+    expected = run([sys.executable, "-c", code], [])
+    assert expected[0] == 0, expected
+    assert run([str(frozen)], ["-B", "-c", code]) == expected
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from xlcost import __version__
-from xlcost.engine.errors import ScenarioErrors, XlcostError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,6 +52,9 @@ def user_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # imported here so that `xlcost --version` loads neither numpy nor pydantic
+        from xlcost.engine.errors import ScenarioErrors, XlcostError
+
         try:
             return fn(*args, **kwargs)
         except ScenarioErrors as e:

@@ -18,12 +18,13 @@ __all__ = ["app", "fail", "load_commands", "main"]
 
 def load_commands() -> typer.Typer:
     """Import the command modules (each registers its commands on :data:`app`) and return it."""
-    from xlcost.cli import batch_cmds, engine_cmds, workbook_cmds  # noqa: F401
+    from xlcost.cli import addin_cmds, batch_cmds, engine_cmds, workbook_cmds  # noqa: F401
 
     return app
 
 
 def main() -> None:
     """Entry point of the ``xlcost`` console script."""
-    load_commands()(prog_name="xlcost")
+    cli = app if sys.argv[1:] == ["--version"] else load_commands()  # --version needs none
+    cli(prog_name="xlcost")
     sys.exit(0)

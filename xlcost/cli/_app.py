@@ -10,8 +10,6 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from xlcost import __version__
-from xlcost.engine.errors import ScenarioErrors, XlcostError
-from xlcost.workbooks.package import WorkbookError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,6 +52,10 @@ def user_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # imported here so that `xlcost --version` loads neither numpy nor pydantic
+        from xlcost.engine.errors import ScenarioErrors, XlcostError
+        from xlcost.workbooks.package import WorkbookError
+
         try:
             return fn(*args, **kwargs)
         except ScenarioErrors as e:

@@ -1,0 +1,391 @@
+"""Windows set-up of Excel for xlcost with classic xlwings: the logic behind ``xlcost addin``.
+
+Three steps, each a list of files to write (:class:`Write`), reported before or after it runs
+and undone from a record of what it did:
+
+* ``config`` — the xlwings user config ``%USERPROFILE%\\.xlwings\\xlwings.conf``: lines
+  ``"KEY","VALUE"`` (read by the add-in's VBA ``Input #``); sets ``INTERPRETER_WIN`` (the frozen
+  ``xlcost.exe``, or the Python running this) and ``UDF MODULES`` (``xlcost.udfs``), keeps every
+  other line.
+* ``install`` — the xlwings add-in ``xlwings.xlam`` of the bundled xlwings, copied to Excel's
+  user start-up folder ``%APPDATA%\\Microsoft\\Excel\\XLSTART`` (what ``xlwings addin install``
+  does; the add-in must match the xlwings version the interpreter carries).
+* ``import`` — a macro-enabled copy of the template with the VBA module of the functions
+  (``workbook/xlcost_udfs.bas``) imported. Only Excel can add VBA to a workbook, so this step
+  drives Excel through xlwings and needs Windows with Excel and "Trust access to the VBA project
+  object model" enabled.
+
+Every file a step overwrites is first copied to ``<file>.xlcost-backup``; the record
+``%USERPROFILE%\\.xlwings\\xlcost-setup.json`` lists what each step wrote and where the backup is,
+and :func:`undo` restores the backups and removes the files the steps created.
+
+Paths come from a :class:`Target`: the real ones on Windows, a test folder (``home``) anywhere,
+or — for a dry run off Windows — the Windows paths with their ``%VARIABLE%`` placeholders.
+The file contents are pure Python and tested on Linux; running the steps against a real
+Excel has not yet been done on Windows.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import locale
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePath, PureWindowsPath
+
+from xlcost.engine.errors import XlcostError
+
+__all__ = [
+    "UDF_MODULE",
+    "NeedsWindowsError",
+    "Target",
+    "Write",
+    "apply",
+    "config_text",
+    "config_writes",
+    "import_writes",
+    "install_writes",
+    "resolve_target",
+    "shipped_workbook_dir",
+    "undo",
+]
+
+UDF_MODULE = "xlcost.udfs"
+BACKUP_SUFFIX = ".xlcost-backup"
+XLSTART_IN_APPDATA = ("Microsoft", "Excel", "XLSTART")
+_KEY = re.compile(r'^\s*"([^"]*)"')
+
+
+class NeedsWindowsError(XlcostError):
+    """A step that changes Excel's set-up was asked for off Windows without a test folder."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the set-up writes.
+
+    Parameters
+    ----------
+    home
+        The user profile (``%USERPROFILE%``); ``xlwings.conf`` and the undo record live in
+        ``home/.xlwings``.
+    xlstart
+        Excel's user start-up folder, where the xlwings add-in goes.
+    live
+        False when the paths are placeholders for a dry run that cannot write.
+    """
+
+    home: PurePath
+    xlstart: PurePath
+    live: bool = True
+
+    @property
+    def config_file(self) -> PurePath:
+        """The xlwings user config file."""
+        return self.home / ".xlwings" / "xlwings.conf"
+
+    @property
+    def record(self) -> PurePath:
+        """The record of what the steps wrote (for :func:`undo`)."""
+        return self.home / ".xlwings" / "xlcost-setup.json"
+
+
+def resolve_target(
+    home: Path | None = None,
+    xlstart: Path | None = None,
+    *,
+    dry_run: bool = False,
+    platform: str = sys.platform,
+    environ: Mapping[str, str] = os.environ,
+) -> Target:
+    """The paths to use: a test ``home``, the real ones on Windows, or placeholders for a dry run.
+
+    Parameters
+    ----------
+    home
+        A folder standing in for the user profile (for tests, or another user); ``xlstart``
+        then defaults to ``home/AppData/Roaming/Microsoft/Excel/XLSTART``.
+    xlstart
+        Excel's start-up folder, if not the default ``%APPDATA%\\Microsoft\\Excel\\XLSTART``.
+    dry_run
+        Only report; off Windows without ``home`` the paths keep their ``%…%`` placeholders.
+    platform, environ
+        The platform and environment to resolve against (``sys.platform``, ``os.environ``).
+
+    Raises
+    ------
+    NeedsWindowsError
+        Off Windows with neither ``home`` nor ``dry_run``.
+
+    Examples
+    --------
+    >>> t = resolve_target(dry_run=True, platform="linux")
+    >>> str(t.config_file), str(t.xlstart)
+    ('%USERPROFILE%\\\\.xlwings\\\\xlwings.conf', '%APPDATA%\\\\Microsoft\\\\Excel\\\\XLSTART')
+    """
+    if home is not None:
+        default = home.joinpath("AppData", "Roaming", *XLSTART_IN_APPDATA)
+        return Target(home, xlstart or default)
+    if platform == "win32":
+        appdata = Path(environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+        return Target(Path.home(), xlstart or appdata.joinpath(*XLSTART_IN_APPDATA))
+    if dry_run:
+        placeholder = PureWindowsPath("%APPDATA%").joinpath(*XLSTART_IN_APPDATA)
+        return Target(PureWindowsPath("%USERPROFILE%"), xlstart or placeholder, live=False)
+    raise NeedsWindowsError(
+        "needs Windows (Excel's set-up lives there); use --dry-run to see what it would do, "
+        "or --home DIR to write into a test folder"
+    )
+
+
+@dataclass(frozen=True)
+class Write:
+    """One file a step writes: where, what it is, and how to make its bytes (only when run)."""
+
+    path: PurePath
+    what: str
+    content: Callable[[], bytes]
+
+
+def config_text(existing: str | None, settings: Mapping[str, str]) -> str:
+    """``xlwings.conf`` with ``settings`` set and every other non-blank line kept.
+
+    Keys compare case-insensitively, as xlwings reads them. Lines end in CR LF (the file is read
+    by VBA on Windows).
+
+    Raises
+    ------
+    XlcostError
+        A value holds a double quote or a line break, which the format cannot carry.
+
+    Examples
+    --------
+    >>> old = '"CONDA PATH","C:\\\\conda"\\r\\n"interpreter_win","python"\\r\\n'
+    >>> print(config_text(old, {"INTERPRETER_WIN": "C:\\\\xlcost\\\\xlcost.exe"}), end="")
+    "CONDA PATH","C:\\conda"
+    "INTERPRETER_WIN","C:\\xlcost\\xlcost.exe"
+    """
+    for key, value in settings.items():
+        if any(c in value for c in '"\r\n'):
+            raise XlcostError(f"{key}: {value!r} cannot go into xlwings.conf (quote or line break)")
+    ours = {key.lower() for key in settings}
+    kept = []
+    for line in (existing or "").splitlines():
+        match = _KEY.match(line)
+        if line.strip() and not (match and match.group(1).lower() in ours):
+            kept.append(line)
+    lines = kept + [f'"{key}","{value}"' for key, value in settings.items()]
+    return "".join(line + "\r\n" for line in lines)
+
+
+def config_writes(target: Target, interpreter: str, udf_modules: str = UDF_MODULE) -> list[Write]:
+    """The ``config`` step: ``xlwings.conf`` pointing xlwings at ``interpreter`` and the functions.
+
+    Parameters
+    ----------
+    target
+        Where to write.
+    interpreter
+        What xlwings starts: the frozen ``xlcost.exe`` or a ``python.exe`` with xlcost installed.
+    udf_modules
+        xlwings' ``UDF MODULES`` setting.
+    """
+    path = target.config_file
+    settings = {"INTERPRETER_WIN": interpreter, "UDF MODULES": udf_modules}
+
+    def content() -> bytes:
+        existing = Path(path).read_bytes() if Path(path).is_file() else None
+        encoding = locale.getpreferredencoding(False)  # as `xlwings config create` writes it
+        old = None if existing is None else existing.decode(encoding, errors="replace")
+        return config_text(old, settings).encode(encoding)
+
+    what = ", ".join(f"{key}={value}" for key, value in settings.items())
+    return [Write(path, f"xlwings user config: {what}", content)]
+
+
+def _xlwings_addin() -> Path:
+    """``xlwings.xlam`` of the xlwings that xlcost runs with (found without importing xlwings)."""
+    spec = importlib.util.find_spec("xlwings")
+    if spec is None or not spec.submodule_search_locations:
+        raise XlcostError("xlwings is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "addin" / "xlwings.xlam"
+
+
+def install_writes(target: Target) -> list[Write]:
+    """The ``install`` step: the xlwings add-in copied to Excel's start-up folder."""
+    source = _xlwings_addin()
+    if not source.is_file():
+        raise XlcostError(f"the xlwings add-in is missing: {source}")
+    return [
+        Write(
+            target.xlstart / source.name,
+            f"xlwings add-in (copy of {source}); Excel loads it at start",
+            source.read_bytes,
+        )
+    ]
+
+
+def shipped_workbook_dir() -> Path:
+    """The folder with the template artifacts: ``workbook/`` next to the frozen program, or the
+    source checkout's ``workbook/`` (absent from a pip-installed xlcost)."""
+    if getattr(sys, "frozen", False):
+        return Path(sys.executable).resolve().parent / "workbook"
+    return Path(__file__).resolve().parents[1] / "workbook"
+
+
+def import_writes(target: Target, template: Path, out: Path, bas: Path) -> list[Write]:
+    """The ``import`` step: ``out``, a macro-enabled copy of ``template`` with ``bas`` imported.
+
+    Parameters
+    ----------
+    target
+        Where the undo record lives.
+    template
+        The workbook to copy (``.xlsx`` or ``.xlsm``); it is not changed.
+    out
+        The ``.xlsm`` file to write.
+    bas
+        The VBA module declaring the functions for classic xlwings.
+
+    Raises
+    ------
+    XlcostError
+        A missing input file, or ``out`` not ending in ``.xlsm``.
+    """
+    for path, role in ((template, "template"), (bas, "VBA module")):
+        if not path.is_file():
+            raise XlcostError(f"{role} not found: {path}")
+    if out.suffix.lower() != ".xlsm":
+        raise XlcostError(f"--out must be a macro-enabled workbook (.xlsm), got {out.name}")
+    return [
+        Write(
+            out,
+            f"{template.name} with {bas.name} imported and a reference to the xlwings add-in "
+            f"in {target.xlstart} (made by Excel)",
+            lambda: _import_with_excel(template, bas, target.xlstart / "xlwings.xlam"),
+        )
+    ]
+
+
+def _import_with_excel(template: Path, bas: Path, addin: PurePath) -> bytes:  # pragma: no cover
+    """Have Excel import ``bas`` into a copy of ``template``; return the ``.xlsm`` bytes.
+
+    Windows only (COM); not yet run on Windows.
+    """
+    import xlwings as xw
+
+    xl_open_xml_workbook_macro_enabled = 52
+    with tempfile.TemporaryDirectory() as tmp, xw.App(visible=False, add_book=False) as app:
+        book = app.books.open(str(template.resolve()))
+        project = book.api.VBProject  # fails unless Excel trusts access to the VBA project
+        project.VBComponents.Import(str(bas.resolve()))
+        project.References.AddFromFile(str(addin))
+        saved = Path(tmp) / "imported.xlsm"
+        book.api.SaveAs(str(saved), FileFormat=xl_open_xml_workbook_macro_enabled)
+        book.close()
+        return saved.read_bytes()
+
+
+def _read_record(target: Target) -> list[dict[str, str | None]]:
+    path = Path(target.record)
+    if not path.is_file():
+        return []
+    entries: list[dict[str, str | None]] = json.loads(path.read_text(encoding="utf-8"))["entries"]
+    return entries
+
+
+def _write_record(target: Target, entries: list[dict[str, str | None]]) -> None:
+    path = Path(target.record)
+    if not entries:
+        path.unlink(missing_ok=True)
+        return
+    _write_bytes(path, json.dumps({"entries": entries}, indent=2).encode("utf-8"))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write atomically: a temporary file in the same folder, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _backup_path(path: Path) -> Path:
+    backup = path.with_name(path.name + BACKUP_SUFFIX)
+    n = 1
+    while backup.exists():
+        n += 1
+        backup = path.with_name(f"{path.name}{BACKUP_SUFFIX}{n}")
+    return backup
+
+
+def apply(
+    step: str, writes: Sequence[Write], target: Target, *, dry_run: bool = False
+) -> list[str]:
+    """Run (or with ``dry_run`` only describe) a step; return one report line per action.
+
+    A file that exists and that no earlier step wrote is copied to ``<file>.xlcost-backup``
+    first; the record in ``target.record`` remembers it, so :func:`undo` can put it back.
+    """
+    lines = []
+    if not dry_run:
+        entries = _read_record(target)
+        ours = {e["path"] for e in entries}
+    for w in writes:
+        path = Path(w.path)
+        if dry_run:
+            verb = "would overwrite" if target.live and path.exists() else "would write"
+            lines.append(f"{verb} {w.path}: {w.what}")
+            continue
+        data = w.content()
+        backup = None
+        if path.exists() and str(path) not in ours:
+            backup = _backup_path(path)
+            _write_bytes(backup, path.read_bytes())
+            lines.append(f"backed up {path} to {backup}")
+        _write_bytes(path, data)
+        if str(path) not in ours:
+            entries.append(
+                {"step": step, "path": str(path), "backup": None if backup is None else str(backup)}
+            )
+            ours.add(str(path))
+        lines.append(f"wrote {path}: {w.what}")
+    if not dry_run:
+        _write_record(target, entries)
+        lines.append(f"recorded in {target.record} (undo: xlcost addin {step} --undo)")
+    return lines
+
+
+def undo(target: Target, step: str | None = None, *, dry_run: bool = False) -> list[str]:
+    """Undo what ``step`` (every step when ``None``) wrote, newest first; return report lines.
+
+    Files that had a backup get it back; files the steps created are removed.
+    """
+    if not target.live:
+        return [f"would undo the steps recorded in {target.record}"]
+    entries = _read_record(target)
+    mine = [e for e in entries if step is None or e["step"] == step]
+    lines = []
+    for e in reversed(mine):
+        path, backup = Path(str(e["path"])), e["backup"]
+        if backup is not None:
+            lines.append(f"{'would restore' if dry_run else 'restored'} {path} from {backup}")
+            if not dry_run:
+                os.replace(backup, path)
+        else:
+            lines.append(f"{'would remove' if dry_run else 'removed'} {path}")
+            if not dry_run:
+                path.unlink(missing_ok=True)
+    if not dry_run:
+        _write_record(target, [e for e in entries if e not in mine])
+    return lines or [f"nothing to undo for {step or 'any step'} (no record in {target.record})"]

@@ -1,0 +1,131 @@
+"""``xlcost addin …``: set up Windows Excel for the xlcost functions (logic in :mod:`xlcost.addin`).
+
+Every step prints what it did (or, with ``--dry-run``, what it would do) and can be undone with
+``--undo``; ``xlcost addin uninstall`` undoes all of them. Off Windows the steps run only with
+``--dry-run`` or ``--home DIR`` (a test folder standing in for the user profile).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xlcost import addin
+from xlcost.cli._app import app, user_errors
+
+addin_app = typer.Typer(
+    help="Set up Excel on Windows (classic xlwings): config, install, import; each undoable.",
+    no_args_is_help=True,
+)
+app.add_typer(addin_app, name="addin")
+
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="Folder standing in for the user profile (%USERPROFILE%), e.g. for a test.",
+        file_okay=False,
+    ),
+]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the files it would write.")]
+UndoOpt = Annotated[bool, typer.Option("--undo", help="Undo this step (restore backups).")]
+
+
+def _run(
+    step: str,
+    target: addin.Target,
+    make: Callable[[], list[addin.Write]],
+    *,
+    dry_run: bool,
+    undo: bool,
+) -> None:
+    """Undo ``step``, or make its writes and apply them; print the report."""
+    lines = (
+        addin.undo(target, step, dry_run=dry_run)
+        if undo
+        else addin.apply(step, make(), target, dry_run=dry_run)
+    )
+    typer.echo("\n".join(lines))
+
+
+@addin_app.command()
+@user_errors
+def config(
+    interpreter: Annotated[
+        str | None,
+        typer.Option(help="What xlwings starts [default: this program, or this Python]."),
+    ] = None,
+    home: HomeOpt = None,
+    dry_run: DryRunOpt = False,
+    undo: UndoOpt = False,
+) -> None:
+    """Write the xlwings user config (.xlwings\\xlwings.conf): INTERPRETER_WIN and UDF MODULES."""
+    target = addin.resolve_target(home, dry_run=dry_run)
+    _run(
+        "config",
+        target,
+        lambda: addin.config_writes(target, interpreter or sys.executable),
+        dry_run=dry_run,
+        undo=undo,
+    )
+
+
+@addin_app.command()
+@user_errors
+def install(
+    xlstart: Annotated[
+        Path | None,
+        typer.Option(
+            help="Excel's start-up folder [default: %APPDATA%\\Microsoft\\Excel\\XLSTART]."
+        ),
+    ] = None,
+    home: HomeOpt = None,
+    dry_run: DryRunOpt = False,
+    undo: UndoOpt = False,
+) -> None:
+    """Install the xlwings add-in (xlwings.xlam) into Excel's start-up folder. Quit Excel first."""
+    target = addin.resolve_target(home, xlstart, dry_run=dry_run)
+    _run("install", target, lambda: addin.install_writes(target), dry_run=dry_run, undo=undo)
+
+
+@addin_app.command("import")
+@user_errors
+def import_cmd(
+    template: Annotated[
+        Path | None, typer.Option(help="The template workbook to copy (not changed).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="The .xlsm file to write.")] = None,
+    bas: Annotated[
+        Path | None,
+        typer.Option(help="VBA module of the functions [default: workbook/xlcost_udfs.bas]."),
+    ] = None,
+    home: HomeOpt = None,
+    dry_run: DryRunOpt = False,
+    undo: UndoOpt = False,
+) -> None:
+    """Write a macro-enabled copy of the template with the functions' VBA module imported.
+
+    Excel does the import (Windows, with "Trust access to the VBA project object model").
+    """
+    target = addin.resolve_target(home, dry_run=dry_run)
+
+    def make() -> list[addin.Write]:
+        if template is None or out is None:
+            raise typer.BadParameter("--template and --out are required (unless --undo)")
+        if not (dry_run or sys.platform == "win32"):
+            raise addin.NeedsWindowsError("needs Windows with Excel: only Excel can add VBA")
+        vba = bas or addin.shipped_workbook_dir() / "xlcost_udfs.bas"
+        return addin.import_writes(target, template, out, vba)
+
+    _run("import", target, make, dry_run=dry_run, undo=undo)
+
+
+@addin_app.command()
+@user_errors
+def uninstall(home: HomeOpt = None, dry_run: DryRunOpt = False) -> None:
+    """Undo every step: restore the backed-up files, remove the files the steps created."""
+    typer.echo("\n".join(addin.undo(addin.resolve_target(home, dry_run=dry_run), dry_run=dry_run)))

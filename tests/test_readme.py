@@ -27,7 +27,9 @@ def test_readme_has_console_examples() -> None:
 def test_readme_console_block(
     command: str, expected: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(ROOT)
-    result = CliRunner().invoke(load_commands(), shlex.split(command)[1:])
+    # Run where outputs may land (demo writes xlcost-demo/), with the repository's examples.
+    monkeypatch.chdir(tmp_path)
+    args = [str(ROOT / a) if a.startswith("examples/") else a for a in shlex.split(command)[1:]]
+    result = CliRunner().invoke(load_commands(), args)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.rstrip() == expected.rstrip()

@@ -182,3 +182,11 @@ def test_any_junk_gives_a_scenario_or_a_clear_error(changes: dict[str, Any]) -> 
     except ScenarioErrors as e:
         for p in e.problems:
             assert str(p).startswith("x, ") and "\n" not in str(p)
+
+
+def test_overflowing_totals_are_one_clear_error() -> None:
+    from xlcost.engine import evaluate
+
+    s = parse_scenario(_with(train_gpus=1e300, train_hours=1e300))
+    with pytest.raises(XlcostError, match="^Seed BERT ranker: train_cost overflows"):
+        evaluate(s)

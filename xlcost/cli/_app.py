@@ -53,7 +53,10 @@ def user_errors(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # imported here so that `xlcost --version` loads neither numpy nor pydantic
+        from pydantic import ValidationError
+
         from xlcost.engine.errors import ScenarioErrors, XlcostError
+        from xlcost.engine.validate import describe
         from xlcost.workbooks.package import WorkbookError
 
         try:
@@ -62,6 +65,8 @@ def user_errors(fn: F) -> F:
             fail("\n".join(str(p) for p in e.problems))
         except (XlcostError, WorkbookError) as e:
             fail(str(e))
+        except ValidationError as e:  # a model built from command-line values
+            fail("\n".join(f"{'.'.join(map(str, x['loc']))}: {describe(x)}" for x in e.errors()))
         except KeyboardInterrupt:
             typer.echo("xlcost: interrupted", err=True)
             sys.exit(130)

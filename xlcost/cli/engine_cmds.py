@@ -166,8 +166,24 @@ def compare_cmd(
     ]
     header = ["rank", "option", "total cost", "NPV", "ROI", "within budget"]
     if fmt is Format.csv:
-        typer.echo(",".join(header))
-        typer.echo("\n".join(",".join(f'"{x}"' for x in row) for row in rows))
+        import csv
+        import sys
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["rank", "name", "total_cost", "npv", "roi", "within_budget", "recommended"])
+        for o in c.options:
+            r = o.results
+            w.writerow(
+                [
+                    o.rank,
+                    r.name,
+                    r.total_cost,
+                    r.npv,
+                    "" if r.roi is None else r.roi,
+                    o.within_budget,
+                    r.name == c.recommended,
+                ]
+            )
         return
     typer.echo(table(rows, header))
     typer.echo(f"\nRecommended: {c.recommended or 'none'} — {c.reason}")
@@ -237,25 +253,38 @@ def gpus(
 ) -> None:
     """Cheapest catalog GPU for a training job (--flops, --deadline-hours) or serving load
     (--peak-qps, --flops-per-query)."""
+    from pydantic import ValidationError
+
     from xlcost.engine.errors import XlcostError
 
-    req: TrainingRequirement | ServingRequirement
-    extra = {} if mfu is None else {"mfu": mfu}
-    if flops is not None and deadline_hours is not None:
-        req = TrainingRequirement(flops=flops, deadline_hours=deadline_hours, **extra)
-    elif peak_qps is not None and flops_per_query is not None:
-        req = ServingRequirement(
-            peak_qps=peak_qps,
-            flops_per_query=flops_per_query,
-            hours=hours,
-            model_memory_gb=model_memory_gb,
-            **extra,
-        )
-    else:
+    training = flops is not None or deadline_hours is not None
+    serving = peak_qps is not None or flops_per_query is not None or model_memory_gb is not None
+    if training == serving:
         raise XlcostError(
             "give --flops and --deadline-hours (training) or --peak-qps and "
-            "--flops-per-query (serving)"
+            "--flops-per-query (serving), not both"
         )
+    extra = {} if mfu is None else {"mfu": mfu}
+    req: TrainingRequirement | ServingRequirement
+    try:
+        if training:
+            req = TrainingRequirement(flops=flops, deadline_hours=deadline_hours, **extra)
+        else:
+            req = ServingRequirement(
+                peak_qps=peak_qps,
+                flops_per_query=flops_per_query,
+                hours=hours,
+                model_memory_gb=model_memory_gb,
+                **extra,
+            )
+    except ValidationError as e:
+        from xlcost.engine.validate import describe
+
+        err = e.errors()[0]
+        option = "--" + str(err["loc"][0]).replace("_", "-")
+        reason = describe(err)
+        got = "" if reason == "required" else f", got {err['input']:g}"
+        raise XlcostError(f"{option}: {reason}{got}") from None
     options = cheapest_gpus(req, load_catalog(catalog_file))
     rows = [
         [o.gpu, str(o.gpus), f"{o.hours:,.2f}", f"{o.price_per_hour:.4g}", f"{o.cost:,.2f}"]

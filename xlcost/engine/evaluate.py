@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from xlcost.engine import compute, costs, finance
-from xlcost.engine.errors import InputError, ScenarioErrors
+from xlcost.engine.errors import InputError, ScenarioErrors, XlcostError
 from xlcost.engine.model import (
     CROSS_RULES,
     NUMERIC_INPUTS,
@@ -147,6 +147,11 @@ def _resolved(v: Mapping[str, Array]) -> dict[str, Array]:
 
 def _flows(v: Mapping[str, Array]) -> dict[str, Array]:
     """Totals, and the three constants of the two-segment monthly schedule (c0, a, m)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _flows_unchecked(v)
+
+
+def _flows_unchecked(v: Mapping[str, Array]) -> dict[str, Array]:
     d = _resolved(v)
     runs_now = v["train_runs"]
     args = (v["train_gpus"], d["train_hours"], v["train_price_per_gpu_hour"])
@@ -298,12 +303,18 @@ def evaluate_columns(
     return out
 
 
+# Results that always exist (typed ``float``, not ``float | None``): an overflow is an error.
+_ALWAYS_DEFINED = tuple(n for n in RESULT_NAMES if Results.model_fields[n].annotation is float)
+
+
 def _value(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
 def evaluate(scenario: Scenario) -> Results:
     """Evaluate one scenario.
+
+    Raises :class:`XlcostError` when a total overflows a float (inputs around 1e300).
 
     Examples
     --------
@@ -317,6 +328,9 @@ def evaluate(scenario: Scenario) -> Results:
     (-0.746, 0.254, -440.0)
     """
     out = evaluate_columns(scenario.columns(), validate=False)
+    for name in _ALWAYS_DEFINED:
+        if not math.isfinite(out[name][0]):
+            raise XlcostError(f"{scenario.name}: {name} overflows; check the inputs' magnitudes")
     values: dict[str, Any] = {k: _value(float(out[k][0])) for k in RESULT_NAMES}
     if values["payback_month"] is not None:
         values["payback_month"] = int(values["payback_month"])

@@ -17,7 +17,7 @@ from pydantic_core import ErrorDetails
 from xlcost.engine.errors import InputError, ScenarioErrors
 from xlcost.engine.model import INPUT_NAMES, Scenario
 
-__all__ = ["parse_scenario"]
+__all__ = ["describe", "parse_scenario"]
 
 
 def _num(x: Any) -> Any:
@@ -59,10 +59,16 @@ def _problem(err: ErrorDetails, where: Callable[[str], str | None]) -> InputErro
         text = str(ctx.get("error", err["msg"]))
         field, _, reason = text.partition(": ")
         return InputError(field, reason, where=where(field))
-    explain = _REASONS.get(err["type"])
-    reason = explain(ctx) if explain else err["msg"].lower()
     value = None if err["type"] == "missing" else _num(err.get("input"))
-    return InputError(field, reason, value, where=where(field))
+    return InputError(field, describe(err), value, where=where(field))
+
+
+def describe(err: ErrorDetails) -> str:
+    """The reason in a pydantic error, in xlcost's words: ``"must be ≥ 0"``, ``"required"``…"""
+    if err["type"] == "missing" or (err["type"] == "float_type" and err.get("input") is None):
+        return "required"
+    explain = _REASONS.get(err["type"])
+    return explain(dict(err.get("ctx") or {})) if explain else err["msg"].lower()
 
 
 def parse_scenario(

@@ -9,12 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from xlcost.cli import load_commands
-from xlcost.engine import evaluate, parse_scenario
+from xlcost.engine import evaluate
 from xlcost.engine.examples import COMPARISON, SEED, example_path
 from xlcost.engine.model import RESULT_NAMES
 from xlcost.report import render
-from xlcost.scenario_files import load_scenarios, read_records
-from xlcost.workbooks.inputs import input_cells, read_scenario
+from xlcost.scenario_files import load_scenarios
+from xlcost.workbooks.inputs import input_cells
 from xlcost.workbooks.package import defined_names, read_cells
 
 APP = load_commands()

@@ -28,7 +28,8 @@ def _cell(key: str, value: Any) -> str:
     if value is None:
         return "—"
     if key in _PERCENT:
-        return f"{value:.1%}" if abs(value) < 1e6 else f"{value:.3g}"
+        # An IRR of 10^30 % (pay-back within a month) is true but meaningless to a reader.
+        return f"{value:.1%}" if value <= 10 else "> 1,000%"
     if key == "bcr":
         return f"{value:.3f}"
     if key == "payback_month":

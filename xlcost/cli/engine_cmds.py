@@ -187,6 +187,8 @@ def compare_cmd(
         return
     typer.echo(table(rows, header))
     typer.echo(f"\nRecommended: {c.recommended or 'none'} — {c.reason}")
+    for warning in c.warnings:
+        typer.echo(f"xlcost: warning: {warning}", err=True)
 
 
 @app.command()

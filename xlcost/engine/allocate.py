@@ -47,6 +47,24 @@ class Comparison(BaseModel):
     options: tuple[RankedOption, ...]
     recommended: str | None
     reason: str
+    warnings: tuple[str, ...] = ()
+    """Why the ranking may mislead, e.g. options evaluated over different periods."""
+
+
+def _warnings(scenarios: Sequence[Scenario]) -> tuple[str, ...]:
+    out = []
+    for field, what in (
+        ("horizon_months", "periods"),
+        ("discount_rate_annual", "discount rates"),
+        ("currency", "currencies"),
+    ):
+        values = sorted({str(getattr(s, field)) for s in scenarios})
+        if len(values) > 1:
+            out.append(
+                f"the options use different {what} ({field}: {', '.join(values)}); "
+                "their NPVs are not directly comparable"
+            )
+    return tuple(out)
 
 
 def _key(r: Results, by: str) -> tuple[float, float]:
@@ -86,15 +104,28 @@ def compare(
             best = "highest NPV" if by == "npv" else "highest ROI"
             reason = f"{o.results.name} has the {best}{cap} (NPV {o.results.npv:,.2f})."
             return Comparison(
-                by=by, budget=budget, options=options, recommended=o.results.name, reason=reason
+                by=by,
+                budget=budget,
+                options=options,
+                recommended=o.results.name,
+                reason=reason,
+                warnings=_warnings(scenarios),
             )
     affordable = [o for o in options if o.within_budget]
-    reason = (
-        "No option fits the budget."
-        if not affordable
-        else "No option within the budget has a positive NPV; doing nothing is cheaper."
+    if not affordable:
+        reason = "No option fits the budget."
+    elif budget is None:
+        reason = "No option has a positive NPV; doing nothing is cheaper."
+    else:
+        reason = "No option within the budget has a positive NPV; doing nothing is cheaper."
+    return Comparison(
+        by=by,
+        budget=budget,
+        options=options,
+        recommended=None,
+        reason=reason,
+        warnings=_warnings(scenarios),
     )
-    return Comparison(by=by, budget=budget, options=options, recommended=None, reason=reason)
 
 
 class TrainingRequirement(BaseModel):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +35,30 @@ def test_importing_xlcost_loads_only_the_version() -> None:
     loaded = _modules_after("import xlcost")
     assert {m for m in loaded if m.startswith("xlcost")} == {"xlcost", "xlcost._version"}
     assert "numpy" not in loaded and "pydantic" not in loaded
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# Who may import what (SPEC architecture): xlwings only in the UDF module; openpyxl (and the
+# zip/XML layer) only in xlcost/workbooks/.
+ALLOWED = {"xlwings": {"xlcost/udfs.py"}, "openpyxl": {"xlcost/workbooks/"}}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):  # every import, including those inside functions
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("module", sorted(ALLOWED))
+def test_only_the_allowed_modules_import(module: str) -> None:
+    offenders = []
+    for path in sorted((ROOT / "xlcost").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if module in _imports(path) and not any(rel.startswith(a) for a in ALLOWED[module]):
+            offenders.append(rel)
+    assert offenders == []

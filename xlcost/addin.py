@@ -12,8 +12,8 @@ and undone from a record of what it did:
   does; the add-in must match the xlwings version the interpreter carries).
 * ``import`` — a macro-enabled copy of the template with the VBA module of the functions
   (``workbook/xlcost_udfs.bas``) imported. Only Excel can add VBA to a workbook, so this step
-  drives Excel through xlwings and needs Windows with Excel and "Trust access to the VBA project
-  object model" enabled.
+  drives Excel through COM (pywin32) and needs Windows with Excel and "Trust access to the VBA
+  project object model" enabled.
 
 Every file a step overwrites is first copied to ``<file>.xlcost-backup``; the record
 ``%USERPROFILE%\\.xlwings\\xlcost-setup.json`` lists what each step wrote and where the backup is,
@@ -275,20 +275,27 @@ def import_writes(target: Target, template: Path, out: Path, bas: Path) -> list[
 def _import_with_excel(template: Path, bas: Path, addin: PurePath) -> bytes:  # pragma: no cover
     """Have Excel import ``bas`` into a copy of ``template``; return the ``.xlsm`` bytes.
 
-    Windows only (COM); not yet run on Windows.
+    Windows only: drives Excel through COM with pywin32 (which xlwings installs on Windows);
+    xlwings itself is imported only by :mod:`xlcost.udfs`. Not yet run on Windows.
     """
-    import xlwings as xw
+    import win32com.client
 
     xl_open_xml_workbook_macro_enabled = 52
-    with tempfile.TemporaryDirectory() as tmp, xw.App(visible=False, add_book=False) as app:
-        book = app.books.open(str(template.resolve()))
-        project = book.api.VBProject  # fails unless Excel trusts access to the VBA project
-        project.VBComponents.Import(str(bas.resolve()))
-        project.References.AddFromFile(str(addin))
-        saved = Path(tmp) / "imported.xlsm"
-        book.api.SaveAs(str(saved), FileFormat=xl_open_xml_workbook_macro_enabled)
-        book.close()
-        return saved.read_bytes()
+    excel = win32com.client.DispatchEx("Excel.Application")
+    excel.Visible = False
+    excel.DisplayAlerts = False
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            book = excel.Workbooks.Open(str(template.resolve()))
+            project = book.VBProject  # fails unless Excel trusts access to the VBA project
+            project.VBComponents.Import(str(bas.resolve()))
+            project.References.AddFromFile(str(addin))
+            saved = Path(tmp) / "imported.xlsm"
+            book.SaveAs(str(saved), FileFormat=xl_open_xml_workbook_macro_enabled)
+            book.Close(SaveChanges=False)
+            return saved.read_bytes()
+    finally:
+        excel.Quit()
 
 
 def _read_record(target: Target) -> list[dict[str, str | None]]:

@@ -116,7 +116,12 @@ def test_percent_text_is_read_as_a_fraction(tmp_path: Path) -> None:
             "s.json: not valid JSON: Expecting property name enclosed in "
             "double quotes: line 1 column 2 (char 1)",
         ),
-        ("s.yaml", "- [", "s.yaml: not valid YAML: while parsing a flow node"),
+        (
+            "s.yaml",
+            "- [",
+            "s.yaml: not valid YAML: expected the node content, but found "
+            "'<stream end>' (line 1, column 4)",
+        ),
         ("s.yaml", "42", "s.yaml: expected a non-empty list of scenarios"),
         ("s.json", "[1]", "s.json [0]: expected a mapping of input names to values"),
         ("s.csv", "", "s.csv: empty file"),

@@ -76,6 +76,9 @@ def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _first_line(e: Exception) -> str:
+    mark = getattr(e, "problem_mark", None)
+    if isinstance(e, yaml.MarkedYAMLError) and e.problem and mark is not None:
+        return f"{e.problem} (line {mark.line + 1}, column {mark.column + 1})"
     return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 

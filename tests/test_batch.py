@@ -298,8 +298,13 @@ def _workbook(
     formulas: dict[str, str] | None = None,
     names: bool | set[str] = True,
     error_cells: dict[str, str] | None = None,
+    raw_cells: dict[str, str] | None = None,
 ) -> Path:
-    """A minimal filled workbook: Inputs!C3.. hold the seed's inputs (train_gpus at C7)."""
+    """A minimal filled workbook: Inputs!C3.. hold the seed's inputs (train_gpus at C7).
+
+    ``error_cells`` puts an error value into an input cell, ``raw_cells`` the given content
+    (the XML inside ``<c>``).
+    """
     seed = {**seed_scenario().model_dump(), **(values or {})}
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("Inputs")
@@ -312,17 +317,15 @@ def _workbook(
         if names is True or (isinstance(names, set) and name in names):
             wb.define_name(name, f"=Inputs!$C${row}")
     wb.close()
-    if error_cells:
+    raw = {k: f'<c r="C{{row}}" t="e"><v>{v}</v></c>' for k, v in (error_cells or {}).items()}
+    raw |= {k: f'<c r="C{{row}}">{v}</c>' for k, v in (raw_cells or {}).items()}
+    if raw:
         with zipfile.ZipFile(path) as zf:
             members = {zi.filename: zf.read(zi) for zi in zf.infolist()}
         xml = members[INPUTS_PART].decode()
-        for name, code in error_cells.items():
+        for name, cell in raw.items():
             row = INPUT_NAMES.index(name) + 3
-            xml = re.sub(
-                rf'<c r="C{row}"[^>]*?(?:/>|>.*?</c>)',
-                f'<c r="C{row}" t="e"><v>{code}</v></c>',
-                xml,
-            )
+            xml = re.sub(rf'<c r="C{row}"[^>]*?(?:/>|>.*?</c>)', cell.format(row=row), xml)
         members[INPUTS_PART] = xml.encode()
         with zipfile.ZipFile(path, "w") as zf:
             for name, data in members.items():
@@ -340,6 +343,11 @@ WORKBOOK_CASES: list[tuple[str, Callable[[Path], object], str]] = [
         "formula.xlsx",
         lambda p: _workbook(p, formulas={"train_gpus": "=2*16"}),
         "formula.xlsx Inputs!C7, train_gpus: holds a formula; inputs must be values",
+    ),
+    (  # a formula without a cached value, as openpyxl writes it
+        "uncached.xlsx",
+        lambda p: _workbook(p, raw_cells={"ctr": "<f>0.5%</f><v></v>"}),
+        "uncached.xlsx Inputs!C32, ctr: holds a formula; inputs must be values",
     ),
     (
         "na.xlsx",

@@ -39,7 +39,8 @@ def test_every_command_has_help(path: list[str]) -> None:
     assert "Usage:" in out
 
 
-def test_demo_prints_the_seed_table() -> None:
+def test_demo_prints_the_seed_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     code, out, _ = run("demo")
     assert code == 0
     for needle in ("480.00", "10.00", "100.00", "150.00", "590.00", "0.254", "-0.746"):

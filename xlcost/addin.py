@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PureWindowsPath
 
+from xlcost._files import atomic_write
 from xlcost.engine.errors import XlcostError
 
 __all__ = [
@@ -315,16 +316,8 @@ def _write_record(target: Target, entries: list[dict[str, str | None]]) -> None:
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write (or replace) ``path`` atomically, creating its folder."""
+    atomic_write(path, data, overwrite=True)
 
 
 def _backup_path(path: Path) -> Path:

@@ -89,6 +89,14 @@ def demo(
     out: Annotated[Path, typer.Option(help="Directory for the two template workbooks.")] = Path(
         "xlcost-demo"
     ),
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace the two workbooks in OUT even if they differ from the template "
+            "(files an earlier demo wrote, unchanged, are always fine).",
+        ),
+    ] = False,
 ) -> None:
     """Show the seed's worked example (BERT ranker): 480 + 10 + 100 = 590, benefit 150, and
     write the udf and portable template workbooks into OUT."""
@@ -98,7 +106,7 @@ def demo(
     r = evaluate(s)
     typer.echo(f"{s.name} — the seed document's worked example, {s.horizon_months} months\n")
     typer.echo("\n".join(seed_lines(s, r)))
-    paths = write_templates(out)
+    paths = write_templates(out, overwrite=force)
     typer.echo("\nTemplate workbooks (open in Excel; the portable one works without the add-in):")
     typer.echo("\n".join(f"  {p}" for p in paths))
 

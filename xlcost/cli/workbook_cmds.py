@@ -31,16 +31,27 @@ TEMPLATE_FILES = {Mode.udf: "xlcost_template.xlsx", Mode.portable: "xlcost_templ
 """Default file names, also those of the committed artifacts in ``workbook/``."""
 
 
-def write_templates(directory: Path) -> list[Path]:
-    """Write both templates (pre-filled with the seed's example) into ``directory``."""
-    from xlcost.workbooks.template import build_template
+def write_templates(directory: Path, *, overwrite: bool = False) -> list[Path]:
+    """Write both templates (pre-filled with the seed's example) into ``directory``.
 
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for mode, filename in TEMPLATE_FILES.items():
-        build_template(mode.value, None, directory / filename)
-        paths.append(directory / filename)
-    return paths
+    A file that already holds exactly these bytes (an earlier demo's) is left as it is; any
+    other existing file is refused, before anything is written, unless ``overwrite``.
+    """
+    from xlcost._files import atomic_write
+    from xlcost.workbooks.template import template_bytes
+
+    paths = {directory / filename: mode for mode, filename in TEMPLATE_FILES.items()}
+    data = {path: template_bytes(mode.value) for path, mode in paths.items()}
+    todo = [p for p in paths if not (p.is_file() and p.read_bytes() == data[p])]
+    taken = [p for p in todo if p.exists()]
+    if taken and not overwrite:
+        raise XlcostError(f"{taken[0]}: exists and differs from the template; use --force")
+    for path in todo:
+        atomic_write(path, data[path], overwrite=overwrite)
+    return list(paths)
+
+
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace existing output files.")]
 
 
 @app.command()
@@ -58,8 +69,12 @@ def template(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Output .xlsx [default: xlcost_template.xlsx or …_portable.xlsx]."),
+        typer.Option(
+            help="Output .xlsx (its folder is created) [default: xlcost_template.xlsx or "
+            "…_portable.xlsx]."
+        ),
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write the template workbook: Inputs, Costs, Cash flow, Scenarios, Catalog, charts."""
     from xlcost.workbooks.template import build_template
@@ -73,5 +88,5 @@ def template(
             )
         s = found[0]
     path = out or Path(TEMPLATE_FILES[mode])
-    build_template(mode.value, s, path)
+    build_template(mode.value, s, path, overwrite=force)
     typer.echo(f"Wrote {path} ({mode.value} mode, scenario {s.name!r}).")

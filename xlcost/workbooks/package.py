@@ -46,7 +46,6 @@ import os
 import posixpath
 import re
 import struct
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -58,6 +57,8 @@ from xml.parsers import expat
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
+
+from xlcost._files import OutputError, atomic_write
 
 __all__ = [
     "CellRef",
@@ -628,10 +629,12 @@ def _decode(ref: CellRef, raw: _RawCell, strings: dict[int, str], path: Path) ->
             value = _unescape_x(raw.inline) if raw.inline is not None else None
         elif raw.v is None:
             value = None
-        elif raw.t == "s":
-            value = strings.get(int(raw.v), "")
         elif raw.t == "str":
             value = _unescape_x(raw.v)
+        elif not raw.v.strip():  # an empty <v/>: no cached value (openpyxl writes formulas so)
+            value = None
+        elif raw.t == "s":
+            value = strings.get(int(raw.v), "")
         elif raw.t == "b":
             value = raw.v.strip() in ("1", "true")
         elif raw.t == "e":
@@ -1585,45 +1588,8 @@ def _parse_check(data: bytes, part: str, src: Path) -> None:
 
 
 def _atomic_write(dst: Path, write: Callable[[IO[bytes]], object], overwrite: bool) -> None:
-    directory = dst.parent if str(dst.parent) else Path(".")
-    tmp_name: str | None = None
+    """:func:`xlcost._files.atomic_write`, its problems as :class:`WorkbookError`."""
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        if overwrite:
-            os.replace(tmp_name, dst)
-        else:
-            try:
-                os.link(tmp_name, dst)
-            except FileExistsError:
-                raise WorkbookError(f"{dst.name}: exists; use --force") from None
-            except OSError:
-                if dst.exists():
-                    raise WorkbookError(f"{dst.name}: exists; use --force") from None
-                os.replace(tmp_name, dst)
-            else:
-                os.unlink(tmp_name)
-        tmp_name = None
-        _fsync_dir(directory)
-    except WorkbookError:
-        raise
-    except OSError as exc:
-        raise WorkbookError(f"{dst.name}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-
-
-def _fsync_dir(directory: Path) -> None:
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        atomic_write(dst, write, overwrite=overwrite)
+    except OutputError as exc:
+        raise WorkbookError(str(exc)) from None

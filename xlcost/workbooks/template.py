@@ -43,6 +43,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlcost import __version__
+from xlcost._files import atomic_write
 from xlcost.engine import compute, costs, finance
 from xlcost.engine.allocate import compare
 from xlcost.engine.catalog import GPU_FIELDS, default_catalog
@@ -1083,6 +1084,7 @@ def build_template(
     path: Path,
     *,
     comparison: list[Scenario] | None = None,
+    overwrite: bool = False,
 ) -> None:
     """Write the template workbook to ``path``.
 
@@ -1095,12 +1097,20 @@ def build_template(
         The option pre-filled on the Inputs sheet (default: the seed's worked example). Its
         horizon must be at most :data:`~xlcost.workbooks.layout.MAX_MONTHS` months.
     path
-        Output ``.xlsx`` file (written atomically: a temporary file, then renamed).
+        Output ``.xlsx`` file, written with :func:`xlcost._files.atomic_write` (its folder is
+        created; a temporary file, fsynced, then renamed).
     comparison
         The options of the Scenarios sheet (default: the shipped comparison example).
+    overwrite
+        Replace an existing ``path``.
+
+    Raises
+    ------
+    XlcostError
+        ``path`` does not end in ``.xlsx``, exists (without ``overwrite``) or cannot be
+        written; a horizon longer than the template lays out.
     """
-    data = template_bytes(mode, scenario, comparison=comparison)
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    if path.suffix.lower() != ".xlsx":
+        raise XlcostError(f"{path.name}: the template is an .xlsx workbook; name it *.xlsx")
+    atomic_write(path, template_bytes(mode, scenario, comparison=comparison), overwrite=overwrite)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -124,8 +125,9 @@ def test_other_interpreter_forms_are_refused_with_one_line_and_exit_2(
 
 
 def test_cli_options_and_commands_run_the_cli(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # demo writes xlcost-demo/ here
     monkeypatch.setattr(sys, "argv", ["xlcost"])  # main() sets sys.argv for the CLI
     assert run_main(["--version"]) == 0
     assert capsys.readouterr().out == f"xlcost {__version__}\n"

@@ -27,10 +27,11 @@ from python_calamine import CalamineWorkbook
 from xlcost.engine.evaluate import evaluate
 from xlcost.engine.examples import COMPARISON, SEED, load_example
 from xlcost.engine.model import INPUT_NAMES, RESULT_NAMES, Scenario
+from xlcost.engine.validate import parse_scenario
 from xlcost.functions import ExcelError
 from xlcost.workbooks import layout as L
 from xlcost.workbooks.libreoffice import convert, soffice
-from xlcost.workbooks.package import defined_names
+from xlcost.workbooks.package import CellRef, defined_names, fill_package
 from xlcost.workbooks.template import DEFAULT_BUDGET, Facts, Template, build_template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -231,3 +232,69 @@ def test_rendered_sheets_show_no_errors_or_hashes(tmp_path: Path) -> None:
     for bad in ("###", "Err:", "#VALUE", "#NAME", "#DIV/0", "#N/A", "#REF"):
         assert bad not in text, bad
     assert "BERT-base cross-encoder" in text and "-440.00" in text
+
+
+def _blanked(tmp_path: Path, mode: str) -> tuple[Path, Scenario]:
+    """A template whose optional inputs with defaults were set, then blanked by a filler.
+
+    Returns the blanked workbook and the scenario it stands for (those inputs absent).
+    The 7B option uses both estimators, so every default is read by some formula; it is
+    also option 1 of the Scenarios sheet, whose copies of those inputs are blanked too.
+    """
+    seven_b = SCENARIOS[3]  # scaled so that the blanked scenario has a moderate IRR
+    base = seven_b.model_dump() | {
+        "train_tokens": seven_b.train_tokens * 10_000,  # type: ignore[operator]
+        "volume": seven_b.volume / 10,
+    }
+    odd = {
+        "discount_rate_annual": 0.08, "currency": "EUR", "train_runs": 3,
+        "train_overhead_rate": 0.2, "retrains": 2, "mfu": 0.3, "flops_per_param_token": 8,
+        "serve_overhead_rate": 0.1, "gpus_per_replica": 2, "target_utilization": 0.5,
+        "min_replicas": 4, "maintain_fixed_per_month": 500, "baseline_ctr": 0.001,
+        "baseline_cvr": 0.001,
+    }  # fmt: skip
+    assert set(odd) == set(L.DEFAULTED)
+    built = tmp_path / f"built_{mode}.xlsx"
+    comparison = [Scenario(**(base | odd)), *load_example(COMPARISON)[1:]]
+    build_template(mode, comparison[0], built, comparison=comparison)
+    cells = {CellRef(L.INPUTS, L.INPUT_CELLS[n]): None for n in odd}
+    col = chr(ord("A") + L.SCN_FIRST_COL - 1)
+    cells |= {CellRef(L.SCENARIOS, f"{col}{L.SCN_INPUT_ROWS[n]}"): None for n in odd}
+    blank = tmp_path / f"blank_{mode}.xlsx"
+    fill_package(built, blank, cells)
+    return blank, parse_scenario({k: v for k, v in base.items() if k not in odd})
+
+
+def _check_defaults_used(got: dict[tuple[str, str], Any], scenario: Scenario) -> None:
+    results = evaluate(scenario)
+    assert results.irr is not None
+    for name in RESULT_NAMES:
+        want = getattr(results, name)
+        assert _close(got[(L.COSTS, L.RESULT_CELLS[name])], "" if want is None else want), name
+    col = chr(ord("A") + L.SCN_FIRST_COL - 1)
+    for name in ("train_cost", "deploy_cost", "maintain_cost", "benefit", "npv"):
+        got_value = got[(L.SCENARIOS, f"{col}{L.SCN_CALC_ROWS[name]}")]
+        assert _close(got_value, getattr(results, name)), name
+    for name in L.DEFAULTED:
+        used = got[(L.INPUTS, L.USED_CELLS[f"used_{name}"])]
+        assert _close(used, getattr(scenario, name)), name
+
+
+def test_blank_optional_inputs_take_their_defaults_udf(tmp_path: Path) -> None:
+    path, scenario = _blanked(tmp_path, "udf")
+    _check_defaults_used(_calculate(path), scenario)
+
+
+def test_blank_optional_inputs_take_their_defaults_portable(tmp_path: Path) -> None:
+    if os.environ.get("XLCOST_SKIP_LIBREOFFICE") == "1":
+        pytest.skip("XLCOST_SKIP_LIBREOFFICE=1")
+    path, scenario = _blanked(tmp_path, "portable")
+    (out,) = convert([path], tmp_path / "lo")
+    wb = load_workbook(out, data_only=True)
+    got = {
+        (ws.title, cell.coordinate): cell.value
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for cell in row
+    }
+    _check_defaults_used(got, scenario)

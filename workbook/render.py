@@ -21,7 +21,7 @@ def render(mode: str, out: Path, dpi: int = 60) -> list[Path]:
     """Build, convert to PDF and rasterise; returns the PNG files (one per page)."""
     out.mkdir(parents=True, exist_ok=True)
     xlsx = out / f"xlcost_template_{mode}.xlsx"
-    build_template(mode, None, xlsx)
+    build_template(mode, None, xlsx, overwrite=True)
     (pdf,) = convert([xlsx], out, "pdf")
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True)
     pdf.with_suffix(".txt").write_bytes(text.stdout)

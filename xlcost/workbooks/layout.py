@@ -21,6 +21,7 @@ __all__ = [
     "CF_LAST_ROW",
     "CONF",
     "COSTS",
+    "DEFAULTED",
     "DERIVED_CELLS",
     "INPUTS",
     "INPUT_CELLS",
@@ -30,6 +31,7 @@ __all__ = [
     "RESULT_CELLS",
     "RESULT_ROWS",
     "SCENARIOS",
+    "USED_CELLS",
     "absolute",
 ]
 
@@ -76,6 +78,12 @@ INPUT_ROWS, GROUP_ROWS = _input_rows()
 INPUT_VALUE_COL = "B"
 INPUT_CELLS: dict[str, str] = {n: f"{INPUT_VALUE_COL}{r}" for n, r in INPUT_ROWS.items()}
 """Input name → cell on the Inputs sheet."""
+
+DEFAULTED = tuple(n for n in INPUT_NAMES if input_spec(n)["default"] is not None)
+"""Optional inputs with a default: formulas read them through ``used_<name>`` (blank = default)."""
+USED_COL = "F"
+USED_CELLS: dict[str, str] = {f"used_{n}": f"{USED_COL}{INPUT_ROWS[n]}" for n in DEFAULTED}
+"""``used_<name>`` → cell on the Inputs sheet: the input, or its default when blank."""
 
 DERIVED = ("used_train_hours", "used_serve_gpus", "used_maintain_months", "upfront_train_cost")
 """Helper results on the Costs sheet, above the seed table (also defined names)."""

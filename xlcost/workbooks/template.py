@@ -381,22 +381,24 @@ def _validation(name: str, cell: str) -> DataValidation:
     )
 
 
-def _inputs_sheet(wb: Workbook) -> None:
+def _inputs_sheet(wb: Workbook) -> list[Calc]:
     ws = wb.create_sheet(L.INPUTS)
     _title(
         ws,
         "Inputs: one option under evaluation",
         "Type your assumptions into the yellow cells (quantities are totals over the evaluation "
-        "period). Blank optional cells take the default shown. Each value cell is named after its "
-        "input (Formulas > Name Manager), so your own formulas can say =train_gpus.",
-        {"A": 30, "B": 18, "C": 16, "D": 26, "E": 10, "F": 80},
+        "period). Blank optional cells take the default shown; Used is the value in effect. "
+        "Each value cell is named after its input (Formulas > Name Manager), so your own "
+        "formulas can say =train_gpus.",
+        {"A": 30, "B": 18, "C": 16, "D": 26, "E": 10, "F": 12, "G": 80},
     )
-    _header(ws, 4, ["Input", "Value", "Unit", "Name", "Default", "Notes"])
+    _header(ws, 4, ["Input", "Value", "Unit", "Name", "Default", "Used", "Notes"])
     for group, row in L.GROUP_ROWS.items():
         label = {"identity": "Identity", "finance": "Finance"}.get(group, group.capitalize())
-        for col in range(1, 7):
+        for col in range(1, 8):
             ws.cell(row, col).style = S.GROUP
         ws.cell(row, 1, label)
+    calcs: list[Calc] = []
     for name, row in L.INPUT_ROWS.items():
         spec = input_spec(name)
         cell = L.INPUT_CELLS[name]
@@ -411,12 +413,40 @@ def _inputs_sheet(wb: Workbook) -> None:
         )
         if isinstance(default, float):
             ws.cell(row, 5).number_format = S.number_format(spec["unit"])
-        ws.cell(row, 6, spec["description"]).style = S.NOTE
+        ws.cell(row, 7, spec["description"]).style = S.NOTE
         dv = _validation(name, cell)
         ws.add_data_validation(dv)
         dv.add(cell)
         wb.defined_names[name] = DefinedName(name, attr_text=L.absolute(L.INPUTS, cell))
-    _finish(ws, "A5", "F", max(L.INPUT_ROWS.values()))
+        if name in L.DEFAULTED:
+            used = f"used_{name}"
+            calcs.append(
+                Calc(
+                    L.INPUTS,
+                    L.USED_CELLS[used],
+                    "=" + _used(name, name),
+                    partial(_input_value, name),
+                )
+            )
+            ws[L.USED_CELLS[used]].style = S.CALC
+            ws[L.USED_CELLS[used]].number_format = S.number_format(spec["unit"])
+            wb.defined_names[used] = DefinedName(
+                used, attr_text=L.absolute(L.INPUTS, L.USED_CELLS[used])
+            )
+    _finish(ws, "A5", "G", max(L.INPUT_ROWS.values()))
+    return calcs
+
+
+def _used(name: str, ref: str) -> str:
+    """Formula text reading input ``name`` at ``ref`` through its default when blank."""
+    default = input_spec(name)["default"]
+    literal = _quoted(default) if isinstance(default, str) else _number(default)
+    return f"IF(ISBLANK({ref}),{literal},{ref})"
+
+
+def _input_value(name: str, f: Facts) -> Value:
+    value: Value = getattr(f.main.scenario, name)
+    return value
 
 
 _COST_ROWS: dict[str, tuple[str, str, str]] = {
@@ -490,7 +520,7 @@ def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
     cf = partial(L.absolute, L.CASHFLOW)
     first, last = L.CF_FIRST_ROW, L.CF_LAST_ROW
     net = L.CF_COL["net"]
-    formulas = _model_formulas(mode, lambda n: n)
+    formulas = _model_formulas(mode, lambda n: f"used_{n}" if n in L.DEFAULTED else n)
     formulas |= {
         "npv": f"={cf(f'{net}{first}')}+NPV(monthly_rate,{cf(f'{net}{first + 1}')}:${net}${last})",
         "irr": f"=IFERROR((1+IRR({cf(f'{net}{first}')}:${net}${last},"
@@ -510,7 +540,9 @@ def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
         ws.cell(row, 5, name)
         calcs.append(Calc(L.COSTS, cell, formulas[name], partial(_main_value, name)))
         if unit.startswith("money"):
-            calcs.append(Calc(L.COSTS, f"D{row}", "=currency", lambda f: f.main.scenario.currency))
+            calcs.append(
+                Calc(L.COSTS, f"D{row}", "=used_currency", lambda f: f.main.scenario.currency)
+            )
         else:
             ws.cell(row, 4, {"percent": "%", "ratio": "×"}.get(unit, unit))
         wb.defined_names[name] = DefinedName(name, attr_text=L.absolute(L.COSTS, cell))
@@ -547,7 +579,7 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
         Calc(
             L.CASHFLOW,
             L.CF_RATE_CELL,
-            "=(1+discount_rate_annual)^(1/12)-1",
+            "=(1+used_discount_rate_annual)^(1/12)-1",
             lambda f: f.main.monthly_rate,
         ),
     ]
@@ -714,7 +746,7 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
 
         def ref(name: str, col: str = col) -> str:
             row = L.SCN_INPUT_ROWS.get(name) or calc_rows[name]
-            return f"{col}{row}"
+            return _used(name, f"{col}{row}") if name in L.DEFAULTED else f"{col}{row}"
 
         formulas = _model_formulas(mode, ref)
         a = (
@@ -996,7 +1028,7 @@ class Template:
         wb = Workbook()
         S.register(wb)
         calcs = _readme_sheet(wb, mode)
-        _inputs_sheet(wb)
+        calcs += _inputs_sheet(wb)
         calcs += _costs_sheet(wb, mode)
         calcs += _cashflow_sheet(wb)
         calcs += _scenarios_sheet(wb, mode, n_options)

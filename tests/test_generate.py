@@ -135,3 +135,25 @@ def test_generate_reports_a_horizon_the_template_cannot_hold(tmp_path: Path) -> 
         "xlcost: generate: 1 workbook OK, 1 failed",
     ]
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["Seed BERT ranker.xlsx"]
+
+
+@pytest.mark.parametrize("name", ["xlcost_template.xlsx", "xlcost_template_portable.xlsx"])
+def test_fill_writes_the_engines_results_as_cached_values(tmp_path: Path, name: str) -> None:
+    """A reader that does not calculate sees each row's results, not the template's seed."""
+    from python_calamine import CalamineWorkbook
+
+    from xlcost.workbooks import layout as L
+
+    root = Path(__file__).resolve().parents[1]
+    data = root / "examples" / "ranker_options.csv"
+    code, _, err = run_cli("fill", root / "workbook" / name, data, "--out", tmp_path)
+    assert code == 0, err
+    want = {s.name: evaluate(s) for s in load_scenarios(data)}
+    assert len(want) == 3
+    for book in tmp_path.iterdir():
+        rows = CalamineWorkbook.from_path(str(book)).get_sheet_by_name(L.COSTS).to_python()
+        got = {n: rows[int(c[1:]) - 1][ord(c[0]) - ord("A")] for n, c in L.RESULT_CELLS.items()}
+        results = want[book.stem]
+        for n in RESULT_NAMES:
+            value = getattr(results, n)
+            assert got[n] == pytest.approx("" if value is None else value, rel=1e-12), (book, n)

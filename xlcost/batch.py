@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate
 from xlcost.engine.examples import seed_scenario
-from xlcost.engine.model import INPUT_NAMES, TEXT_INPUTS, Results, Scenario
+from xlcost.engine.model import INPUT_NAMES, RESULT_NAMES, TEXT_INPUTS, Results, Scenario
 from xlcost.engine.validate import parse_scenario
 from xlcost.scenario_files import load_scenarios, read_records
 from xlcost.workbooks.inputs import WORKBOOK_SUFFIXES, input_cells, read_scenario
@@ -404,6 +404,8 @@ class FillTask:
     dst: Path
     values: Mapping[CellRef, Value] = field(default_factory=dict)
     overwrite: bool = False
+    cached: Mapping[CellRef, Value] = field(default_factory=dict)
+    """Formula cells (the named results) with their new cached values."""
 
 
 @functools.lru_cache(maxsize=4)
@@ -415,7 +417,9 @@ def _filler(template: Path, cells: tuple[CellRef, ...]) -> TemplateFiller:
 def fill_one(task: FillTask) -> Outcome:
     """Write one output workbook (atomically; never over an existing file unless asked)."""
     try:
-        _filler(task.template, task.cells).fill(task.dst, task.values, overwrite=task.overwrite)
+        _filler(task.template, task.cells).fill(
+            task.dst, task.values, cached=task.cached, overwrite=task.overwrite
+        )
     except WorkbookError as e:
         return Outcome(task.label, (f"{task.label}: {e}",))
     return Outcome(task.label, note=str(task.dst))
@@ -574,6 +578,23 @@ def _template_inputs(template: Path, names: Mapping[str, CellRef]) -> dict[str, 
     return out
 
 
+def _result_formulas(template: Path, names: Mapping[str, CellRef]) -> dict[str, CellRef]:
+    """The template's named result cells that hold formulas (their cached values are set)."""
+    refs = {k: names[k] for k in RESULT_NAMES if k in names}
+    cells = read_cells(template, refs.values())
+    return {k: ref for k, ref in refs.items() if cells[ref].formula is not None}
+
+
+def _cached_results(scenario: Scenario, results: Mapping[str, CellRef]) -> dict[CellRef, Value]:
+    """The engine's results for ``scenario`` as cached values (a missing one is blank text)."""
+    computed = evaluate(scenario)
+    out: dict[CellRef, Value] = {}
+    for k, ref in results.items():
+        value = getattr(computed, k)
+        out[ref] = "" if value is None else value
+    return out
+
+
 def fill_tasks(
     template: Path,
     data_file: Path,
@@ -589,6 +610,13 @@ def fill_tasks(
     input values (a row need only give what differs) and its xlcost inputs are written as
     the validated values; other columns are written as given (CSV text that reads as a
     number as a number).  An invalid row yields a failed :class:`Outcome` in its place.
+
+    When the template also names its result cells (``train_cost`` … ``cost_per_1k``) and
+    they hold formulas, each output gets the engine's results for its scenario as their
+    cached values, so readers that do not calculate show the right results.  Other formula
+    cells keep the template's cached values (the lossless copy edits nothing else); they
+    are right only after a recalculation (``fullCalcOnLoad`` is set: Excel recalculates on
+    open, LibreOffice only when set to, see ``workbook/README.md``).
 
     Returns
     -------
@@ -613,10 +641,11 @@ def fill_tasks(
             f"{', '.join(unknown)} (use --ignore-unknown to skip them)"
         )
     used = _among(names, columns)
-    cells = tuple(used.values())
-    _filler(template, cells)
     xlcost_names = _among(names, INPUT_NAMES)
     defaults = _template_inputs(template, xlcost_names) if set(xlcost_names) - {"name"} else None
+    results = _result_formulas(template, names) if defaults is not None else {}
+    cells = tuple(used.values()) + tuple(r for r in results.values() if r not in used.values())
+    _filler(template, cells)
     outputs = OutputNames(out, template.suffix)
     from_csv = data_file.suffix.lower() == ".csv"
 
@@ -625,6 +654,7 @@ def fill_tasks(
             row = {k: v for k, v in record.items() if k in used}
             if from_csv:
                 row = {k: v if k in TEXT_INPUTS else _numeric_text(v) for k, v in row.items()}
+            cached: dict[CellRef, Value] = {}
             if defaults is not None:
                 inputs = {k: v for k, v in record.items() if k in row or k == "name"}
                 try:
@@ -633,9 +663,15 @@ def fill_tasks(
                     yield Outcome(where, (str(e),))
                     continue
                 row |= {k: getattr(s, k) for k in row if k in INPUT_NAMES}
+                cached = {
+                    ref: v
+                    for ref, v in _cached_results(s, results).items()
+                    if ref not in used.values()
+                }
             label = str(record.get("name") or f"{data_file.stem} row {i}")
             values = {used[k]: v for k, v in row.items()}
-            yield FillTask(where, template, cells, outputs.claim(label), values, overwrite)
+            dst = outputs.claim(label)
+            yield FillTask(where, template, cells, dst, values, overwrite, cached)
 
     return len(records), tasks()
 

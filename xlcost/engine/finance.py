@@ -140,7 +140,7 @@ def solve_rate(
     guess: Array,
     *,
     lower: float = -0.99,
-    upper: float = 1e4,
+    upper: float = 1e9,
     max_iter: int = 60,
 ) -> Array:
     """Vectorised root of NPV = 0 in the log-rate ``x = ln(1 + r)``; returns the rates ``r``.
@@ -149,7 +149,8 @@ def solve_rate(
     (``x`` and ``rows`` have the same length). Each element is bracketed
     in ``[ln(1 + lower), ln(1 + upper)]``; a Newton step that leaves the bracket is replaced by
     bisection, so each element converges when its bracket holds a change of sign. Elements
-    without one are NaN. Only unconverged elements are iterated.
+    without one are NaN (Excel's ``#NUM!``). The default bracket, −99 % to 10⁹ a period, holds
+    every rate a monthly business case produces. Only unconverged elements are iterated.
     """
     n = guess.size
     lo = np.full(n, np.log1p(lower))

@@ -24,6 +24,7 @@ __all__ = [
     "TrainingRequirement",
     "cheapest_gpus",
     "compare",
+    "rank_results",
 ]
 
 
@@ -74,7 +75,18 @@ def compare(
     """
     if not scenarios:
         raise ValueError("compare needs at least one scenario")
-    results = [evaluate(s) for s in scenarios]
+    return rank_results([evaluate(s) for s in scenarios], budget=budget, by=by)
+
+
+def rank_results(
+    results: Sequence[Results],
+    *,
+    budget: float | None = None,
+    by: Literal["npv", "roi"] = "npv",
+) -> Comparison:
+    """:func:`compare` of scenarios already evaluated (``results``: their :func:`evaluate`)."""
+    if not results:
+        raise ValueError("compare needs at least one scenario")
     order = sorted(results, key=lambda r: _key(r, by), reverse=True)
     options = tuple(
         RankedOption(rank=i + 1, within_budget=budget is None or r.total_cost <= budget, results=r)

@@ -51,6 +51,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import IO, cast
 from xml.etree.ElementTree import Element, ParseError
@@ -730,6 +731,11 @@ class _RowPos:
     content_end: int = 0  # position of "</row>"
     cells: list[_CellPos] = field(default_factory=list)
 
+    @cached_property
+    def by_col(self) -> dict[int, _CellPos]:
+        """The cells by column (made when first needed: the scan is complete by then)."""
+        return {cell.col: cell for cell in self.cells}
+
 
 @dataclass
 class _SheetScan:
@@ -910,9 +916,19 @@ def _cell_xml(
         t_val = "inlineStr"
         body = f'<{p}is><{p}t xml:space="preserve">{_escape_text(value)}</{p}t></{p}is>'
     body = formula + body
+    attrs = _new_cell_attrs(old_attrs or "", row, col, t_val, bool(formula))
+    if not body:
+        return f"<{p}c{attrs}/>"
+    return f"<{p}c{attrs}>{body}</{p}c>"
+
+
+@lru_cache(maxsize=4096)
+def _new_cell_attrs(old_attrs: str, row: int, col: int, t_val: str | None, formula: bool) -> str:
+    """The attributes of a rewritten cell (memoised: a template's cells are filled again and
+    again with values of the same few types)."""
     parts: list[str] = []
     has_r = has_t = False
-    for ws, key, eq, val in _attrs(old_attrs or ""):
+    for ws, key, eq, val in _attrs(old_attrs):
         if key == "r":
             has_r = True
             parts.append(f'{ws}r{eq}"{_a1(row, col)}"')
@@ -928,10 +944,7 @@ def _cell_xml(
         parts.insert(0, f' r="{_a1(row, col)}"')
     if t_val is not None and not has_t:
         parts.append(f' t="{t_val}"')
-    attrs = "".join(parts)
-    if not body:
-        return f"<{p}c{attrs}/>"
-    return f"<{p}c{attrs}>{body}</{p}c>"
+    return "".join(parts)
 
 
 def _new_spans(attrs: str, cols: list[int]) -> str:
@@ -967,7 +980,7 @@ def _edit_sheet(
     edits: list[tuple[int, int, str]] = []
     removed_formulas: set[tuple[int, int]] = set()
 
-    for (r, c), (ref, _v) in targets.items():
+    for (r, c), (ref, _v) in targets.items() if scan.arrays else ():
         for r1, c1, r2, c2, mr, mc in scan.arrays:
             if r1 <= r <= r2 and c1 <= c <= c2:
                 raise WorkbookError(
@@ -995,7 +1008,7 @@ def _edit_sheet(
             pos = next((rw.start for rw in scan.rows if rw.row > r), scan.data_content_end)
             new_rows.setdefault(pos, []).append((r, row_xml))
             continue
-        existing = {cell.col: cell for cell in row.cells}
+        existing = row.by_col
         inserts: dict[int, list[tuple[int, str]]] = {}
         added_cols: list[int] = []
         for c, v in sorted(wanted.items()):
@@ -1024,8 +1037,8 @@ def _edit_sheet(
                 added_cols.append(c)
         for pos, items in inserts.items():
             edits.append((pos, pos, "".join(x for _, x in sorted(items))))
-        replaced = {cell.col for cell in row.cells if cell.col in wanted}
         if added_cols and any(not cl.has_r for cl in row.cells):
+            replaced = {cell.col for cell in row.cells if cell.col in wanted}
             for cl in row.cells:
                 if not cl.has_r and cl.col not in replaced:
                     edits.append((cl.name_end, cl.name_end, f' r="{_a1(r, cl.col)}"'))

@@ -748,6 +748,11 @@ class _SheetScan:
     rows: list[_RowPos]
     arrays: list[tuple[int, int, int, int, int, int]]  # r1, c1, r2, c2, master row, master col
 
+    @cached_property
+    def cells(self) -> dict[tuple[int, int], _CellPos]:
+        """The scanned cells by (row, column) (made when first needed, after the scan)."""
+        return {(row.row, col): cell for row in self.rows for col, cell in row.by_col.items()}
+
 
 def _parse_range(ref: str) -> tuple[int, int, int, int] | None:
     parts = ref.split(":")
@@ -992,8 +997,19 @@ def _edit_sheet(
     any_rowless = any(not row.has_r for row in scan.rows)
     new_rows: dict[int, list[tuple[int, str]]] = {}  # insert position -> (row, xml)
     by_row: dict[int, dict[int, _Value]] = {}
-    for (r, c), (_ref, v) in targets.items():
-        by_row.setdefault(r, {})[c] = v
+    if all(rc in scan.cells for rc in targets):
+        # Only existing cells are replaced (a template filled again): no rows, spans or
+        # positions to work out.
+        for rc in sorted(targets):
+            old = scan.cells[rc]
+            ref, v = targets[rc]
+            text, gone = _replacement(xml, p, old, rc, ref, v, rc in cached, err)
+            edits.append((old.start, old.end, text))
+            if gone:
+                removed_formulas.add(rc)
+    else:
+        for (r, c), (_ref, v) in targets.items():
+            by_row.setdefault(r, {})[c] = v
 
     for r in sorted(by_row):
         wanted = by_row[r]
@@ -1013,24 +1029,15 @@ def _edit_sheet(
         added_cols: list[int] = []
         for c, v in sorted(wanted.items()):
             cell = existing.get(c)
-            if (r, c) in cached:
-                if cell is None or cell.f_attrs is None:
-                    ref = targets[(r, c)][0]
-                    raise WorkbookError(f"{err}: {ref} holds no formula to set the result of")
-                formula = xml[cell.f_start : cell.f_end]
-                edits.append((cell.start, cell.end, _cell_xml(p, r, c, cell.attrs, v, formula)))
-            elif cell is not None:
+            if cell is None and (r, c) in cached:
                 ref = targets[(r, c)][0]
-                if cell.f_attrs is not None:
-                    if _attr(cell.f_attrs, "t") == "shared":
-                        rng = _parse_range(_attr(cell.f_attrs, "ref") or "")
-                        if rng is not None and rng[:2] != rng[2:]:
-                            raise WorkbookError(
-                                f"{err}: {ref} is the master cell of a shared formula "
-                                f"({_attr(cell.f_attrs, 'ref')}); refusing to overwrite it"
-                            )
+                raise WorkbookError(f"{err}: {ref} holds no formula to set the result of")
+            if cell is not None:
+                ref = targets[(r, c)][0]
+                text, gone = _replacement(xml, p, cell, (r, c), ref, v, (r, c) in cached, err)
+                edits.append((cell.start, cell.end, text))
+                if gone:
                     removed_formulas.add((r, c))
-                edits.append((cell.start, cell.end, _cell_xml(p, r, c, cell.attrs, v)))
             elif v is not None:
                 pos = next((cl.start for cl in row.cells if cl.col > c), row.content_end)
                 inserts.setdefault(pos, []).append((c, _cell_xml(p, r, c, None, v)))
@@ -1094,6 +1101,38 @@ def _edit_sheet(
                 edits.append((scan.dim.start, scan.dim.end, new_tag))
 
     return _apply_edits(xml, edits, err), removed_formulas
+
+
+def _replacement(
+    xml: str,
+    p: str,
+    cell: _CellPos,
+    rc: tuple[int, int],
+    ref: CellRef,
+    value: _Value,
+    keep_formula: bool,
+    err: str,
+) -> tuple[str, bool]:
+    """The markup replacing an existing ``cell`` of ``xml``, and whether its formula goes.
+
+    With ``keep_formula`` the cell must hold a formula and ``value`` becomes its cached result;
+    otherwise a formula is removed (refused for the master of a shared formula's range).
+    """
+    r, c = rc
+    if keep_formula:
+        if cell.f_attrs is None:
+            raise WorkbookError(f"{err}: {ref} holds no formula to set the result of")
+        return _cell_xml(p, r, c, cell.attrs, value, xml[cell.f_start : cell.f_end]), False
+    if cell.f_attrs is None:
+        return _cell_xml(p, r, c, cell.attrs, value), False
+    if _attr(cell.f_attrs, "t") == "shared":
+        rng = _parse_range(_attr(cell.f_attrs, "ref") or "")
+        if rng is not None and rng[:2] != rng[2:]:
+            raise WorkbookError(
+                f"{err}: {ref} is the master cell of a shared formula "
+                f"({_attr(cell.f_attrs, 'ref')}); refusing to overwrite it"
+            )
+    return _cell_xml(p, r, c, cell.attrs, value), True
 
 
 def _open_tag(xml: str, scan: _SheetScan) -> str:

@@ -974,12 +974,14 @@ def _edit_sheet(
     targets: dict[tuple[int, int], tuple[CellRef, _Value]],
     err: str,
     cached: frozenset[tuple[int, int]] = frozenset(),
-) -> tuple[str, set[tuple[int, int]]]:
+) -> tuple[str, set[tuple[int, int]], str | None]:
     """Splice the target cells into a sheet's XML text.
 
     ``scan`` is :func:`_scan_sheet` of ``xml`` over (at least) the target rows; the
     targets in ``cached`` keep their formula and get the value as its cached result.
-    Returns the new text and the cells whose formula was removed.
+    Returns the new text, the cells whose formula was removed and, if the edit only
+    replaced existing ``<c>`` elements (no cell, row or dimension changed otherwise), the
+    new ``<c>`` elements (else None).
     """
     p = f"{scan.prefix}:" if scan.prefix else ""
     edits: list[tuple[int, int, str]] = []
@@ -997,6 +999,7 @@ def _edit_sheet(
     any_rowless = any(not row.has_r for row in scan.rows)
     new_rows: dict[int, list[tuple[int, str]]] = {}  # insert position -> (row, xml)
     by_row: dict[int, dict[int, _Value]] = {}
+    cells_only: str | None = None
     if all(rc in scan.cells for rc in targets):
         # Only existing cells are replaced (a template filled again): no rows, spans or
         # positions to work out.
@@ -1007,6 +1010,7 @@ def _edit_sheet(
             edits.append((old.start, old.end, text))
             if gone:
                 removed_formulas.add(rc)
+        cells_only = "".join(text for _start, _end, text in edits)
     else:
         for (r, c), (_ref, v) in targets.items():
             by_row.setdefault(r, {})[c] = v
@@ -1099,8 +1103,9 @@ def _edit_sheet(
                     count=1,
                 )
                 edits.append((scan.dim.start, scan.dim.end, new_tag))
+                cells_only = None
 
-    return _apply_edits(xml, edits, err), removed_formulas
+    return _apply_edits(xml, edits, err), removed_formulas, cells_only
 
 
 def _replacement(
@@ -1410,7 +1415,8 @@ class _Part:
     xml: str
     scan: _SheetScan
     present: frozenset[tuple[int, int]]  # the cells of the target rows
-    verified: bool = False  # a fill of existing cells was re-read and compared
+    # existing cells replaced in a fill whose whole sheet was parsed, re-read and compared
+    verified: set[tuple[int, int]] = field(default_factory=set)
 
 
 class TemplateFiller:
@@ -1419,10 +1425,11 @@ class TemplateFiller:
     The package is checked, ``xl/workbook.xml`` edited and the sheets holding ``cells`` are
     read and scanned once; each :meth:`fill` then only splices the new cell values into the
     cached sheet text, checks it and writes the package (raw copies of the other members).
-    Every edited sheet is checked to be well-formed XML.  The first fill of each sheet, and
-    any fill that adds cells or rows, is also re-read and every target cell compared with
-    its value; later fills that only replace existing cells splice at the same, already
-    verified positions and skip this slower check.
+    Every edited sheet is checked to be well-formed XML, re-read and every target cell
+    compared with its value; except that a fill which only replaces existing cells that
+    earlier fills have replaced (and so checked) splices at the same, verified positions:
+    only the new cell elements are checked to be well-formed then (the rest of the sheet's
+    text is the template's), and the slower re-read is skipped.
 
     Parameters
     ----------
@@ -1545,13 +1552,17 @@ class TemplateFiller:
             info = self._parts[part]
             formulas = frozenset(keep.get(part, ()))
             err = f"{name}: {part}"
-            new_xml, gone = _edit_sheet(info.xml, info.scan, targets, err, formulas)
+            new_xml, gone, cells = _edit_sheet(info.xml, info.scan, targets, err, formulas)
             data = new_xml.encode("utf-8")
-            _parse_check(data, part, src)
-            replacing = info.present.issuperset(targets)
-            if not (info.verified and replacing):
+            if cells is not None and info.verified.issuperset(targets):
+                # Whole <c> elements replaced at positions already checked and verified:
+                # the rest of the text is as it was, so checking the new elements suffices.
+                _parse_check(f"<c>{cells}</c>".encode(), part, src)
+            else:
+                _parse_check(data, part, src)
                 _verify_sheet(data, targets, part, src, formulas)
-                info.verified = info.verified or replacing
+                if info.present.issuperset(targets):
+                    info.verified.update(targets)
             replaced[part] = data
             removed |= {(info.sheet.sheet_id, r, c) for r, c in gone}
         if self._workbook is not None:

@@ -79,6 +79,8 @@ _MAX_ROW = 1_048_576
 _MAX_COL = 16_384
 _MAX_TEXT = 32_767
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_KEEP_IN_MEMORY = 8 * 2**20
+"""A template up to this size is read once by TemplateFiller, not again for every fill."""
 
 
 class WorkbookError(Exception):
@@ -1424,7 +1426,8 @@ class TemplateFiller:
 
     The package is checked, ``xl/workbook.xml`` edited and the sheets holding ``cells`` are
     read and scanned once; each :meth:`fill` then only splices the new cell values into the
-    cached sheet text, checks it and writes the package (raw copies of the other members).
+    cached sheet text, checks it and writes the package (raw copies of the other members,
+    from the template's bytes read once if it is at most 8 MiB).
     Every edited sheet is checked to be well-formed XML, re-read and every target cell
     compared with its value; except that a fill which only replaces existing cells that
     earlier fills have replaced (and so checked) splices at the same, verified positions:
@@ -1461,6 +1464,10 @@ class TemplateFiller:
             self._sheets = _workbook_sheets(zf, src)
             self._infos = zf.infolist()
             self._comment = zf.comment
+            self._raw: bytes | None = None  # the file's bytes, as zf read them (if small)
+            if zf.fp is not None and os.fstat(zf.fp.fileno()).st_size <= _KEEP_IN_MEMORY:
+                zf.fp.seek(0)
+                self._raw = zf.fp.read()
             self._cells: dict[CellRef, tuple[str, tuple[int, int]]] = {}
             rows: dict[str, set[int]] = {}
             by_part: dict[str, _Sheet] = {}
@@ -1580,7 +1587,7 @@ class TemplateFiller:
                 replaced[_CALC_CHAIN] = chain_new.encode("utf-8")
 
         def write(out: IO[bytes]) -> None:
-            with src.open("rb") as src_fh:
+            with io.BytesIO(self._raw) if self._raw is not None else src.open("rb") as src_fh:
                 _write_zip(src_fh, self._infos, self._comment, out, replaced)
 
         _atomic_write(dst, write, overwrite)

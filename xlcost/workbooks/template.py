@@ -195,20 +195,18 @@ class Facts:
 
     def month(self, t: int) -> CashFlowRow:
         """Month ``t`` of the schedule; beyond the horizon nothing flows (cumulative stays)."""
-        if t < len(self.months):
-            return self.months[t]
-        if t <= L.MAX_MONTHS:
-            return self._beyond[t - len(self.months)]
-        return self._after(t)
+        rows = self._laid_out
+        return rows[t] if t < len(rows) else self._after(t)
 
     def _after(self, t: int) -> CashFlowRow:
         last = self.months[-1]
         return CashFlowRow(month=t, cost=0.0, benefit=0.0, net=0.0, cumulative=last.cumulative)
 
     @cached_property
-    def _beyond(self) -> tuple[CashFlowRow, ...]:
-        """The months after the horizon that the Cash flow sheet lays out, made once."""
-        return tuple(map(self._after, range(len(self.months), L.MAX_MONTHS + 1)))
+    def _laid_out(self) -> tuple[CashFlowRow, ...]:
+        """Months 0..MAX_MONTHS, the Cash flow sheet's rows, made once."""
+        after = map(self._after, range(len(self.months), L.MAX_MONTHS + 1))
+        return (*self.months, *after)
 
 
 @dataclass(frozen=True)

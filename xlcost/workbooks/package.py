@@ -1002,7 +1002,7 @@ def _edit_sheet(
     new_rows: dict[int, list[tuple[int, str]]] = {}  # insert position -> (row, xml)
     by_row: dict[int, dict[int, _Value]] = {}
     cells_only: str | None = None
-    if all(rc in scan.cells for rc in targets):
+    if scan.cells.keys() >= targets.keys():
         # Only existing cells are replaced (a template filled again): no rows, spans or
         # positions to work out.
         for rc in sorted(targets):

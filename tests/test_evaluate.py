@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import scenarios
 
-from xlcost.engine import Scenario, evaluate, evaluate_columns, schedule
+from xlcost.engine import Scenario, compare, evaluate, evaluate_columns, schedule
+from xlcost.engine.allocate import comparability_warnings, rank_results
 from xlcost.engine.costs import benefit, deploy_cost, maintain_cost, train_cost
+from xlcost.engine.evaluate import evaluate_with_schedule
 from xlcost.engine.finance import excel_irr, excel_npv, monthly_rate
 
 factors = st.floats(min_value=0, max_value=1e4, allow_nan=False)
@@ -143,6 +145,19 @@ def test_array_api_equals_one_by_one(batch: list[Scenario]) -> None:
                 assert not math.isfinite(column[i])
             else:
                 assert column[i] == pytest.approx(value, rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(scenarios(), min_size=1, max_size=4), st.none() | st.floats(0, 1e7))
+def test_one_pass_equals_evaluate_schedule_and_compare(
+    batch: list[Scenario], budget: float | None
+) -> None:
+    """What the template uses (one pass per scenario) is exactly the separate functions."""
+    for s in batch:
+        assert evaluate_with_schedule(s) == (evaluate(s), schedule(s))
+    warnings = comparability_warnings(batch)
+    ranked = rank_results([evaluate(s) for s in batch], budget=budget, warnings=warnings)
+    assert ranked == compare(batch, budget=budget)
 
 
 def test_megatron_gpt3_estimate_within_10_percent() -> None:

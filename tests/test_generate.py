@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -10,12 +13,13 @@ from typer.testing import CliRunner
 
 from xlcost.cli import load_commands
 from xlcost.engine import evaluate
-from xlcost.engine.examples import COMPARISON, SEED, example_path
+from xlcost.engine.examples import COMPARISON, SEED, example_path, seed_scenario
 from xlcost.engine.model import RESULT_NAMES
 from xlcost.report import render
 from xlcost.scenario_files import load_scenarios
 from xlcost.workbooks.inputs import input_cells
 from xlcost.workbooks.package import defined_names, read_cells
+from xlcost.workbooks.template import template_bytes
 
 APP = load_commands()
 SHIPPED = [example_path(SEED), example_path(COMPARISON)]
@@ -52,6 +56,35 @@ def test_generate_then_calc_gives_the_engine_results(mode: str, tmp_path: Path) 
             if expected is None:
                 continue
             assert got_value == pytest.approx(expected, rel=1e-12, abs=1e-12), (book.name, key)
+
+
+def _members(data: bytes) -> list[tuple[str, bytes]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return [(n, zf.read(n)) for n in zf.namelist()]
+
+
+@pytest.mark.parametrize("mode", ["udf", "portable"])
+def test_generate_writes_what_template_bytes_renders(mode: str, tmp_path: Path) -> None:
+    """Each generated workbook is the template rendered with its scenario (alone on the
+    Scenarios sheet): the seed's byte for byte; any other scenario's with the same members,
+    each with the same bytes except for the spacing inside the cell tags that ``generate``
+    rewrites (``<c r="B9" s="5" >`` from the renderer, ``<c r="B9" s="5">`` from the filler)."""
+    for f in SHIPPED:
+        code, out, err = run_cli("generate", f, "--out", tmp_path / mode, "--mode", mode)
+        assert (code, out) == (0, ""), err
+    books = {_name(book): book.read_bytes() for book in (tmp_path / mode).iterdir()}
+    scenarios = [s for f in SHIPPED for s in load_scenarios(f)]
+    assert sorted(books) == sorted(s.name for s in scenarios)
+    assert seed_scenario() in scenarios
+    tag_space = re.compile(rb"\s+(/?>)")
+    for s in scenarios:
+        rendered = template_bytes(mode, s, comparison=[s])
+        if s == seed_scenario():  # the template file's own values: nothing is rewritten
+            assert books[s.name] == rendered
+        got, want = _members(books[s.name]), _members(rendered)
+        assert [n for n, _ in got] == [n for n, _ in want]
+        for (name, a), (_, b) in zip(got, want, strict=True):
+            assert tag_space.sub(rb"\1", a) == tag_space.sub(rb"\1", b), (s.name, name)
 
 
 def _name(book: Path) -> str:

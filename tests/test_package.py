@@ -597,6 +597,24 @@ def test_template_filler_matches_fill_package(src: Path, tmp_path: Path) -> None
         filler.fill(tmp_path / "fast0.xlsm", FILL)
 
 
+def test_refilled_cells_still_match_fill_package(src: Path, tmp_path: Path) -> None:
+    """Later fills of cells already filled (and checked) once only parse the new cells;
+    the output is still fill_package's, also for text XML must escape, and a bad value
+    is still refused."""
+    c5 = CellRef("Inputs", "C5")
+    filler = TemplateFiller(src, FILL)
+    awkward = ["a & b <c/>", "]]> \x01\x1f \ufffe", "=1+1", "  spaced  ", "", "q\"'"]
+    for i, text in enumerate(awkward):
+        values = {**FILL, c5: text, CellRef("Inputs", "C3"): i}
+        filler.fill(tmp_path / f"fast{i}.xlsm", values)
+        fill_package(src, tmp_path / f"slow{i}.xlsm", values)
+        assert _members(tmp_path / f"fast{i}.xlsm") == _members(tmp_path / f"slow{i}.xlsm")
+        assert read_cells(tmp_path / f"fast{i}.xlsm", [c5])[c5].value == text
+    with pytest.raises(WorkbookError, match=r"surrogate"):
+        filler.fill(tmp_path / "x.xlsm", {**FILL, c5: "\ud800"})
+    assert not (tmp_path / "x.xlsm").exists()
+
+
 def test_filler_sets_cached_results_and_keeps_formulas(src: Path, tmp_path: Path) -> None:
     b2, b3, b4 = CellRef("Model", "B2"), CellRef("Model", "B3"), CellRef("Model", "B4")
     filler = TemplateFiller(src, [*FILL, b2, b3, b4])

@@ -448,8 +448,8 @@ class _Skeleton:
 
     template: Template
     filler: TemplateFiller
-    formulas: frozenset[tuple[str, str]]  # (sheet, cell) of every formula cell
-    values: dict[str, dict[str, Value]]  # what the file holds: sheet -> cell -> value
+    # sheet -> cell -> (the value the file holds, the cell, whether it holds a formula)
+    cells: dict[str, dict[str, tuple[Value, CellRef, bool]]]
 
 
 @functools.lru_cache(maxsize=4)
@@ -468,9 +468,16 @@ def _skeleton(mode: str, n_options: int) -> _Skeleton:
     path = Path(directory) / "template.xlsx"
     path.write_bytes(template.render(seed, [seed] * n_options))
     values = template.cell_values(seed, [seed] * n_options)
-    cells = [CellRef(sheet, cell) for sheet, by_cell in values.items() for cell in by_cell]
     formulas = frozenset((c.sheet, c.cell) for c in template.calcs)
-    return _Skeleton(template, TemplateFiller(path, cells), formulas, values)
+    cells = {
+        sheet: {
+            cell: (value, CellRef(sheet, cell), (sheet, cell) in formulas)
+            for cell, value in by_cell.items()
+        }
+        for sheet, by_cell in values.items()
+    }
+    refs = [ref for by_cell in cells.values() for _value, ref, _formula in by_cell.values()]
+    return _Skeleton(template, TemplateFiller(path, refs), cells)
 
 
 def generate_one(task: GenerateTask) -> Outcome:
@@ -487,13 +494,12 @@ def generate_one(task: GenerateTask) -> Outcome:
         cached: dict[CellRef, Value] = {}
         values = skeleton.template.cell_values(task.scenario, task.comparison)
         for sheet, by_cell in values.items():
-            held = skeleton.values[sheet]
+            held = skeleton.cells[sheet]
             for cell, value in by_cell.items():
-                old = held[cell]
+                old, ref, formula = held[cell]
                 if value == old and type(value) is type(old):
                     continue
-                into = cached if (sheet, cell) in skeleton.formulas else plain
-                into[CellRef(sheet, cell)] = value
+                (cached if formula else plain)[ref] = value
         skeleton.filler.fill(task.dst, plain, cached=cached, overwrite=task.overwrite)
     except (WorkbookError, XlcostError) as e:
         return Outcome(task.label, (f"{task.label}: {e}",))

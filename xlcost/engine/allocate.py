@@ -23,7 +23,9 @@ __all__ = [
     "ServingRequirement",
     "TrainingRequirement",
     "cheapest_gpus",
+    "comparability_warnings",
     "compare",
+    "rank_results",
 ]
 
 
@@ -51,17 +53,19 @@ class Comparison(BaseModel):
     """Why the ranking may mislead, e.g. options evaluated over different periods."""
 
 
-def _warnings(scenarios: Sequence[Scenario]) -> tuple[str, ...]:
+def comparability_warnings(scenarios: Sequence[Scenario]) -> tuple[str, ...]:
+    """Why NPVs of ``scenarios`` may not compare: different periods, discount rates, currencies."""
     out = []
     for field, what in (
         ("horizon_months", "periods"),
         ("discount_rate_annual", "discount rates"),
         ("currency", "currencies"),
     ):
-        values = sorted({str(getattr(s, field)) for s in scenarios})
+        values = sorted({getattr(s, field) for s in scenarios})
         if len(values) > 1:
+            shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
             out.append(
-                f"the options use different {what} ({field}: {', '.join(values)}); "
+                f"the options use different {what} ({field}: {shown}); "
                 "their NPVs are not directly comparable"
             )
     return tuple(out)
@@ -93,6 +97,19 @@ def compare(
     if not scenarios:
         raise ValueError("compare needs at least one scenario")
     results = [evaluate(s) for s in scenarios]
+    return rank_results(results, budget=budget, by=by, warnings=comparability_warnings(scenarios))
+
+
+def rank_results(
+    results: Sequence[Results],
+    *,
+    budget: float | None = None,
+    by: Literal["npv", "roi"] = "npv",
+    warnings: tuple[str, ...] = (),
+) -> Comparison:
+    """:func:`compare` of scenarios already evaluated (``results``: their :func:`evaluate`)."""
+    if not results:
+        raise ValueError("compare needs at least one scenario")
     order = sorted(results, key=lambda r: _key(r, by), reverse=True)
     options = tuple(
         RankedOption(rank=i + 1, within_budget=budget is None or r.total_cost <= budget, results=r)
@@ -109,7 +126,7 @@ def compare(
                 options=options,
                 recommended=o.results.name,
                 reason=reason,
-                warnings=_warnings(scenarios),
+                warnings=warnings,
             )
     affordable = [o for o in options if o.within_budget]
     if not affordable:
@@ -124,7 +141,7 @@ def compare(
         options=options,
         recommended=None,
         reason=reason,
-        warnings=_warnings(scenarios),
+        warnings=warnings,
     )
 
 

@@ -41,7 +41,7 @@ from xlcost.engine.model import (
     field_domain,
 )
 
-__all__ = ["evaluate", "evaluate_columns", "schedule"]
+__all__ = ["evaluate", "evaluate_columns", "evaluate_with_schedule", "schedule"]
 
 Array = NDArray[np.float64]
 
@@ -281,7 +281,13 @@ def evaluate_columns(
     cols, _ = _columns(data)
     if validate:
         validate_columns(cols)
-    f = _flows(cols)
+    return _result_columns(cols, _flows(cols), with_irr=with_irr)
+
+
+def _result_columns(
+    cols: Mapping[str, Array], f: Mapping[str, Array], *, with_irr: bool = True
+) -> dict[str, Array]:
+    """The results of :func:`evaluate_columns` from the inputs and their :func:`_flows`."""
     total = f["total_cost"]
     with np.errstate(all="ignore"):
         positive_cost = total > 0
@@ -327,14 +333,21 @@ def evaluate(scenario: Scenario) -> Results:
     >>> round(r.roi, 3), round(r.bcr, 3), round(r.npv, 9)
     (-0.746, 0.254, -440.0)
     """
-    out = evaluate_columns(scenario.columns(), validate=False)
-    for name in _ALWAYS_DEFINED:
-        if not math.isfinite(out[name][0]):
-            raise XlcostError(f"{scenario.name}: {name} overflows; check the inputs' magnitudes")
+    return _results(scenario.name, evaluate_columns(scenario.columns(), validate=False))
+
+
+def _results(name: str, out: Mapping[str, Array]) -> Results:
+    """The first row of :func:`evaluate_columns`' output as :class:`Results`.
+
+    Raises :class:`XlcostError` when a total overflows a float (inputs around 1e300).
+    """
+    for result in _ALWAYS_DEFINED:
+        if not math.isfinite(out[result][0]):
+            raise XlcostError(f"{name}: {result} overflows; check the inputs' magnitudes")
     values: dict[str, Any] = {k: _value(float(out[k][0])) for k in RESULT_NAMES}
     if values["payback_month"] is not None:
         values["payback_month"] = int(values["payback_month"])
-    return Results(name=scenario.name, **values)
+    return Results(name=name, **values)
 
 
 def schedule(scenario: Scenario) -> list[CashFlowRow]:
@@ -348,7 +361,27 @@ def schedule(scenario: Scenario) -> list[CashFlowRow]:
     [(0, 480.0, 0.0, -480.0), (1, 55.0, 75.0, -460.0), (2, 55.0, 75.0, -440.0)]
     """
     cols, _ = _columns(scenario.columns())
-    f = {k: float(v[0]) for k, v in _flows(cols).items()}
+    return _schedule(_flows(cols))
+
+
+def evaluate_with_schedule(scenario: Scenario) -> tuple[Results, list[CashFlowRow]]:
+    """:func:`evaluate` and :func:`schedule` of one scenario from one pass over its inputs.
+
+    Examples
+    --------
+    >>> from xlcost.engine.examples import seed_scenario
+    >>> results, rows = evaluate_with_schedule(seed_scenario())
+    >>> results == evaluate(seed_scenario()) and rows == schedule(seed_scenario())
+    True
+    """
+    cols, _ = _columns(scenario.columns())
+    f = _flows(cols)
+    return _results(scenario.name, _result_columns(cols, f)), _schedule(f)
+
+
+def _schedule(flows: Mapping[str, Array]) -> list[CashFlowRow]:
+    """The months of :func:`schedule` from the first row of :func:`_flows`."""
+    f = {k: float(v[0]) for k, v in flows.items()}
     h, mm = int(f["H"]), int(f["M"])
     per_month_cost = (f["deploy_cost"] + f["train_cost"] - f["c0"]) / h
     per_month_benefit = f["benefit"] / h

@@ -50,6 +50,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import IO, cast
 from xml.etree.ElementTree import Element, ParseError
@@ -79,6 +80,8 @@ _MAX_ROW = 1_048_576
 _MAX_COL = 16_384
 _MAX_TEXT = 32_767
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_KEEP_IN_MEMORY = 8 * 2**20
+"""A template up to this size is read once by TemplateFiller, not again for every fill."""
 
 
 class WorkbookError(Exception):
@@ -733,6 +736,11 @@ class _RowPos:
     content_end: int = 0  # position of "</row>"
     cells: list[_CellPos] = field(default_factory=list)
 
+    @cached_property
+    def by_col(self) -> dict[int, _CellPos]:
+        """The cells by column (made when first needed: the scan is complete by then)."""
+        return {cell.col: cell for cell in self.cells}
+
 
 @dataclass
 class _SheetScan:
@@ -744,6 +752,11 @@ class _SheetScan:
     data_content_end: int
     rows: list[_RowPos]
     arrays: list[tuple[int, int, int, int, int, int]]  # r1, c1, r2, c2, master row, master col
+
+    @cached_property
+    def cells(self) -> dict[tuple[int, int], _CellPos]:
+        """The scanned cells by (row, column) (made when first needed, after the scan)."""
+        return {(row.row, col): cell for row in self.rows for col, cell in row.by_col.items()}
 
 
 def _parse_range(ref: str) -> tuple[int, int, int, int] | None:
@@ -913,9 +926,19 @@ def _cell_xml(
         t_val = "inlineStr"
         body = f'<{p}is><{p}t xml:space="preserve">{_escape_text(value)}</{p}t></{p}is>'
     body = formula + body
+    attrs = _new_cell_attrs(old_attrs or "", row, col, t_val, bool(formula))
+    if not body:
+        return f"<{p}c{attrs}/>"
+    return f"<{p}c{attrs}>{body}</{p}c>"
+
+
+@lru_cache(maxsize=4096)
+def _new_cell_attrs(old_attrs: str, row: int, col: int, t_val: str | None, formula: bool) -> str:
+    """The attributes of a rewritten cell (memoised: a template's cells are filled again and
+    again with values of the same few types)."""
     parts: list[str] = []
     has_r = has_t = False
-    for ws, key, eq, val in _attrs(old_attrs or ""):
+    for ws, key, eq, val in _attrs(old_attrs):
         if key == "r":
             has_r = True
             parts.append(f'{ws}r{eq}"{_a1(row, col)}"')
@@ -931,10 +954,7 @@ def _cell_xml(
         parts.insert(0, f' r="{_a1(row, col)}"')
     if t_val is not None and not has_t:
         parts.append(f' t="{t_val}"')
-    attrs = "".join(parts)
-    if not body:
-        return f"<{p}c{attrs}/>"
-    return f"<{p}c{attrs}>{body}</{p}c>"
+    return "".join(parts)
 
 
 def _new_spans(attrs: str, cols: list[int]) -> str:
@@ -959,18 +979,20 @@ def _edit_sheet(
     targets: dict[tuple[int, int], tuple[CellRef, _Value]],
     err: str,
     cached: frozenset[tuple[int, int]] = frozenset(),
-) -> tuple[str, set[tuple[int, int]]]:
+) -> tuple[str, set[tuple[int, int]], str | None]:
     """Splice the target cells into a sheet's XML text.
 
     ``scan`` is :func:`_scan_sheet` of ``xml`` over (at least) the target rows; the
     targets in ``cached`` keep their formula and get the value as its cached result.
-    Returns the new text and the cells whose formula was removed.
+    Returns the new text, the cells whose formula was removed and, if the edit only
+    replaced existing ``<c>`` elements (no cell, row or dimension changed otherwise), the
+    new ``<c>`` elements (else None).
     """
     p = f"{scan.prefix}:" if scan.prefix else ""
     edits: list[tuple[int, int, str]] = []
     removed_formulas: set[tuple[int, int]] = set()
 
-    for (r, c), (ref, _v) in targets.items():
+    for (r, c), (ref, _v) in targets.items() if scan.arrays else ():
         for r1, c1, r2, c2, mr, mc in scan.arrays:
             if r1 <= r <= r2 and c1 <= c <= c2:
                 raise WorkbookError(
@@ -982,8 +1004,21 @@ def _edit_sheet(
     any_rowless = any(not row.has_r for row in scan.rows)
     new_rows: dict[int, list[tuple[int, str]]] = {}  # insert position -> (row, xml)
     by_row: dict[int, dict[int, _Value]] = {}
-    for (r, c), (_ref, v) in targets.items():
-        by_row.setdefault(r, {})[c] = v
+    cells_only: str | None = None
+    if scan.cells.keys() >= targets.keys():
+        # Only existing cells are replaced (a template filled again): no rows, spans or
+        # positions to work out.
+        for rc in sorted(targets):
+            old = scan.cells[rc]
+            ref, v = targets[rc]
+            text, gone = _replacement(xml, p, old, rc, ref, v, rc in cached, err)
+            edits.append((old.start, old.end, text))
+            if gone:
+                removed_formulas.add(rc)
+        cells_only = "".join(text for _start, _end, text in edits)
+    else:
+        for (r, c), (_ref, v) in targets.items():
+            by_row.setdefault(r, {})[c] = v
 
     for r in sorted(by_row):
         wanted = by_row[r]
@@ -998,37 +1033,28 @@ def _edit_sheet(
             pos = next((rw.start for rw in scan.rows if rw.row > r), scan.data_content_end)
             new_rows.setdefault(pos, []).append((r, row_xml))
             continue
-        existing = {cell.col: cell for cell in row.cells}
+        existing = row.by_col
         inserts: dict[int, list[tuple[int, str]]] = {}
         added_cols: list[int] = []
         for c, v in sorted(wanted.items()):
             cell = existing.get(c)
-            if (r, c) in cached:
-                if cell is None or cell.f_attrs is None:
-                    ref = targets[(r, c)][0]
-                    raise WorkbookError(f"{err}: {ref} holds no formula to set the result of")
-                formula = xml[cell.f_start : cell.f_end]
-                edits.append((cell.start, cell.end, _cell_xml(p, r, c, cell.attrs, v, formula)))
-            elif cell is not None:
+            if cell is None and (r, c) in cached:
                 ref = targets[(r, c)][0]
-                if cell.f_attrs is not None:
-                    if _attr(cell.f_attrs, "t") == "shared":
-                        rng = _parse_range(_attr(cell.f_attrs, "ref") or "")
-                        if rng is not None and rng[:2] != rng[2:]:
-                            raise WorkbookError(
-                                f"{err}: {ref} is the master cell of a shared formula "
-                                f"({_attr(cell.f_attrs, 'ref')}); refusing to overwrite it"
-                            )
+                raise WorkbookError(f"{err}: {ref} holds no formula to set the result of")
+            if cell is not None:
+                ref = targets[(r, c)][0]
+                text, gone = _replacement(xml, p, cell, (r, c), ref, v, (r, c) in cached, err)
+                edits.append((cell.start, cell.end, text))
+                if gone:
                     removed_formulas.add((r, c))
-                edits.append((cell.start, cell.end, _cell_xml(p, r, c, cell.attrs, v)))
             elif v is not None:
                 pos = next((cl.start for cl in row.cells if cl.col > c), row.content_end)
                 inserts.setdefault(pos, []).append((c, _cell_xml(p, r, c, None, v)))
                 added_cols.append(c)
         for pos, items in inserts.items():
             edits.append((pos, pos, "".join(x for _, x in sorted(items))))
-        replaced = {cell.col for cell in row.cells if cell.col in wanted}
         if added_cols and any(not cl.has_r for cl in row.cells):
+            replaced = {cell.col for cell in row.cells if cell.col in wanted}
             for cl in row.cells:
                 if not cl.has_r and cl.col not in replaced:
                     edits.append((cl.name_end, cl.name_end, f' r="{_a1(r, cl.col)}"'))
@@ -1082,8 +1108,41 @@ def _edit_sheet(
                     count=1,
                 )
                 edits.append((scan.dim.start, scan.dim.end, new_tag))
+                cells_only = None
 
-    return _apply_edits(xml, edits, err), removed_formulas
+    return _apply_edits(xml, edits, err), removed_formulas, cells_only
+
+
+def _replacement(
+    xml: str,
+    p: str,
+    cell: _CellPos,
+    rc: tuple[int, int],
+    ref: CellRef,
+    value: _Value,
+    keep_formula: bool,
+    err: str,
+) -> tuple[str, bool]:
+    """The markup replacing an existing ``cell`` of ``xml``, and whether its formula goes.
+
+    With ``keep_formula`` the cell must hold a formula and ``value`` becomes its cached result;
+    otherwise a formula is removed (refused for the master of a shared formula's range).
+    """
+    r, c = rc
+    if keep_formula:
+        if cell.f_attrs is None:
+            raise WorkbookError(f"{err}: {ref} holds no formula to set the result of")
+        return _cell_xml(p, r, c, cell.attrs, value, xml[cell.f_start : cell.f_end]), False
+    if cell.f_attrs is None:
+        return _cell_xml(p, r, c, cell.attrs, value), False
+    if _attr(cell.f_attrs, "t") == "shared":
+        rng = _parse_range(_attr(cell.f_attrs, "ref") or "")
+        if rng is not None and rng[:2] != rng[2:]:
+            raise WorkbookError(
+                f"{err}: {ref} is the master cell of a shared formula "
+                f"({_attr(cell.f_attrs, 'ref')}); refusing to overwrite it"
+            )
+    return _cell_xml(p, r, c, cell.attrs, value), True
 
 
 def _open_tag(xml: str, scan: _SheetScan) -> str:
@@ -1361,7 +1420,8 @@ class _Part:
     xml: str
     scan: _SheetScan
     present: frozenset[tuple[int, int]]  # the cells of the target rows
-    verified: bool = False  # a fill of existing cells was re-read and compared
+    # existing cells replaced in a fill whose whole sheet was parsed, re-read and compared
+    verified: set[tuple[int, int]] = field(default_factory=set)
 
 
 class TemplateFiller:
@@ -1369,11 +1429,13 @@ class TemplateFiller:
 
     The package is checked, ``xl/workbook.xml`` edited and the sheets holding ``cells`` are
     read and scanned once; each :meth:`fill` then only splices the new cell values into the
-    cached sheet text, checks it and writes the package (raw copies of the other members).
-    Every edited sheet is checked to be well-formed XML.  The first fill of each sheet, and
-    any fill that adds cells or rows, is also re-read and every target cell compared with
-    its value; later fills that only replace existing cells splice at the same, already
-    verified positions and skip this slower check.
+    cached sheet text, checks it and writes the package (raw copies of the other members,
+    from the template's bytes read once if it is at most 8 MiB).
+    Every edited sheet is checked to be well-formed XML, re-read and every target cell
+    compared with its value; except that a fill which only replaces existing cells that
+    earlier fills have replaced (and so checked) splices at the same, verified positions:
+    only the new cell elements are checked to be well-formed then (the rest of the sheet's
+    text is the template's), and the slower re-read is skipped.
 
     Parameters
     ----------
@@ -1405,6 +1467,10 @@ class TemplateFiller:
             self._sheets = _workbook_sheets(zf, src)
             self._infos = zf.infolist()
             self._comment = zf.comment
+            self._raw: bytes | None = None  # the file's bytes, as zf read them (if small)
+            if zf.fp is not None and os.fstat(zf.fp.fileno()).st_size <= _KEEP_IN_MEMORY:
+                zf.fp.seek(0)
+                self._raw = zf.fp.read()
             self._cells: dict[CellRef, tuple[str, tuple[int, int]]] = {}
             rows: dict[str, set[int]] = {}
             by_part: dict[str, _Sheet] = {}
@@ -1496,13 +1562,17 @@ class TemplateFiller:
             info = self._parts[part]
             formulas = frozenset(keep.get(part, ()))
             err = f"{name}: {part}"
-            new_xml, gone = _edit_sheet(info.xml, info.scan, targets, err, formulas)
+            new_xml, gone, cells = _edit_sheet(info.xml, info.scan, targets, err, formulas)
             data = new_xml.encode("utf-8")
-            _parse_check(data, part, src)
-            replacing = info.present.issuperset(targets)
-            if not (info.verified and replacing):
+            if cells is not None and info.verified.issuperset(targets):
+                # Whole <c> elements replaced at positions already checked and verified:
+                # the rest of the text is as it was, so checking the new elements suffices.
+                _parse_check(f"<c>{cells}</c>".encode(), part, src)
+            else:
+                _parse_check(data, part, src)
                 _verify_sheet(data, targets, part, src, formulas)
-                info.verified = info.verified or replacing
+                if info.present.issuperset(targets):
+                    info.verified.update(targets)
             replaced[part] = data
             removed |= {(info.sheet.sheet_id, r, c) for r, c in gone}
         if self._workbook is not None:
@@ -1520,7 +1590,7 @@ class TemplateFiller:
                 replaced[_CALC_CHAIN] = chain_new.encode("utf-8")
 
         def write(out: IO[bytes]) -> None:
-            with src.open("rb") as src_fh:
+            with io.BytesIO(self._raw) if self._raw is not None else src.open("rb") as src_fh:
                 _write_zip(src_fh, self._infos, self._comment, out, replaced)
 
         _atomic_write(dst, write, overwrite)

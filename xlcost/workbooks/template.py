@@ -7,8 +7,9 @@ Design
   in portable mode. Everything else (layout, names, styles, native finance formulas) is shared.
 * **Formula and cached value side by side.** Each formula cell is declared once as a
   :class:`Calc`: its address, its formula and a function giving its value from the engine
-  (:class:`Facts`: :func:`~xlcost.engine.evaluate.evaluate`,
-  :func:`~xlcost.engine.evaluate.schedule`, :func:`~xlcost.engine.allocate.compare`). The values
+  (:class:`Facts`: :func:`~xlcost.engine.evaluate.evaluate_with_schedule`, i.e. ``evaluate`` and
+  ``schedule`` in one pass, and :func:`~xlcost.engine.allocate.rank_results`, i.e. ``compare``
+  of the evaluated options; each scenario is evaluated once). The values
   are written into the sheet XML as the formulas' cached results, so readers that do not
   calculate (pandas, calamine, previewers) show the engine's numbers; ``fullCalcOnLoad`` makes
   Excel and LibreOffice recalculate on open.
@@ -29,7 +30,7 @@ import re
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -45,10 +46,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlcost import __version__
 from xlcost._files import atomic_write
 from xlcost.engine import compute, costs, finance
-from xlcost.engine.allocate import compare
+from xlcost.engine.allocate import rank_results
 from xlcost.engine.catalog import GPU_FIELDS, default_catalog
 from xlcost.engine.errors import XlcostError
-from xlcost.engine.evaluate import evaluate, schedule
+from xlcost.engine.evaluate import evaluate, evaluate_with_schedule
 from xlcost.engine.examples import COMPARISON, load_example, seed_scenario
 from xlcost.engine.model import (
     INPUT_NAMES,
@@ -103,8 +104,8 @@ class Option:
     monthly_rate: float
 
     @classmethod
-    def of(cls, s: Scenario) -> Option:
-        """Evaluate ``s`` with the engine."""
+    def of(cls, s: Scenario, results: Results | None = None) -> Option:
+        """Evaluate ``s`` with the engine (``results``: its :func:`evaluate`, if known)."""
         hours = s.train_hours
         if hours is None:
             hours = float(
@@ -131,7 +132,7 @@ class Option:
         )
         return cls(
             scenario=s,
-            results=evaluate(s),
+            results=evaluate(s) if results is None else results,
             used_train_hours=hours,
             used_serve_gpus=gpus,
             used_maintain_months=float(
@@ -165,22 +166,28 @@ class Facts:
 
     @classmethod
     def of(cls, scenario: Scenario, comparison: Sequence[Scenario], budget: float) -> Facts:
-        """Evaluate the scenario, its schedule and the comparison with the engine."""
+        """Evaluate the scenario, its schedule and the comparison with the engine.
+
+        Each scenario is evaluated once: the main one together with its schedule, and an
+        option equal to it shares its evaluation.
+        """
         if scenario.horizon_months > L.MAX_MONTHS:
             raise XlcostError(
                 f"horizon_months: the template lays out at most {L.MAX_MONTHS} months, "
                 f"got {scenario.horizon_months}"
             )
-        options = tuple(Option.of(s) for s in comparison)
-        c = compare(comparison, budget=budget, by="npv")
+        results, months = evaluate_with_schedule(scenario)
+        main = Option.of(scenario, results)
+        options = tuple(main if s == scenario else Option.of(s) for s in comparison)
+        c = rank_results([opt.results for opt in options], budget=budget, by="npv")
         ranked = [next(o for o in c.options if o.results == opt.results) for opt in options]
         if c.recommended is not None:
             recommendation = c.recommended
         else:
             recommendation = NO_GAIN if any(o.within_budget for o in c.options) else NO_FIT
         return cls(
-            Option.of(scenario),
-            tuple(schedule(scenario)),
+            main,
+            tuple(months),
             options,
             tuple(o.rank for o in ranked),
             tuple(o.within_budget for o in ranked),
@@ -189,10 +196,18 @@ class Facts:
 
     def month(self, t: int) -> CashFlowRow:
         """Month ``t`` of the schedule; beyond the horizon nothing flows (cumulative stays)."""
-        if t < len(self.months):
-            return self.months[t]
+        rows = self._laid_out
+        return rows[t] if t < len(rows) else self._after(t)
+
+    def _after(self, t: int) -> CashFlowRow:
         last = self.months[-1]
         return CashFlowRow(month=t, cost=0.0, benefit=0.0, net=0.0, cumulative=last.cumulative)
+
+    @cached_property
+    def _laid_out(self) -> tuple[CashFlowRow, ...]:
+        """Months 0..MAX_MONTHS, the Cash flow sheet's rows, made once."""
+        after = map(self._after, range(len(self.months), L.MAX_MONTHS + 1))
+        return (*self.months, *after)
 
 
 @dataclass(frozen=True)

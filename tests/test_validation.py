@@ -129,6 +129,11 @@ def test_percent_text_is_read_as_a_fraction(tmp_path: Path) -> None:
         ("s.csv", "name,name\na,b\n", "s.csv row 1: column 'name' appears twice"),
         ("s.csv", "name\n\n", "s.csv: no scenario rows under the header"),
         ("s.txt", "", "s.txt: unsupported file type"),
+        (
+            "s.csv",
+            "name\n\udce9t\udce9\n",
+            "s.csv: not UTF-8 text (byte 5); in Excel, save as 'CSV UTF-8'",
+        ),
         ("s.xlsx", "not a zip", "s.xlsx: not a readable .xlsx workbook"),
     ],
 )
@@ -136,7 +141,7 @@ def test_unreadable_files_name_the_file(
     tmp_path: Path, name: str, content: str, message: str
 ) -> None:
     path = tmp_path / name
-    path.write_text(content, encoding="utf-8")
+    path.write_text(content, encoding="utf-8", errors="surrogateescape")
     with pytest.raises(XlcostError) as e:
         load_scenarios(path)
     assert str(e.value).startswith(message)

@@ -104,7 +104,11 @@ def _csv_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         try:
             rows = list(csv.reader(fh))
-        except (csv.Error, UnicodeDecodeError) as e:
+        except UnicodeDecodeError as e:
+            raise XlcostError(
+                f"{path.name}: not UTF-8 text (byte {e.start}); in Excel, save as 'CSV UTF-8'"
+            ) from None
+        except csv.Error as e:
             raise XlcostError(f"{path.name}: not a readable CSV file: {_first_line(e)}") from None
     if not rows:
         raise XlcostError(f"{path.name}: empty file")

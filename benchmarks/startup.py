@@ -42,6 +42,9 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
+    for program in (args.frozen, args.installed):
+        if not program.is_file():
+            parser.error(f"{program} not found (build it first: python installer/build.py)")
     frozen = median_seconds(args.frozen, args.runs)
     installed = median_seconds(args.installed, args.runs)
     print(f"frozen    {args.frozen}: median {frozen:.3f} s over {args.runs} runs")

@@ -146,3 +146,11 @@ def test_console_script_runs() -> None:
     )
     assert proc.returncode == 0
     assert proc.stdout.startswith("xlcost ")
+
+
+def test_table_shows_roi_in_full_and_caps_only_a_meaningless_irr() -> None:
+    code, out, _ = run("calc", str(example_path(COMPARISON)))
+    assert code == 0
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:]}
+    assert rows["roi"] == ["4083.4%", "2949.1%", "190.1%"]  # (benefit − cost) / cost
+    assert rows["irr"] == ["> 1,000%", "> 1,000%", "> 1,000%"]

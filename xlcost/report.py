@@ -27,9 +27,11 @@ def _records(results: Sequence[Results]) -> list[dict[str, Any]]:
 def _cell(key: str, value: Any) -> str:
     if value is None:
         return "—"
+    if key == "irr" and value > 10:
+        # An IRR of 10^30 % (paid back within a month) is true but meaningless to a reader.
+        return "> 1,000%"
     if key in _PERCENT:
-        # An IRR of 10^30 % (pay-back within a month) is true but meaningless to a reader.
-        return f"{value:.1%}" if value <= 10 else "> 1,000%"
+        return f"{value:.1%}"
     if key == "bcr":
         return f"{value:.3f}"
     if key == "payback_month":

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from xlcost.engine.errors import InputError, ScenarioErrors, XlcostError
-from xlcost.engine.model import INPUT_NAMES, TEXT_INPUTS, Scenario
+from xlcost.engine.model import TEXT_INPUTS, Scenario
 from xlcost.engine.validate import parse_scenario
 
 __all__ = ["SCENARIO_SUFFIXES", "cell_value", "load_scenarios", "read_records"]
@@ -164,8 +164,3 @@ def load_scenarios(path: Path, *, ignore_unknown: bool = False) -> list[Scenario
     if problems:
         raise ScenarioErrors(problems)
     return scenarios
-
-
-def known_columns() -> tuple[str, ...]:
-    """The column headers a scenario file may use (the input names)."""
-    return INPUT_NAMES

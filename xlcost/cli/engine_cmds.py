@@ -158,6 +158,8 @@ def compare_cmd(
 ) -> None:
     """Rank the options in FILE, apply a budget, and name the recommended one."""
     c = compare(load_scenarios(file, ignore_unknown=ignore_unknown), budget=budget, by=by.value)
+    for warning in c.warnings:
+        typer.echo(f"xlcost: warning: {warning}", err=True)
     if fmt is Format.json:
         typer.echo(json.dumps(c.model_dump(mode="json"), indent=2, ensure_ascii=False))
         return
@@ -195,8 +197,6 @@ def compare_cmd(
         return
     typer.echo(table(rows, header))
     typer.echo(f"\nRecommended: {c.recommended or 'none'} — {c.reason}")
-    for warning in c.warnings:
-        typer.echo(f"xlcost: warning: {warning}", err=True)
 
 
 @app.command()
@@ -272,7 +272,7 @@ def gpus(
     if training == serving:
         raise XlcostError(
             "give --flops and --deadline-hours (training) or --peak-qps and "
-            "--flops-per-query (serving), not both"
+            f"--flops-per-query (serving){', not both' if training else ''}"
         )
     extra = {} if mfu is None else {"mfu": mfu}
     req: TrainingRequirement | ServingRequirement

@@ -141,16 +141,18 @@ def solve_rate(
     *,
     lower: float = -0.99,
     upper: float = 1e9,
-    max_iter: int = 60,
+    max_iter: int = 200,
 ) -> Array:
     """Vectorised root of NPV = 0 in the log-rate ``x = ln(1 + r)``; returns the rates ``r``.
 
     ``f(x, rows)`` returns ``(npv, d npv / d x)`` of the elements ``rows`` at log-rates ``x``
-    (``x`` and ``rows`` have the same length). Each element is bracketed
-    in ``[ln(1 + lower), ln(1 + upper)]``; a Newton step that leaves the bracket is replaced by
-    bisection, so each element converges when its bracket holds a change of sign. Elements
-    without one are NaN (Excel's ``#NUM!``). The default bracket, −99 % to 10⁹ a period, holds
-    every rate a monthly business case produces. Only unconverged elements are iterated.
+    (``x`` and ``rows`` have the same length). Each element is bracketed in
+    ``[ln(1 + lower), ln(1 + upper)]`` and solved by safeguarded Newton iteration ("rtsafe",
+    Press et al., *Numerical Recipes*, §9.4): a Newton step that leaves the bracket, or does not
+    at least halve the previous step, is replaced by bisection, so every element whose bracket
+    holds a change of sign converges. Elements without one — or, in theory, still moving after
+    ``max_iter`` steps — are NaN (Excel's ``#NUM!``). The default bracket, −99 % to 10⁹ a period,
+    holds every rate a monthly business case produces. Only unconverged elements are iterated.
     """
     n = guess.size
     lo = np.full(n, np.log1p(lower))
@@ -162,8 +164,9 @@ def solve_rate(
     ok = np.sign(f_lo) * np.sign(f_hi) < 0
     out = np.full(n, np.nan)
     active = np.flatnonzero(ok)
-    x = np.log1p(guess[active])
+    x = np.clip(np.log1p(guess[active]), lo[active], hi[active])
     lo, hi, lo_positive = lo[active], hi[active], f_lo[active] > 0
+    step_before = hi - lo
 
     for _ in range(max_iter):
         if active.size == 0:
@@ -173,13 +176,15 @@ def solve_rate(
             same_as_lo = (y > 0) == lo_positive
             lo = np.where(same_as_lo, x, lo)
             hi = np.where(same_as_lo, hi, x)
-            newton = x - y / dy
-        done = (y == 0) | (np.abs(newton - x) <= 1e-13 * np.maximum(1.0, np.abs(x)))
-        inside = (newton >= lo) & (newton <= hi)
-        new = np.where(done | inside, newton, 0.5 * (lo + hi))
+            newton_step = y / dy
+        newton = x - newton_step
+        done = (y == 0) | (np.abs(newton_step) <= 1e-13 * np.maximum(1.0, np.abs(x)))
+        fast = (newton >= lo) & (newton <= hi) & (2 * np.abs(newton_step) <= step_before)
+        new = np.where(done | fast, newton, 0.5 * (lo + hi))
         new = np.where(y == 0, x, new)
         out[active[done]] = new[done]
         keep = ~done
+        step_before = np.abs(new - x)[keep]
         active, x, lo, hi, lo_positive = (
             active[keep],
             new[keep],
@@ -187,5 +192,4 @@ def solve_rate(
             hi[keep],
             lo_positive[keep],
         )
-    out[active] = x  # best estimate for any element still moving after max_iter
     return np.asarray(np.expm1(out), dtype=np.float64)

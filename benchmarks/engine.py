@@ -16,9 +16,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 
 import numpy as np
+from _timing import median_time
 
 from xlcost.engine import Scenario, evaluate, evaluate_columns
 from xlcost.engine.examples import COMPARISON, load_example
@@ -36,15 +36,6 @@ def rows(n: int) -> dict[str, np.ndarray]:
     cols["maintain_months"] = np.floor(cols["horizon_months"] * rng.uniform(0, 1, n))
     cols["discount_rate_annual"] = rng.uniform(0, 0.2, n)
     return cols
-
-
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from _timing import median_time
 
 REPO = Path(__file__).resolve().parents[1]
 EXE = ".exe" if sys.platform == "win32" else ""
@@ -23,13 +23,12 @@ EXE = ".exe" if sys.platform == "win32" else ""
 
 def median_seconds(program: Path, runs: int) -> float:
     """Median wall-clock seconds of ``program --version`` over ``runs`` runs (after one warm-up)."""
-    subprocess.run([str(program), "--version"], check=True, capture_output=True)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
+
+    def once() -> None:
         subprocess.run([str(program), "--version"], check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+
+    once()
+    return median_time(once, runs)
 
 
 def main() -> None:

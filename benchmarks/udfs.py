@@ -10,13 +10,12 @@ Run: ``python benchmarks/udfs.py``. Same run, medians of repeated timings:
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _timing import median_time
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -24,15 +23,6 @@ from xlcost import udfs
 from xlcost.functions import REGISTRY
 
 ROWS = 100_000
-
-
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def bare_train_cost(gpus: float, hours: float, price: float, runs: float = 1.0,

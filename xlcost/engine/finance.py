@@ -148,9 +148,11 @@ def solve_rate(
     ``f(x, rows)`` returns ``(npv, d npv / d x)`` of the elements ``rows`` at log-rates ``x``
     (``x`` and ``rows`` have the same length). Each element is bracketed
     in ``[ln(1 + lower), ln(1 + upper)]``; a Newton step that leaves the bracket is replaced by
-    bisection, so each element converges when its bracket holds a change of sign. Elements
-    without one are NaN (Excel's ``#NUM!``). The default bracket, −99 % to 10⁹ a period, holds
-    every rate a monthly business case produces. Only unconverged elements are iterated.
+    bisection, and an element Newton has not settled after ``max_iter`` steps is bisected to
+    double precision, so each element converges when its bracket holds a change of sign.
+    Elements without one are NaN (Excel's ``#NUM!``). The default bracket, −99 % to 10⁹ a
+    period, holds every rate a monthly business case produces. Only unconverged elements are
+    iterated.
     """
     n = guess.size
     lo = np.full(n, np.log1p(lower))
@@ -187,5 +189,25 @@ def solve_rate(
             hi[keep],
             lo_positive[keep],
         )
-    out[active] = x  # best estimate for any element still moving after max_iter
+    if active.size:
+        # Newton crept (e.g. from far left of a strongly negative rate, where the NPV grows
+        # like e^(−n·x) and each step gains about 1/n): finish those elements by bisection of
+        # their brackets, which still hold the change of sign, to double precision.
+        out[active] = _bisect(f, active, lo, hi, lo_positive)
     return np.asarray(np.expm1(out), dtype=np.float64)
+
+
+def _bisect(
+    f: _RateFunction, rows: NDArray[np.intp], lo: Array, hi: Array, lo_positive: NDArray[np.bool_]
+) -> Array:
+    """Midpoints of the brackets ``[lo, hi]`` of ``rows`` after bisecting them to ≤ 1 ulp."""
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if np.all((mid == lo) | (mid == hi)):
+            break
+        with np.errstate(all="ignore"):
+            y = f(mid, rows)[0]
+        same_as_lo = (y > 0) == lo_positive
+        lo = np.where(same_as_lo, mid, lo)
+        hi = np.where(same_as_lo, hi, mid)
+    return 0.5 * (lo + hi)

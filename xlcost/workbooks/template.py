@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment
@@ -194,6 +195,36 @@ class Facts:
             recommendation,
         )
 
+    @cached_property
+    def irr_search_sign(self) -> int:
+        """Sign of the NPV at the search's low end (the Cash flow sheet's IRR search)."""
+        return int(np.sign(self._npv_at(L.CF_SEARCH_BRACKET[0])))
+
+    @cached_property
+    def irr_search(self) -> tuple[tuple[float, float, float], ...]:
+        """The IRR search's steps as the workbook computes them: (low, high, NPV at midpoint)."""
+        low, high = L.CF_SEARCH_BRACKET
+        steps: list[tuple[float, float, float]] = []
+        for _ in range(L.CF_SEARCH_STEPS):
+            if steps:
+                same = np.sign(steps[-1][2]) == self.irr_search_sign
+                mid = math.sqrt(low * high)
+                low, high = (mid, high) if same else (low, mid)
+            steps.append((low, high, self._npv_at(math.sqrt(low * high))))
+        return tuple(steps)
+
+    @property
+    def irr_guess(self) -> float:
+        """IRR's starting guess: the geometric midpoint of the search's last bracket, − 1."""
+        low, high, _ = self.irr_search[-1]
+        return math.sqrt(low * high) - 1
+
+    def _npv_at(self, growth: float) -> float:
+        """Month-0 net plus Excel's NPV of months 1..MAX_MONTHS at rate ``growth`` − 1."""
+        nets = np.array([row.net for row in self._laid_out])
+        with np.errstate(over="ignore"):
+            return float(nets[0] + np.sum(nets[1:] / growth ** np.arange(1, nets.size)))
+
     def month(self, t: int) -> CashFlowRow:
         """Month ``t`` of the schedule; beyond the horizon nothing flows (cumulative stays)."""
         rows = self._laid_out
@@ -218,6 +249,9 @@ class Calc:
     cell: str
     formula: str
     value: Callable[[Facts], Value]
+    exact: bool = True
+    """False for the IRR search's cells: near the root a calculator's rounding may take the
+    other half of a bracket, so only the result they lead to is comparable."""
 
 
 # --------------------------------------------------------------------------- formulas
@@ -539,7 +573,8 @@ def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
     formulas |= {
         "npv": f"={cf(f'{net}{first}')}+NPV(monthly_rate,{cf(f'{net}{first + 1}')}:${net}${last})",
         "irr": f"=IFERROR((1+IRR({cf(f'{net}{first}')}:${net}${last},"
-        f'{cf(L.CF_GUESS_CELL)}))^12-1,"")',
+        f"{cf(L.CF_GUESS_CELL)}))^12-1,IFERROR((1+IRR({cf(f'{net}{first}')}:${net}${last}))"
+        '^12-1,""))',
         "payback_month": f"=IFERROR(MATCH(1,{cf(L.CF_COL['paid_back'] + str(first))}:"
         f'${L.CF_COL["paid_back"]}${last},0)-1,"")',
         "cost_per_1k": '=IF(volume>0,1000*total_cost/volume,"")',
@@ -600,18 +635,19 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
     ]
     c = L.CF_COL
     first = L.CF_FIRST_ROW
-    c0, net1 = f"{c['cost']}{first}", f"{c['net']}{first + 1}"
-    later = f"{c['net']}{first + 1}:{c['net']}{L.CF_LAST_ROW}"
+    last = L.CF_SEARCH_ROW + L.CF_SEARCH_STEPS
+    low, high = L.CF_SEARCH_COL["low"], L.CF_SEARCH_COL["high"]
     calcs.append(
         Calc(
             L.CASHFLOW,
             L.CF_GUESS_CELL,
-            f"=IF({c0}>0,IF({net1}/{c0}>=0.1,MIN(1000,{net1}/{c0}),IF(SUM({later})>0,"
-            f"(SUM({later})/{c0})^(1/((horizon_months+1)/2))-1,0.1)),0.1)",
-            _irr_guess,
+            f"=SQRT({low}{last}*{high}{last})-1",
+            lambda f: f.irr_guess,
+            exact=False,
         )
     )
-    ws["B3"], ws["B4"] = "Monthly discount rate", "IRR starting guess"
+    calcs += _irr_search(ws)
+    ws["B3"], ws["B4"] = "Monthly discount rate", "IRR guess (IRR search)"
     for cell in (L.CF_RATE_CELL, L.CF_GUESS_CELL):
         ws[cell].style = S.CALC
     ws[L.CF_RATE_CELL].number_format = "0.0000%"
@@ -653,23 +689,68 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
     return calcs
 
 
-def _irr_guess(f: Facts) -> float:
-    """Starting point for IRR's Newton steps (Excel's 20, LibreOffice's own), near the root.
+def _irr_search(ws: Worksheet) -> list[Calc]:
+    """The IRR search below the chart: bisection of 1 + monthly rate, giving IRR its guess.
 
-    Fast payback: the perpetuity rate (month-1 net over up-front cost, as the engine starts).
-    Slow or no payback: the rate that turns the up-front cost into the sum of the later nets
-    over half the horizon (e.g. −81 % a month for the seed, whose IRR is −78.5 %); Excel's
-    default 10 % does not converge there in LibreOffice.
+    The monthly nets change sign at most once (costs first), so their NPV changes sign at
+    most once between the bracket's ends; each step keeps the half whose ends differ in
+    sign. After 40 steps the geometric midpoint is within 10⁻¹¹ of the root, and IRR's
+    Newton steps (Excel: 20) start there. A guess away from the root fails for, e.g.,
+    front-loaded maintenance or strongly negative rates over long horizons.
     """
-    c0 = f.main.upfront_train_cost
-    if c0 <= 0:
-        return 0.1
-    perpetuity = f.month(1).net / c0
-    if perpetuity >= 0.1:
-        return min(1000.0, perpetuity)
-    later = sum(m.net for m in f.months[1:])
-    horizon = f.main.scenario.horizon_months
-    return float((later / c0) ** (1 / ((horizon + 1) / 2)) - 1) if later > 0 else 0.1
+    col, top = L.CF_SEARCH_COL, L.CF_SEARCH_ROW
+    net = L.CF_COL["net"]
+    first, last = L.CF_FIRST_ROW, L.CF_LAST_ROW
+    nets = f"${net}${first}+NPV({{}}-1,${net}${first + 1}:${net}${last})"
+    sign = f"${L.CF_SEARCH_SIGN_CELL[0]}${L.CF_SEARCH_SIGN_CELL[1:]}"
+    ws.cell(top - 3, 8, "IRR search").style = S.GROUP
+    ws.cell(top - 2, 8, "Bisection of 1 + r; last midpoint = guess")
+    ws.cell(top - 2, 8).style = S.NOTE
+    ws.cell(top - 1, 8, "Sign of NPV at the low end")
+    _header(ws, top, ["Step", "Low (1 + r)", "High (1 + r)", "NPV at midpoint"], first_col=8)
+    for name, width in (("H", 26), ("I", 16), ("J", 16), ("K", 18)):
+        ws.column_dimensions[name].width = width
+    calcs = [
+        Calc(
+            L.CASHFLOW,
+            L.CF_SEARCH_SIGN_CELL,
+            "=SIGN(" + nets.format(f"{col['low']}{top + 1}") + ")",
+            lambda f: f.irr_search_sign,
+            exact=False,
+        )
+    ]
+    ws[L.CF_SEARCH_SIGN_CELL].style = S.CALC
+    for k in range(L.CF_SEARCH_STEPS):
+        row = top + 1 + k
+        ws.cell(row, 8, k)
+        lo, hi = f"{col['low']}{row}", f"{col['high']}{row}"
+        mid = f"SQRT({lo}*{hi})"
+        if k == 0:
+            low, high = (f"={_number(x)}" for x in L.CF_SEARCH_BRACKET)
+        else:
+            above, below = f"{col['low']}{row - 1}", f"{col['high']}{row - 1}"
+            prev = f"SQRT({above}*{below})"
+            same = f"SIGN({col['npv']}{row - 1})={sign}"
+            low, high = f"=IF({same},{prev},{above})", f"=IF({same},{below},{prev})"
+        for i, (key, text) in enumerate(
+            (("low", low), ("high", high), ("npv", "=" + nets.format(mid)))
+        ):
+            ws[f"{col[key]}{row}"].style = S.CALC
+            ws[f"{col[key]}{row}"].number_format = S.MONEY if key == "npv" else "0.000000000"
+            calcs.append(
+                Calc(
+                    L.CASHFLOW,
+                    f"{col[key]}{row}",
+                    text,
+                    partial(_search_value, k, i),
+                    exact=False,
+                )
+            )
+    return calcs
+
+
+def _search_value(step: int, i: int, f: Facts) -> float:
+    return f.irr_search[step][i]
 
 
 def _month_calcs(t: int, row: int) -> list[Calc]:

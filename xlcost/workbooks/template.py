@@ -284,8 +284,9 @@ def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
         "used_serve_gpus": (
             f"=IF(ISBLANK({r('serve_gpus')}),{replicas}*{r('gpus_per_replica')},{r('serve_gpus')})"
         ),
-        "used_maintain_months": (
-            f"=IF(ISBLANK({r('maintain_months')}),{r('horizon_months')},{r('maintain_months')})"
+        "used_maintain_months": (  # #N/A beyond the horizon: the engine refuses it
+            f"=IF(ISBLANK({r('maintain_months')}),{r('horizon_months')},"
+            f"IF({r('maintain_months')}>{r('horizon_months')},NA(),{r('maintain_months')}))"
         ),
         "upfront_train_cost": f("TRAIN_COST", *train, r("train_runs"), r("train_overhead_rate")),
         "train_cost": f(
@@ -396,6 +397,11 @@ def _validation(name: str, cell: str) -> DataValidation:
         "errorTitle": f"Invalid {name}"[:32],
         "errorStyle": "stop",
     }
+    if name == "maintain_months":  # the engine's cross-rule: at most the horizon
+        return DataValidation(
+            type="whole", operator="between", formula1="0", formula2="horizon_months",
+            error="maintain_months must be a whole number from 0 to horizon_months.", **common,
+        )  # fmt: skip
     if name == "name":
         return DataValidation(
             type="textLength", operator="between", formula1="1", formula2="120",
@@ -511,7 +517,7 @@ _COST_ROWS: dict[str, tuple[str, str, str]] = {
     ),
     "used_maintain_months": (
         "Maintenance months (used)",
-        "maintain_months, or horizon_months when blank",
+        "maintain_months, or horizon_months when blank; not available above horizon_months",
         "months",
     ),
     "upfront_train_cost": (

@@ -189,7 +189,8 @@ def test_deterministic_and_committed_artifacts_up_to_date(tmp_path: Path) -> Non
     ):
         a, b = tmp_path / f"a_{mode}.xlsx", tmp_path / f"b_{mode}.xlsx"
         build_template(mode, None, a)
-        b.write_bytes(Template(mode, 3).render(SCENARIOS[0], load_example(COMPARISON)))
+        comparison = load_example(COMPARISON)
+        b.write_bytes(Template(mode, 3).render(SCENARIOS[0], comparison, DEFAULT_BUDGET))
         assert a.read_bytes() == b.read_bytes(), mode
         assert (ROOT / "workbook" / committed).read_bytes() == a.read_bytes(), (
             f"workbook/{committed} is stale: run `xlcost template --mode {mode} "

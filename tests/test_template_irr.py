@@ -19,7 +19,8 @@ import pytest
 from excel_engines import formulas_model
 from openpyxl import load_workbook
 
-from xlcost.engine import Scenario, evaluate
+from xlcost.engine import Scenario, compare, evaluate
+from xlcost.engine.examples import COMPARISON, load_example
 from xlcost.workbooks import layout as L
 from xlcost.workbooks.libreoffice import convert, soffice
 from xlcost.workbooks.template import build_template
@@ -125,12 +126,14 @@ def test_portable_irr_npv_payback_recalculated_by_libreoffice(tmp_path: Path) ->
     assert soffice(), "LibreOffice (soffice) is required: apt-get install libreoffice-calc-nogui"
     paths = [tmp_path / f"irr_{i}.xlsx" for i in range(len(SCENARIOS))]
     for s, p in zip(SCENARIOS, paths, strict=True):
-        build_template("portable", s, p)
+        build_template("portable", s, p, budget=None)  # blank budget: no limit
     bad = []
     for s, out in zip(SCENARIOS, convert(paths, tmp_path / "lo"), strict=True):
-        costs = load_workbook(out, data_only=True, read_only=True)[L.COSTS]
-        got = {n: costs[L.RESULT_CELLS[n]].value for n in NAMES}
+        wb = load_workbook(out, data_only=True, read_only=True)
+        got = {n: wb[L.COSTS][L.RESULT_CELLS[n]].value for n in NAMES}
         bad += _check(s, got)
+        pick = wb[L.SCENARIOS].cell(L.SCN_RECOMMEND_ROW, L.SCN_FIRST_COL).value
+        assert pick == compare(load_example(COMPARISON)).recommended
     assert not bad, bad
 
 

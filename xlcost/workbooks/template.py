@@ -79,7 +79,9 @@ __all__ = [
 
 MODES = ("udf", "portable")
 DEFAULT_BUDGET = 1_000_000.0
-"""Budget pre-filled on the Scenarios sheet (the user changes it; blank = no budget)."""
+"""Budget of the shipped template's Scenarios sheet (``xlcost template``; the shipped comparison
+example's, as in ``xlcost compare --budget 1000000``). Elsewhere the budget cell is blank = no
+budget unless one is given."""
 NO_FIT = "None: no option fits the budget."
 NO_GAIN = "None: no option within the budget has a positive NPV; doing nothing is cheaper."
 FIXED_DATE = dt.datetime(2026, 1, 1)
@@ -166,7 +168,7 @@ class Facts:
     recommendation: str
 
     @classmethod
-    def of(cls, scenario: Scenario, comparison: Sequence[Scenario], budget: float) -> Facts:
+    def of(cls, scenario: Scenario, comparison: Sequence[Scenario], budget: float | None) -> Facts:
         """Evaluate the scenario, its schedule and the comparison with the engine.
 
         Each scenario is evaluated once: the main one together with its schedule, and an
@@ -824,7 +826,11 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
     ws["A4"] = "Budget (maximum total cost; blank = none)"
     ws[L.SCN_BUDGET_CELL].style = S.INPUT
     ws[L.SCN_BUDGET_CELL].number_format = S.MONEY
-    ws[L.SCN_BUDGET_CELL].value = DEFAULT_BUDGET
+    ws["D4"] = (
+        "xlcost template pre-fills 1,000,000 (the comparison example's budget); "
+        "xlcost generate leaves it blank unless --budget is given."
+    )
+    ws["D4"].style = S.NOTE
     _header(ws, L.SCN_HEADER_ROW, ["Input", "Unit", *(f"Option {i + 1}" for i in range(n))])
     for name, row in L.SCN_INPUT_ROWS.items():
         spec = input_spec(name)
@@ -1154,13 +1160,17 @@ class Template:
         ).encode("utf-8")
 
     def cell_values(
-        self, scenario: Scenario, comparison: Sequence[Scenario]
+        self, scenario: Scenario, comparison: Sequence[Scenario], budget: float | None = None
     ) -> dict[str, dict[str, Value]]:
-        """Sheet → cell → value: the inputs, and every formula's cached value from the engine."""
+        """Sheet → cell → value: the inputs (and the Scenarios sheet's ``budget``, ``None`` =
+        blank = no budget), and every formula's cached value from the engine."""
         if len(comparison) != self.n_options:
             raise ValueError(f"this template has {self.n_options} options, got {len(comparison)}")
-        facts = Facts.of(scenario, comparison, DEFAULT_BUDGET)
+        if budget is not None and not (math.isfinite(budget) and budget >= 0):
+            raise XlcostError(f"budget must be a number ≥ 0, got {budget}")
+        facts = Facts.of(scenario, comparison, budget)
         values: dict[str, dict[str, Value]] = {ws: {} for ws in self.sheet_parts}
+        values[L.SCENARIOS][L.SCN_BUDGET_CELL] = budget
         for name, cell in L.INPUT_CELLS.items():
             values[L.INPUTS][cell] = getattr(scenario, name)
         for i, s in enumerate(comparison):
@@ -1171,9 +1181,12 @@ class Template:
             values[c.sheet][c.cell] = c.value(facts)
         return values
 
-    def render(self, scenario: Scenario, comparison: Sequence[Scenario]) -> bytes:
-        """The workbook's bytes, filled with ``scenario`` and the ``comparison`` options."""
-        values = self.cell_values(scenario, comparison)
+    def render(
+        self, scenario: Scenario, comparison: Sequence[Scenario], budget: float | None = None
+    ) -> bytes:
+        """The workbook's bytes, filled with ``scenario``, the ``comparison`` options and the
+        ``budget`` (``None``: blank, no budget)."""
+        values = self.cell_values(scenario, comparison, budget)
         parts = dict(self.parts)
         for sheet, part in self.sheet_parts.items():
             if values[sheet]:
@@ -1199,7 +1212,11 @@ def _template(mode: str, n_options: int) -> Template:
 
 
 def template_bytes(
-    mode: str, scenario: Scenario | None = None, *, comparison: Sequence[Scenario] | None = None
+    mode: str,
+    scenario: Scenario | None = None,
+    *,
+    comparison: Sequence[Scenario] | None = None,
+    budget: float | None = DEFAULT_BUDGET,
 ) -> bytes:
     """The template workbook as bytes (see :func:`build_template`); the skeleton is cached.
 
@@ -1209,7 +1226,7 @@ def template_bytes(
     True
     """
     options = list(comparison) if comparison is not None else _default_comparison()
-    return _template(mode, len(options)).render(scenario or seed_scenario(), options)
+    return _template(mode, len(options)).render(scenario or seed_scenario(), options, budget)
 
 
 def build_template(
@@ -1219,6 +1236,7 @@ def build_template(
     *,
     comparison: list[Scenario] | None = None,
     overwrite: bool = False,
+    budget: float | None = DEFAULT_BUDGET,
 ) -> None:
     """Write the template workbook to ``path``.
 
@@ -1237,6 +1255,9 @@ def build_template(
         The options of the Scenarios sheet (default: the shipped comparison example).
     overwrite
         Replace an existing ``path``.
+    budget
+        The Scenarios sheet's budget; ``None`` leaves it blank (no budget). Default: the
+        shipped template's :data:`DEFAULT_BUDGET`.
 
     Raises
     ------
@@ -1247,4 +1268,5 @@ def build_template(
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise XlcostError(f"{path.name}: the template is an .xlsx workbook; name it *.xlsx")
-    atomic_write(path, template_bytes(mode, scenario, comparison=comparison), overwrite=overwrite)
+    data = template_bytes(mode, scenario, comparison=comparison, budget=budget)
+    atomic_write(path, data, overwrite=overwrite)

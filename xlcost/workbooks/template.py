@@ -519,7 +519,7 @@ _COST_ROWS: dict[str, tuple[str, str, str]] = {
     ),
     "used_maintain_months": (
         "Maintenance months (used)",
-        "maintain_months, or horizon_months when blank; not available above horizon_months",
+        "maintain_months (N/A > horizon), or horizon_months when blank",
         "months",
     ),
     "upfront_train_cost": (
@@ -826,11 +826,9 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
     ws["A4"] = "Budget (maximum total cost; blank = none)"
     ws[L.SCN_BUDGET_CELL].style = S.INPUT
     ws[L.SCN_BUDGET_CELL].number_format = S.MONEY
-    ws["D4"] = (
-        "xlcost template pre-fills 1,000,000 (the comparison example's budget); "
-        "xlcost generate leaves it blank unless --budget is given."
-    )
+    ws["D4"] = "xlcost template: 1,000,000 (comparison example); generate: blank unless --budget"
     ws["D4"].style = S.NOTE
+    ws["D4"].alignment = Alignment(wrap_text=False, vertical="center")  # runs on to the right
     _header(ws, L.SCN_HEADER_ROW, ["Input", "Unit", *(f"Option {i + 1}" for i in range(n))])
     for name, row in L.SCN_INPUT_ROWS.items():
         spec = input_spec(name)

@@ -218,3 +218,32 @@ def test_serving_is_sized_from_capacity_when_gpus_blank() -> None:
     )
     # ceil(1000 / (120 × 0.7)) = ceil(11.9) = 12 replicas × 2 GPUs × 730 h × $1
     assert evaluate(s).deploy_cost == 12 * 2 * 730
+
+
+@pytest.mark.parametrize(
+    ("c0", "benefit", "maintain", "horizon", "months", "monthly_irr"),
+    [
+        (2140.82, 11.792, 0.0, 66, 66, -0.10213),  # slow payback: −72.6 % a year
+        (33195.5, 169.4 * 31, 6.6 * 13, 31, 13, -0.09028),
+        (7.95, 2641.55, 11333.89, 67, 18, -0.04470),
+    ],
+)
+def test_irr_is_a_root_for_strongly_negative_rates(
+    c0: float, benefit: float, maintain: float, horizon: int, months: int, monthly_irr: float
+) -> None:
+    """Newton creeps towards such roots (about 1/n per step); the solver must still land on
+    the root rather than report its last step (it once said −99.99999 % for the first)."""
+    s = Scenario(
+        name="s", horizon_months=horizon, train_gpus=1, train_hours=1,
+        train_price_per_gpu_hour=c0, serve_hours=0, serve_gpus=0, serve_price_per_gpu_hour=0,
+        maintain_months=months, maintain_units_per_month=0, maintain_price_per_unit=0,
+        maintain_fixed_per_month=maintain / months, volume=benefit, ctr=1, cvr=1,
+        value_per_conversion=1, baseline_ctr=0, baseline_cvr=0,
+    )  # fmt: skip
+    r = evaluate(s)
+    assert r.irr is not None
+    monthly = (1 + r.irr) ** (1 / 12) - 1
+    assert monthly == pytest.approx(monthly_irr, abs=1e-5)
+    nets = [x.net for x in schedule(s)]
+    assert nets[0] + excel_npv(monthly, nets[1:]) == pytest.approx(0, abs=1e-6 * c0)
+    assert excel_irr(nets) == pytest.approx(monthly, rel=1e-9)

@@ -97,10 +97,13 @@ INSTALLED = [sys.executable, "-c", "from xlcost.cli import main; main()"]
     ],
     ids=lambda args: " ".join(Path(a).name for a in args),
 )
-def test_frozen_output_equals_the_package(frozen: Path, args: list[str]) -> None:
-    expected = run(INSTALLED, args)
+def test_frozen_output_equals_the_package(frozen: Path, args: list[str], tmp_path: Path) -> None:
+    # in a folder of their own: `demo` writes xlcost-demo/ and refuses to replace a stale one
+    (tmp_path / "package").mkdir()
+    (tmp_path / "frozen").mkdir()
+    expected = run(INSTALLED, args, cwd=tmp_path / "package")
     assert expected[0] in {0, 2}, expected
-    assert run([str(frozen)], args) == expected
+    assert run([str(frozen)], args, cwd=tmp_path / "frozen") == expected
 
 
 def _workbook_command(name: str, example: str) -> list[str]:

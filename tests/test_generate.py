@@ -68,7 +68,8 @@ def test_generate_writes_what_template_bytes_renders(mode: str, tmp_path: Path) 
     """Each generated workbook is the template rendered with its scenario (alone on the
     Scenarios sheet): the seed's byte for byte; any other scenario's with the same members,
     each with the same bytes except for the spacing inside the cell tags that ``generate``
-    rewrites (``<c r="B9" s="5" >`` from the renderer, ``<c r="B9" s="5">`` from the filler)."""
+    rewrites (``<c r="B9" s="5" >`` from the renderer, ``<c r="B9" s="5">`` from the filler).
+    Without ``--budget`` the budget cell is blank."""
     for f in SHIPPED:
         code, out, err = run_cli("generate", f, "--out", tmp_path / mode, "--mode", mode)
         assert (code, out) == (0, ""), err
@@ -78,7 +79,7 @@ def test_generate_writes_what_template_bytes_renders(mode: str, tmp_path: Path) 
     assert seed_scenario() in scenarios
     tag_space = re.compile(rb"\s+(/?>)")
     for s in scenarios:
-        rendered = template_bytes(mode, s, comparison=[s])
+        rendered = template_bytes(mode, s, comparison=[s], budget=None)
         if s == seed_scenario():  # the template file's own values: nothing is rewritten
             assert books[s.name] == rendered
         got, want = _members(books[s.name]), _members(rendered)
@@ -190,3 +191,39 @@ def test_fill_writes_the_engines_results_as_cached_values(tmp_path: Path, name: 
         for n in RESULT_NAMES:
             value = getattr(results, n)
             assert got[n] == pytest.approx("" if value is None else value, rel=1e-12), (book, n)
+
+
+def _budget_and_pick(book: Path) -> tuple[object, object]:
+    from openpyxl import load_workbook
+
+    from xlcost.workbooks import layout as L
+
+    ws = load_workbook(book, data_only=True)[L.SCENARIOS]  # the cached (engine's) values
+    return ws[L.SCN_BUDGET_CELL].value, ws.cell(L.SCN_RECOMMEND_ROW, L.SCN_FIRST_COL).value
+
+
+@pytest.mark.parametrize(("args", "budget"), [((), None), (("--budget", "500000"), 500000)])
+def test_generate_budget_blank_unless_given(
+    args: tuple[str, ...], budget: float | None, tmp_path: Path
+) -> None:
+    """Blank = no budget: every option is within it; --budget sets the cell and the pick."""
+    from xlcost.engine import compare
+
+    single = tmp_path / "all.xlsx"
+    code, _, err = run_cli("generate", example_path(COMPARISON), "--single", single, *args)
+    assert code == 0, err
+    options = load_scenarios(example_path(COMPARISON))
+    want = compare(options, budget=budget).recommended
+    assert _budget_and_pick(single) == (budget, want)
+
+
+def test_template_budget_options(tmp_path: Path) -> None:
+    """The shipped template keeps the comparison example's 1,000,000; --budget and
+    --no-budget change it."""
+    for args, want in (((), 1_000_000), (("--budget", "2e6"), 2_000_000), (("--no-budget",), None)):
+        out = tmp_path / f"t{len(args)}{want}.xlsx"
+        code, _, err = run_cli("template", "--mode", "portable", "--out", out, *args)
+        assert code == 0, err
+        assert _budget_and_pick(out)[0] == want
+    code, _, err = run_cli("template", "--budget", "1", "--no-budget", "--out", tmp_path / "x.xlsx")
+    assert code == 1 and "not both" in err

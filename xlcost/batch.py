@@ -440,6 +440,8 @@ class GenerateTask:
     scenario: Scenario
     comparison: tuple[Scenario, ...]
     overwrite: bool = False
+    budget: float | None = None
+    """The Scenarios sheet's budget; ``None``: blank, no budget."""
 
 
 @dataclass(frozen=True)
@@ -492,7 +494,7 @@ def generate_one(task: GenerateTask) -> Outcome:
         skeleton = _skeleton(task.mode, len(task.comparison))
         plain: dict[CellRef, Value] = {}
         cached: dict[CellRef, Value] = {}
-        values = skeleton.template.cell_values(task.scenario, task.comparison)
+        values = skeleton.template.cell_values(task.scenario, task.comparison, task.budget)
         for sheet, by_cell in values.items():
             held = skeleton.cells[sheet]
             for cell, value in by_cell.items():
@@ -513,6 +515,7 @@ def generate_tasks(
     mode: str,
     single: Path | None = None,
     overwrite: bool = False,
+    budget: float | None = None,
 ) -> tuple[int, Iterator[GenerateTask | Outcome]]:
     """The workbooks of ``xlcost generate``: one per scenario, or one with all (``single``).
 
@@ -545,7 +548,7 @@ def generate_tasks(
         scenarios = tuple(s for s in items if isinstance(s, Scenario))
         if not scenarios:
             raise XlcostError(f"{scenario_file.name}: no valid scenario to write")
-        task = GenerateTask(single.name, single, mode, scenarios[0], scenarios, overwrite)
+        task = GenerateTask(single.name, single, mode, scenarios[0], scenarios, overwrite, budget)
         failed = [o for o in items if isinstance(o, Outcome)]
         return len(failed) + 1, iter([*failed, task])
 
@@ -557,7 +560,7 @@ def generate_tasks(
             if isinstance(s, Outcome):
                 yield s
             else:
-                yield GenerateTask(s.name, outputs.claim(s.name), mode, s, (s,), overwrite)
+                yield GenerateTask(s.name, outputs.claim(s.name), mode, s, (s,), overwrite, budget)
 
     return len(records), tasks()
 

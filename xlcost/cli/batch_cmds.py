@@ -131,6 +131,13 @@ def generate(
     ] = None,
     force: ForceOpt = False,
     workers: WorkersOpt = 1,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Budget on the Scenarios sheet (maximum total cost) [default: blank, no limit].",
+            min=0,
+        ),
+    ] = None,
 ) -> None:
     """Write the template workbook once per scenario of SCENARIO_FILE (or once for all)."""
     if (out is None) == (single is None):
@@ -139,7 +146,7 @@ def generate(
         raise XlcostError(f"--single {single.name}: the workbook must be an .xlsx file")
     directory = _out_dir(out if out is not None else (single or Path()).parent)
     total, tasks = generate_tasks(
-        scenario_file, directory, mode=mode.value, single=single, overwrite=force
+        scenario_file, directory, mode=mode.value, single=single, overwrite=force, budget=budget
     )
     _write("generate", total, tasks, generate_one, workers)
 

@@ -75,9 +75,23 @@ def template(
         ),
     ] = None,
     force: ForceOpt = False,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Budget on the Scenarios sheet (maximum total cost) [default: 1,000,000, "
+            "the comparison example's].",
+            min=0,
+        ),
+    ] = None,
+    no_budget: Annotated[
+        bool, typer.Option("--no-budget", help="Leave the budget blank (no limit).")
+    ] = False,
 ) -> None:
     """Write the template workbook: Inputs, Costs, Cash flow, Scenarios, Catalog, charts."""
-    from xlcost.workbooks.template import build_template
+    from xlcost.workbooks.template import DEFAULT_BUDGET, build_template
+
+    if no_budget and budget is not None:
+        raise XlcostError("give --budget X or --no-budget, not both")
 
     s = seed_scenario()
     if scenario is not None:
@@ -88,5 +102,6 @@ def template(
             )
         s = found[0]
     path = out or Path(TEMPLATE_FILES[mode])
-    build_template(mode.value, s, path, overwrite=force)
+    limit = None if no_budget else (DEFAULT_BUDGET if budget is None else budget)
+    build_template(mode.value, s, path, overwrite=force, budget=limit)
     typer.echo(f"Wrote {path} ({mode.value} mode, scenario {s.name!r}).")

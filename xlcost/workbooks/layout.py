@@ -103,6 +103,13 @@ CF_COLUMNS = ("month", "cost", "benefit", "net", "cumulative", "paid_back")
 CF_COL = {name: "ABCDEF"[i] for i, name in enumerate(CF_COLUMNS)}
 CF_RATE_CELL = "C3"
 CF_GUESS_CELL = "C4"
+CF_SEARCH_ROW = 28
+"""Header row of the IRR search (bisection) on the Cash flow sheet, below the chart."""
+CF_SEARCH_STEPS = 40
+CF_SEARCH_COL = {"step": "H", "low": "I", "high": "J", "npv": "K"}
+CF_SEARCH_BRACKET = (0.01, 300.0)
+"""1 + monthly rate searched: −99 % to +29,900 % a month (300^120 is still a finite double)."""
+CF_SEARCH_SIGN_CELL = f"K{CF_SEARCH_ROW - 1}"
 
 SCN_BUDGET_CELL = "C4"
 SCN_HEADER_ROW = 6

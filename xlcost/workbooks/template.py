@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment
@@ -78,7 +79,9 @@ __all__ = [
 
 MODES = ("udf", "portable")
 DEFAULT_BUDGET = 1_000_000.0
-"""Budget pre-filled on the Scenarios sheet (the user changes it; blank = no budget)."""
+"""Budget of the shipped template's Scenarios sheet (``xlcost template``; the shipped comparison
+example's, as in ``xlcost compare --budget 1000000``). Elsewhere the budget cell is blank = no
+budget unless one is given."""
 NO_FIT = "None: no option fits the budget."
 NO_GAIN = "None: no option within the budget has a positive NPV; doing nothing is cheaper."
 FIXED_DATE = dt.datetime(2026, 1, 1)
@@ -165,7 +168,7 @@ class Facts:
     recommendation: str
 
     @classmethod
-    def of(cls, scenario: Scenario, comparison: Sequence[Scenario], budget: float) -> Facts:
+    def of(cls, scenario: Scenario, comparison: Sequence[Scenario], budget: float | None) -> Facts:
         """Evaluate the scenario, its schedule and the comparison with the engine.
 
         Each scenario is evaluated once: the main one together with its schedule, and an
@@ -194,6 +197,36 @@ class Facts:
             recommendation,
         )
 
+    @cached_property
+    def irr_search_sign(self) -> int:
+        """Sign of the NPV at the search's low end (the Cash flow sheet's IRR search)."""
+        return int(np.sign(self._npv_at(L.CF_SEARCH_BRACKET[0])))
+
+    @cached_property
+    def irr_search(self) -> tuple[tuple[float, float, float], ...]:
+        """The IRR search's steps as the workbook computes them: (low, high, NPV at midpoint)."""
+        low, high = L.CF_SEARCH_BRACKET
+        steps: list[tuple[float, float, float]] = []
+        for _ in range(L.CF_SEARCH_STEPS):
+            if steps:
+                same = np.sign(steps[-1][2]) == self.irr_search_sign
+                mid = math.sqrt(low * high)
+                low, high = (mid, high) if same else (low, mid)
+            steps.append((low, high, self._npv_at(math.sqrt(low * high))))
+        return tuple(steps)
+
+    @property
+    def irr_guess(self) -> float:
+        """IRR's starting guess: the geometric midpoint of the search's last bracket, − 1."""
+        low, high, _ = self.irr_search[-1]
+        return math.sqrt(low * high) - 1
+
+    def _npv_at(self, growth: float) -> float:
+        """Month-0 net plus Excel's NPV of months 1..MAX_MONTHS at rate ``growth`` − 1."""
+        nets = np.array([row.net for row in self._laid_out])
+        with np.errstate(over="ignore"):
+            return float(nets[0] + np.sum(nets[1:] / growth ** np.arange(1, nets.size)))
+
     def month(self, t: int) -> CashFlowRow:
         """Month ``t`` of the schedule; beyond the horizon nothing flows (cumulative stays)."""
         rows = self._laid_out
@@ -218,6 +251,9 @@ class Calc:
     cell: str
     formula: str
     value: Callable[[Facts], Value]
+    exact: bool = True
+    """False for the IRR search's cells: near the root a calculator's rounding may take the
+    other half of a bracket, so only the result they lead to is comparable."""
 
 
 # --------------------------------------------------------------------------- formulas
@@ -250,8 +286,9 @@ def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
         "used_serve_gpus": (
             f"=IF(ISBLANK({r('serve_gpus')}),{replicas}*{r('gpus_per_replica')},{r('serve_gpus')})"
         ),
-        "used_maintain_months": (
-            f"=IF(ISBLANK({r('maintain_months')}),{r('horizon_months')},{r('maintain_months')})"
+        "used_maintain_months": (  # #N/A beyond the horizon: the engine refuses it
+            f"=IF(ISBLANK({r('maintain_months')}),{r('horizon_months')},"
+            f"IF({r('maintain_months')}>{r('horizon_months')},NA(),{r('maintain_months')}))"
         ),
         "upfront_train_cost": f("TRAIN_COST", *train, r("train_runs"), r("train_overhead_rate")),
         "train_cost": f(
@@ -362,6 +399,11 @@ def _validation(name: str, cell: str) -> DataValidation:
         "errorTitle": f"Invalid {name}"[:32],
         "errorStyle": "stop",
     }
+    if name == "maintain_months":  # the engine's cross-rule: at most the horizon
+        return DataValidation(
+            type="whole", operator="between", formula1="0", formula2="horizon_months",
+            error="maintain_months must be a whole number from 0 to horizon_months.", **common,
+        )  # fmt: skip
     if name == "name":
         return DataValidation(
             type="textLength", operator="between", formula1="1", formula2="120",
@@ -477,7 +519,7 @@ _COST_ROWS: dict[str, tuple[str, str, str]] = {
     ),
     "used_maintain_months": (
         "Maintenance months (used)",
-        "maintain_months, or horizon_months when blank",
+        "maintain_months (N/A > horizon), or horizon_months when blank",
         "months",
     ),
     "upfront_train_cost": (
@@ -539,7 +581,8 @@ def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
     formulas |= {
         "npv": f"={cf(f'{net}{first}')}+NPV(monthly_rate,{cf(f'{net}{first + 1}')}:${net}${last})",
         "irr": f"=IFERROR((1+IRR({cf(f'{net}{first}')}:${net}${last},"
-        f'{cf(L.CF_GUESS_CELL)}))^12-1,"")',
+        f"{cf(L.CF_GUESS_CELL)}))^12-1,IFERROR((1+IRR({cf(f'{net}{first}')}:${net}${last}))"
+        '^12-1,""))',
         "payback_month": f"=IFERROR(MATCH(1,{cf(L.CF_COL['paid_back'] + str(first))}:"
         f'${L.CF_COL["paid_back"]}${last},0)-1,"")',
         "cost_per_1k": '=IF(volume>0,1000*total_cost/volume,"")',
@@ -600,18 +643,19 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
     ]
     c = L.CF_COL
     first = L.CF_FIRST_ROW
-    c0, net1 = f"{c['cost']}{first}", f"{c['net']}{first + 1}"
-    later = f"{c['net']}{first + 1}:{c['net']}{L.CF_LAST_ROW}"
+    last = L.CF_SEARCH_ROW + L.CF_SEARCH_STEPS
+    low, high = L.CF_SEARCH_COL["low"], L.CF_SEARCH_COL["high"]
     calcs.append(
         Calc(
             L.CASHFLOW,
             L.CF_GUESS_CELL,
-            f"=IF({c0}>0,IF({net1}/{c0}>=0.1,MIN(1000,{net1}/{c0}),IF(SUM({later})>0,"
-            f"(SUM({later})/{c0})^(1/((horizon_months+1)/2))-1,0.1)),0.1)",
-            _irr_guess,
+            f"=SQRT({low}{last}*{high}{last})-1",
+            lambda f: f.irr_guess,
+            exact=False,
         )
     )
-    ws["B3"], ws["B4"] = "Monthly discount rate", "IRR starting guess"
+    calcs += _irr_search(ws)
+    ws["B3"], ws["B4"] = "Monthly discount rate", "IRR guess (IRR search)"
     for cell in (L.CF_RATE_CELL, L.CF_GUESS_CELL):
         ws[cell].style = S.CALC
     ws[L.CF_RATE_CELL].number_format = "0.0000%"
@@ -653,23 +697,68 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
     return calcs
 
 
-def _irr_guess(f: Facts) -> float:
-    """Starting point for IRR's Newton steps (Excel's 20, LibreOffice's own), near the root.
+def _irr_search(ws: Worksheet) -> list[Calc]:
+    """The IRR search below the chart: bisection of 1 + monthly rate, giving IRR its guess.
 
-    Fast payback: the perpetuity rate (month-1 net over up-front cost, as the engine starts).
-    Slow or no payback: the rate that turns the up-front cost into the sum of the later nets
-    over half the horizon (e.g. −81 % a month for the seed, whose IRR is −78.5 %); Excel's
-    default 10 % does not converge there in LibreOffice.
+    The monthly nets change sign at most once (costs first), so their NPV changes sign at
+    most once between the bracket's ends; each step keeps the half whose ends differ in
+    sign. After 40 steps the geometric midpoint is within 10⁻¹¹ of the root, and IRR's
+    Newton steps (Excel: 20) start there. A guess away from the root fails for, e.g.,
+    front-loaded maintenance or strongly negative rates over long horizons.
     """
-    c0 = f.main.upfront_train_cost
-    if c0 <= 0:
-        return 0.1
-    perpetuity = f.month(1).net / c0
-    if perpetuity >= 0.1:
-        return min(1000.0, perpetuity)
-    later = sum(m.net for m in f.months[1:])
-    horizon = f.main.scenario.horizon_months
-    return float((later / c0) ** (1 / ((horizon + 1) / 2)) - 1) if later > 0 else 0.1
+    col, top = L.CF_SEARCH_COL, L.CF_SEARCH_ROW
+    net = L.CF_COL["net"]
+    first, last = L.CF_FIRST_ROW, L.CF_LAST_ROW
+    nets = f"${net}${first}+NPV({{}}-1,${net}${first + 1}:${net}${last})"
+    sign = f"${L.CF_SEARCH_SIGN_CELL[0]}${L.CF_SEARCH_SIGN_CELL[1:]}"
+    ws.cell(top - 3, 8, "IRR search").style = S.GROUP
+    ws.cell(top - 2, 8, "Bisection of 1 + r; last midpoint = guess")
+    ws.cell(top - 2, 8).style = S.NOTE
+    ws.cell(top - 1, 8, "Sign of NPV at the low end")
+    _header(ws, top, ["Step", "Low (1 + r)", "High (1 + r)", "NPV at midpoint"], first_col=8)
+    for name, width in (("H", 26), ("I", 16), ("J", 16), ("K", 18)):
+        ws.column_dimensions[name].width = width
+    calcs = [
+        Calc(
+            L.CASHFLOW,
+            L.CF_SEARCH_SIGN_CELL,
+            "=SIGN(" + nets.format(f"{col['low']}{top + 1}") + ")",
+            lambda f: f.irr_search_sign,
+            exact=False,
+        )
+    ]
+    ws[L.CF_SEARCH_SIGN_CELL].style = S.CALC
+    for k in range(L.CF_SEARCH_STEPS):
+        row = top + 1 + k
+        ws.cell(row, 8, k)
+        lo, hi = f"{col['low']}{row}", f"{col['high']}{row}"
+        mid = f"SQRT({lo}*{hi})"
+        if k == 0:
+            low, high = (f"={_number(x)}" for x in L.CF_SEARCH_BRACKET)
+        else:
+            above, below = f"{col['low']}{row - 1}", f"{col['high']}{row - 1}"
+            prev = f"SQRT({above}*{below})"
+            same = f"SIGN({col['npv']}{row - 1})={sign}"
+            low, high = f"=IF({same},{prev},{above})", f"=IF({same},{below},{prev})"
+        for i, (key, text) in enumerate(
+            (("low", low), ("high", high), ("npv", "=" + nets.format(mid)))
+        ):
+            ws[f"{col[key]}{row}"].style = S.CALC
+            ws[f"{col[key]}{row}"].number_format = S.MONEY if key == "npv" else "0.000000000"
+            calcs.append(
+                Calc(
+                    L.CASHFLOW,
+                    f"{col[key]}{row}",
+                    text,
+                    partial(_search_value, k, i),
+                    exact=False,
+                )
+            )
+    return calcs
+
+
+def _search_value(step: int, i: int, f: Facts) -> float:
+    return f.irr_search[step][i]
 
 
 def _month_calcs(t: int, row: int) -> list[Calc]:
@@ -737,7 +826,9 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
     ws["A4"] = "Budget (maximum total cost; blank = none)"
     ws[L.SCN_BUDGET_CELL].style = S.INPUT
     ws[L.SCN_BUDGET_CELL].number_format = S.MONEY
-    ws[L.SCN_BUDGET_CELL].value = DEFAULT_BUDGET
+    ws["D4"] = "xlcost template: 1,000,000 (comparison example); generate: blank unless --budget"
+    ws["D4"].style = S.NOTE
+    ws["D4"].alignment = Alignment(wrap_text=False, vertical="center")  # runs on to the right
     _header(ws, L.SCN_HEADER_ROW, ["Input", "Unit", *(f"Option {i + 1}" for i in range(n))])
     for name, row in L.SCN_INPUT_ROWS.items():
         spec = input_spec(name)
@@ -1067,13 +1158,17 @@ class Template:
         ).encode("utf-8")
 
     def cell_values(
-        self, scenario: Scenario, comparison: Sequence[Scenario]
+        self, scenario: Scenario, comparison: Sequence[Scenario], budget: float | None = None
     ) -> dict[str, dict[str, Value]]:
-        """Sheet → cell → value: the inputs, and every formula's cached value from the engine."""
+        """Sheet → cell → value: the inputs (and the Scenarios sheet's ``budget``, ``None`` =
+        blank = no budget), and every formula's cached value from the engine."""
         if len(comparison) != self.n_options:
             raise ValueError(f"this template has {self.n_options} options, got {len(comparison)}")
-        facts = Facts.of(scenario, comparison, DEFAULT_BUDGET)
+        if budget is not None and not (math.isfinite(budget) and budget >= 0):
+            raise XlcostError(f"budget must be a number ≥ 0, got {budget}")
+        facts = Facts.of(scenario, comparison, budget)
         values: dict[str, dict[str, Value]] = {ws: {} for ws in self.sheet_parts}
+        values[L.SCENARIOS][L.SCN_BUDGET_CELL] = budget
         for name, cell in L.INPUT_CELLS.items():
             values[L.INPUTS][cell] = getattr(scenario, name)
         for i, s in enumerate(comparison):
@@ -1084,9 +1179,12 @@ class Template:
             values[c.sheet][c.cell] = c.value(facts)
         return values
 
-    def render(self, scenario: Scenario, comparison: Sequence[Scenario]) -> bytes:
-        """The workbook's bytes, filled with ``scenario`` and the ``comparison`` options."""
-        values = self.cell_values(scenario, comparison)
+    def render(
+        self, scenario: Scenario, comparison: Sequence[Scenario], budget: float | None = None
+    ) -> bytes:
+        """The workbook's bytes, filled with ``scenario``, the ``comparison`` options and the
+        ``budget`` (``None``: blank, no budget)."""
+        values = self.cell_values(scenario, comparison, budget)
         parts = dict(self.parts)
         for sheet, part in self.sheet_parts.items():
             if values[sheet]:
@@ -1112,7 +1210,11 @@ def _template(mode: str, n_options: int) -> Template:
 
 
 def template_bytes(
-    mode: str, scenario: Scenario | None = None, *, comparison: Sequence[Scenario] | None = None
+    mode: str,
+    scenario: Scenario | None = None,
+    *,
+    comparison: Sequence[Scenario] | None = None,
+    budget: float | None = DEFAULT_BUDGET,
 ) -> bytes:
     """The template workbook as bytes (see :func:`build_template`); the skeleton is cached.
 
@@ -1122,7 +1224,7 @@ def template_bytes(
     True
     """
     options = list(comparison) if comparison is not None else _default_comparison()
-    return _template(mode, len(options)).render(scenario or seed_scenario(), options)
+    return _template(mode, len(options)).render(scenario or seed_scenario(), options, budget)
 
 
 def build_template(
@@ -1132,6 +1234,7 @@ def build_template(
     *,
     comparison: list[Scenario] | None = None,
     overwrite: bool = False,
+    budget: float | None = DEFAULT_BUDGET,
 ) -> None:
     """Write the template workbook to ``path``.
 
@@ -1150,6 +1253,9 @@ def build_template(
         The options of the Scenarios sheet (default: the shipped comparison example).
     overwrite
         Replace an existing ``path``.
+    budget
+        The Scenarios sheet's budget; ``None`` leaves it blank (no budget). Default: the
+        shipped template's :data:`DEFAULT_BUDGET`.
 
     Raises
     ------
@@ -1160,4 +1266,5 @@ def build_template(
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise XlcostError(f"{path.name}: the template is an .xlsx workbook; name it *.xlsx")
-    atomic_write(path, template_bytes(mode, scenario, comparison=comparison), overwrite=overwrite)
+    data = template_bytes(mode, scenario, comparison=comparison, budget=budget)
+    atomic_write(path, data, overwrite=overwrite)

@@ -164,8 +164,9 @@ class ExcelFunction:
     description: str
     args: tuple[Arg, ...]
     native: Callable[..., str]
-    """Native Excel formula text (no leading ``=``) from the argument expressions, e.g.
-    ``native("B2", "B3", "B4")`` → ``"B2*B3*B4"``. Omitted optional arguments take defaults."""
+    """Native Excel formula text (no leading ``=``) from one expression per argument, e.g.
+    ``native("B2", "B3", "B4", "1", "0")`` → ``"B2*B3*B4*1*(1+0)"``; :func:`formula` fills
+    omitted optional arguments with their :class:`Arg` defaults first."""
     python: Callable[..., Any] | None = None
 
     def __call__(self, *values: object) -> Result:
@@ -538,29 +539,25 @@ def _version_impl() -> NDArray[Any]:
 # --- Native Excel forms (the portable template) -----------------------------------------------
 
 
-def _opt(args: tuple[str, ...], i: int, default: str) -> str:
-    return args[i] if len(args) > i and args[i] not in ("", None) else default
-
-
 def _train_cost(*a: str) -> str:
-    return f"{a[0]}*{a[1]}*{a[2]}*{_opt(a, 3, '1')}*(1+{_opt(a, 4, '0')})"
+    return f"{a[0]}*{a[1]}*{a[2]}*{a[3]}*(1+{a[4]})"
 
 
 def _deploy_cost(*a: str) -> str:
-    return f"{a[0]}*{a[1]}*{a[2]}*(1+{_opt(a, 3, '0')})"
+    return f"{a[0]}*{a[1]}*{a[2]}*(1+{a[3]})"
 
 
 def _maintain_cost(*a: str) -> str:
-    return f"{a[0]}*({a[1]}*{a[2]}+{_opt(a, 3, '0')})"
+    return f"{a[0]}*({a[1]}*{a[2]}+{a[3]})"
 
 
 def _roi(*a: str) -> str:
-    basis = _opt(a, 2, '"net"').strip('"').lower()
+    basis = a[2].strip('"').lower()
     return f"{a[0]}/{a[1]}" if basis == "ratio" else f"({a[0]}-{a[1]})/{a[1]}"
 
 
 def _benefit(*a: str) -> str:
-    return f"{a[0]}*({a[1]}*{a[2]}-{_opt(a, 4, '0')}*{_opt(a, 5, '0')})*{a[3]}"
+    return f"{a[0]}*({a[1]}*{a[2]}-{a[4]}*{a[5]})*{a[3]}"
 
 
 def _bcr(*a: str) -> str:
@@ -568,15 +565,15 @@ def _bcr(*a: str) -> str:
 
 
 def _train_flops(*a: str) -> str:
-    return f"{_opt(a, 2, '6')}*{a[0]}*{a[1]}"
+    return f"{a[2]}*{a[0]}*{a[1]}"
 
 
 def _train_hours(*a: str) -> str:
-    return f"{_opt(a, 5, '6')}*{a[0]}*{a[1]}/({a[2]}*{a[3]}*10^12*{_opt(a, 4, '0.4')})/3600"
+    return f"{a[5]}*{a[0]}*{a[1]}/({a[2]}*{a[3]}*10^12*{a[4]})/3600"
 
 
 def _replicas(*a: str) -> str:
-    return f"MAX({_opt(a, 3, '1')},ROUNDUP(ROUND({a[0]}/({a[1]}*{_opt(a, 2, '0.7')}),9),0))"
+    return f"MAX({a[3]},ROUNDUP(ROUND({a[0]}/({a[1]}*{a[2]}),9),0))"
 
 
 def _gpu_spec(*a: str) -> str:
@@ -776,6 +773,15 @@ REGISTRY: dict[str, ExcelFunction] = {
 }
 
 
+def _native_arg(spec: Arg, args: tuple[str, ...], i: int) -> str:
+    """Argument ``i`` as given, or — omitted or blank — its default as an Excel literal."""
+    if i < len(args) and args[i]:
+        return args[i]
+    if isinstance(spec.default, str):
+        return f'"{spec.default}"'
+    return f"{spec.default:g}"
+
+
 def formula(mode: str, name: str, *args: str) -> str:
     """Cell formula (with ``=``) calling function ``name`` in ``mode`` "udf" or "portable".
 
@@ -788,5 +794,5 @@ def formula(mode: str, name: str, *args: str) -> str:
     if mode == "udf":
         return f"={name}({','.join(args)})"
     if mode == "portable":
-        return "=" + fn.native(*args)
+        return "=" + fn.native(*(_native_arg(spec, args, i) for i, spec in enumerate(fn.args)))
     raise ValueError(f"mode must be 'udf' or 'portable', got {mode!r}")

@@ -15,6 +15,7 @@ Usage (e.g. to evaluate the whole template)::
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -23,14 +24,22 @@ from typing import Any
 import formulas
 import numpy as np
 import openpyxl
+import pytest
 import schedula as sh
 from formulas.functions import Error
 from formulas.ranges import Ranges
 from formulas.tokens.operand import XlError
 
 from xlcost.functions import REGISTRY, ExcelError, ExcelFunction
+from xlcost.workbooks.libreoffice import convert, soffice
 
-__all__ = ["formulas_model", "from_formulas", "register_xlcost"]
+__all__ = [
+    "formulas_model",
+    "from_formulas",
+    "libreoffice_values",
+    "register_xlcost",
+    "require_libreoffice",
+]
 
 
 def _cell_in(v: Any) -> Any:
@@ -114,4 +123,33 @@ def formulas_model(path: str | Path) -> dict[str, Any]:
         if len(dests) == 1 and ":" not in dests[0][1]:
             sheet, ref = dests[0]
             values[name] = values.get(f"{sheet}!{ref.replace('$', '')}")
+    return values
+
+
+def require_libreoffice() -> None:
+    """Fail the calling test when LibreOffice is missing (CI installs it); skip it only when
+    ``XLCOST_SKIP_LIBREOFFICE=1`` is set for a local run."""
+    if os.environ.get("XLCOST_SKIP_LIBREOFFICE") == "1":
+        pytest.skip("XLCOST_SKIP_LIBREOFFICE=1")
+    assert soffice(), "LibreOffice (soffice) is required: apt-get install libreoffice-calc-nogui"
+
+
+def libreoffice_values(paths: list[Path], outdir: Path) -> list[dict[tuple[str, str], Any]]:
+    """Recalculate ``paths`` with LibreOffice headless (one run, recalculation forced on load);
+    for each, ``(sheet, "A1") → value`` of every cell.
+
+    Needs LibreOffice (:func:`require_libreoffice`).
+    """
+    require_libreoffice()
+    values = []
+    for out in convert(paths, outdir):
+        wb = openpyxl.load_workbook(out, data_only=True)
+        values.append(
+            {
+                (ws.title, c.coordinate): c.value
+                for ws in wb.worksheets
+                for row in ws.iter_rows()
+                for c in row
+            }
+        )
     return values

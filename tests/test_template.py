@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from excel_engines import formulas_model
+from excel_engines import formulas_model, libreoffice_values, require_libreoffice
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
@@ -30,7 +30,6 @@ from xlcost.engine.model import INPUT_NAMES, RESULT_NAMES, Scenario
 from xlcost.engine.validate import parse_scenario
 from xlcost.functions import ExcelError
 from xlcost.workbooks import layout as L
-from xlcost.workbooks.libreoffice import convert, soffice
 from xlcost.workbooks.package import CellRef, defined_names, fill_package
 from xlcost.workbooks.template import DEFAULT_BUDGET, Facts, Template, build_template
 
@@ -111,17 +110,7 @@ def test_seed_numbers_in_the_udf_workbook(tmp_path: Path) -> None:
 def test_portable_mode_recalculated_by_libreoffice_equals_engine(
     portable_files: list[Path], tmp_path: Path
 ) -> None:
-    if os.environ.get("XLCOST_SKIP_LIBREOFFICE") == "1":
-        pytest.skip("XLCOST_SKIP_LIBREOFFICE=1")
-    assert soffice(), "LibreOffice (soffice) is required: apt-get install libreoffice-calc-nogui"
-    for scenario, out in zip(SCENARIOS, convert(portable_files, tmp_path), strict=True):
-        wb = load_workbook(out, data_only=True)
-        got = {
-            (ws.title, cell.coordinate): cell.value
-            for ws in wb.worksheets
-            for row in ws.iter_rows()
-            for cell in row
-        }
+    for scenario, got in zip(SCENARIOS, libreoffice_values(portable_files, tmp_path), strict=True):
         errors = {k: v for k, v in got.items() if isinstance(v, str) and v.startswith("#")}
         assert not errors, errors
         _check_cells("portable", scenario, got)
@@ -219,9 +208,7 @@ def test_cli_template_command(tmp_path: Path) -> None:
 
 def test_rendered_sheets_show_no_errors_or_hashes(tmp_path: Path) -> None:
     """workbook/render.py: PNGs of every page; the PDF text has no ### and no error values."""
-    if os.environ.get("XLCOST_SKIP_LIBREOFFICE") == "1":
-        pytest.skip("XLCOST_SKIP_LIBREOFFICE=1")
-    assert soffice(), "LibreOffice (soffice) is required: apt-get install libreoffice-calc-nogui"
+    require_libreoffice()
     sys.path.insert(0, str(ROOT / "workbook"))
     try:
         from render import render
@@ -287,17 +274,8 @@ def test_blank_optional_inputs_take_their_defaults_udf(tmp_path: Path) -> None:
 
 
 def test_blank_optional_inputs_take_their_defaults_portable(tmp_path: Path) -> None:
-    if os.environ.get("XLCOST_SKIP_LIBREOFFICE") == "1":
-        pytest.skip("XLCOST_SKIP_LIBREOFFICE=1")
     path, scenario = _blanked(tmp_path, "portable")
-    (out,) = convert([path], tmp_path / "lo")
-    wb = load_workbook(out, data_only=True)
-    got = {
-        (ws.title, cell.coordinate): cell.value
-        for ws in wb.worksheets
-        for row in ws.iter_rows()
-        for cell in row
-    }
+    (got,) = libreoffice_values([path], tmp_path / "lo")
     _check_defaults_used(got, scenario)
 
 
@@ -336,8 +314,5 @@ def test_maintain_months_past_the_horizon_shows_na_udf(tmp_path: Path) -> None:
 
 
 def test_maintain_months_past_the_horizon_shows_na_portable(tmp_path: Path) -> None:
-    if os.environ.get("XLCOST_SKIP_LIBREOFFICE") == "1":
-        pytest.skip("XLCOST_SKIP_LIBREOFFICE=1")
-    (out,) = convert([_past_the_horizon(tmp_path, "portable")], tmp_path / "lo")
-    costs = load_workbook(out, data_only=True)[L.COSTS]
-    _shows_errors({(L.COSTS, c.coordinate): c.value for row in costs.iter_rows() for c in row})
+    (got,) = libreoffice_values([_past_the_horizon(tmp_path, "portable")], tmp_path / "lo")
+    _shows_errors({k: v for k, v in got.items() if k[0] == L.COSTS})

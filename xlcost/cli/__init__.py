@@ -18,7 +18,13 @@ __all__ = ["app", "fail", "load_commands", "main"]
 
 def load_commands() -> typer.Typer:
     """Import the command modules (each registers its commands on :data:`app`) and return it."""
-    from xlcost.cli import addin_cmds, batch_cmds, engine_cmds, workbook_cmds  # noqa: F401
+    from xlcost.cli import (  # noqa: F401
+        addin_cmds,
+        batch_cmds,
+        engine_cmds,
+        risk_cmds,
+        workbook_cmds,
+    )
 
     return app
 

@@ -110,7 +110,10 @@ def test_shell_completion_is_on() -> None:
     ("args", "line"),
     [
         (["calc", "x.yaml", "-f", "xml"], "--format must be one of table, csv, json, got 'xml'"),
-        (["gpus", "--flops", "nan", "--deadline-hours", "1"], "--flops must be a number ≥ 0, got nan"),
+        (
+            ["gpus", "--flops", "nan", "--deadline-hours", "1"],
+            "--flops must be a number ≥ 0, got nan",
+        ),
         (["gpus", "--flops", "abc"], "--flops must be a number ≥ 0, got 'abc'"),
         (["calc", "-j", "0", "x.yaml"], "--workers must be a whole number ≥ 1, got 0"),
         (["compare", "x.yaml", "--budget", "-1"], "--budget must be a number ≥ 0, got -1"),

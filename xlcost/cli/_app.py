@@ -116,7 +116,7 @@ def metavar(param: Any) -> str:
         return str(param.metavar)
     descriptor = param.type_descriptor
     if param.param_type_name == "argument":
-        return param.name.upper() + ("..." if param.nargs != 1 else "")
+        return str(param.name).upper() + ("..." if param.nargs != 1 else "")
     if descriptor.choices:
         return "[" + "|".join(str(getattr(c, "value", c)) for c in descriptor.choices) + "]"
     annotation = descriptor.annotation
@@ -164,7 +164,7 @@ class XlcostCommand(typer.core.TyperCommand):
                 label = join_options(param.opts)[0]
                 if param.secondary_opts:
                     label += " / " + join_options(param.secondary_opts)[0]
-                if not (param.is_flag or param.count):
+                if not (getattr(param, "is_flag", False) or getattr(param, "count", False)):
                     label += f" {metavar(param)}"
             sections[param.param_type_name].append((label, readable_ranges(record[1])))
         for title, key in (("Arguments", "argument"), ("Options", "option")):
@@ -197,9 +197,12 @@ class XlcostTyper(typer.Typer):
     def __init__(self, *args: Any, cls: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, cls=cls or SummaryGroup, **kwargs)
 
-    def command(self, name: str | None = None, *, cls: Any = None, **kwargs: Any) -> Any:
+    def command(
+        self, name: str | None = None, *, cls: Any = None, **kwargs: Any
+    ) -> Callable[[F], F]:
         """Register a command (see :meth:`typer.Typer.command`)."""
-        return super().command(name, cls=cls or XlcostCommand, **kwargs)
+        register: Callable[[F], F] = super().command(name, cls=cls or XlcostCommand, **kwargs)
+        return register
 
 
 class LazyGroup(SummaryGroup):
@@ -273,8 +276,8 @@ def _option_name(param: Any) -> str:
     """How the user spelled ``param``: its long option (``--flops``) or argument's metavar."""
     opts = [o for o in getattr(param, "opts", []) if o.startswith("--")]
     if opts and param.param_type_name == "option":
-        return opts[0]
-    return param.metavar or param.name.upper()
+        return str(opts[0])
+    return str(param.metavar or param.name.upper())
 
 
 def _shown(value: Any) -> str:
@@ -318,7 +321,7 @@ def _union_args(annotation: Any) -> tuple[Any, ...]:
     return tuple(getattr(annotation, "__args__", ()))
 
 
-_PATH_PROBLEM = re.compile(r"^(?:file|dir|directory|path) '(?P<path>.*)' (?P<problem>.*?)\.?$", re.S)
+_PATH_PROBLEM = re.compile(r"^(?:file|dir|directory|path) '(?P<path>.*)' (?P<problem>.*?)\.?$")
 
 
 def usage_line(e: UsageError) -> str:
@@ -330,7 +333,7 @@ def usage_line(e: UsageError) -> str:
     """
     cause = e.__cause__
     param = getattr(e, "param", None)
-    errors = cause.errors() if hasattr(cause, "errors") else []
+    errors: list[Any] = getattr(cause, "errors", list)()
     if isinstance(e, BadParameter) and not isinstance(e, MissingParameter) and param is not None:
         expected = _expectation(param)
         if errors and expected is not None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from xlcost.cli._app import app, user_errors
+from xlcost.cli._app import app, examples, user_errors
 from xlcost.cli.engine_cmds import Format, FormatOpt, IgnoreOpt
 
 if TYPE_CHECKING:
@@ -122,7 +122,13 @@ def _csv(rows: list[list[Any]], header: list[str]) -> str:
     return buf.getvalue().rstrip("\n")
 
 
-@app.command("risk")
+@app.command(
+    "risk",
+    epilog=examples(
+        "xlcost risk options.yaml",
+        "xlcost risk options.csv --draws 20000 --seed 7 -f json",
+    ),
+)
 @user_errors
 def risk_cmd(
     file: FileArg,
@@ -131,13 +137,11 @@ def risk_cmd(
     fmt: FormatOpt = Format.table,
     ignore_unknown: IgnoreOpt = False,
 ) -> None:
-    """Monte Carlo over the inputs' ranges: P10 / P50 / P90 and mean of total cost, NPV and
-    ROI, the probability of a positive NPV and, with several options, of each being the best.
+    """Monte Carlo over input ranges: NPV percentiles, P(NPV > 0), P(best).
 
-    Options share the draws of an input they both have (common random numbers).
-
-    Example: xlcost risk options.yaml --draws 20000 --seed 7 -f json
-    """
+    P10 / P50 / P90 and mean of total cost, NPV and ROI of every option in FILE, the
+    probability of a positive NPV and, with several options, of each having the best NPV.
+    Options share the draws of an input they both have (common random numbers)."""
     from xlcost.report import table
     from xlcost.scenario_files import load_ranged_scenarios
 
@@ -183,19 +187,20 @@ def risk_cmd(
     typer.echo(table(rows, ["option", "P(NPV > 0)", *best, "ranged inputs"]))
 
 
-@app.command()
+@app.command(
+    epilog=examples("xlcost sensitivity options.yaml", "xlcost sensitivity options.csv -f csv")
+)
 @user_errors
 def sensitivity(
     file: FileArg,
     fmt: FormatOpt = Format.table,
     ignore_unknown: IgnoreOpt = False,
 ) -> None:
-    """Tornado (NPV at each ranged input's low and high, the others at base, largest swing
-    first) and break-even (the value of volume, CTR, CVR, value per conversion and the GPU
-    prices at which NPV = 0) for every option in FILE.
+    """Tornado of NPV swings and break-even values of key inputs.
 
-    Example: xlcost sensitivity options.yaml -f csv
-    """
+    Tornado: the NPV at each ranged input's low and high, the others at base, largest swing
+    first. Break-even: the value of volume, CTR, CVR, value per conversion and the GPU prices
+    at which NPV = 0, for every option in FILE."""
     from xlcost.engine.risk import break_evens, tornado
     from xlcost.report import table
     from xlcost.scenario_files import load_ranged_scenarios

@@ -53,7 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "risk": (
         "risk_cmds",
-        "Monte Carlo over input ranges: NPV percentiles, P(NPV > 0), P(best).",
+        "Monte Carlo over uncertain inputs: NPV P10/P50/P90 and P(best).",
     ),
     "sensitivity": (
         "risk_cmds",

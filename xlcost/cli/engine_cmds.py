@@ -179,7 +179,8 @@ def compare_cmd(
         typer.Option(
             "--risk",
             help="Add P10 / P90 NPV and each option's probability of the best NPV (Monte "
-            "Carlo over the inputs' ranges; shared inputs drawn once for all options).",
+            "Carlo over the inputs' NAME_low / NAME_high values; shared inputs drawn once "
+            "for all options).",
         ),
     ] = False,
     draws: Annotated[
@@ -356,10 +357,10 @@ def gpus(
 @app.command(epilog=examples("xlcost schema > scenario.schema.json"))
 @user_errors
 def schema() -> None:
-    """Print the JSON Schema of a scenario: inputs, units, limits, ranges.
+    """Print the JSON Schema of a scenario: inputs, units, limits.
 
-    Every input with its unit, default and limits, and its range keys NAME_low, NAME_high and
-    NAME_dist, for editors and validators."""
+    Every input with its unit, default and limits, and the keys NAME_low, NAME_high and
+    NAME_dist of an uncertain input, for editors and validators."""
     from xlcost.engine.risk import scenario_schema
 
     typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))

@@ -38,8 +38,9 @@ SeedOpt = Annotated[
 FileArg = Annotated[
     Path,
     typer.Argument(
-        help="Scenario file (YAML, JSON, CSV, XLSX); ranges as NAME_low / NAME_high / "
-        "NAME_dist columns or keys, or NAME: {low, base, high} in YAML.",
+        help="Scenario file (YAML, JSON, CSV, XLSX); an uncertain input has NAME_low, "
+        "NAME_high and NAME_dist columns or keys beside NAME (in YAML also NAME: with low, "
+        "base, high).",
         exists=True,
         dir_okay=False,
     ),
@@ -47,7 +48,7 @@ FileArg = Annotated[
 
 
 class _Progress:
-    """``risk: 42%`` on stderr while a long run goes, only on a terminal."""
+    """``risk: 42% of 10,000,000 rows`` on stderr while a long run goes, only on a terminal."""
 
     def __init__(self, label: str) -> None:
         self.label = label
@@ -137,7 +138,7 @@ def risk_cmd(
     fmt: FormatOpt = Format.table,
     ignore_unknown: IgnoreOpt = False,
 ) -> None:
-    """Monte Carlo over input ranges: NPV percentiles, P(NPV > 0), P(best).
+    """Monte Carlo over uncertain inputs: NPV P10/P50/P90 and P(best).
 
     P10 / P50 / P90 and mean of total cost, NPV and ROI of every option in FILE, the
     probability of a positive NPV and, with several options, of each having the best NPV.
@@ -198,8 +199,8 @@ def sensitivity(
 ) -> None:
     """Tornado of NPV swings and break-even values of key inputs.
 
-    Tornado: the NPV at each ranged input's low and high, the others at base, largest swing
-    first. Break-even: the value of volume, CTR, CVR, value per conversion and the GPU prices
+    Tornado: the NPV at each uncertain input's low and high, the others at base, largest
+    swing first. Break-even: the value of volume, CTR, CVR, value per conversion and the GPU prices
     at which NPV = 0, for every option in FILE."""
     from xlcost.engine.risk import break_evens, tornado
     from xlcost.report import table

@@ -290,10 +290,15 @@ def test_range_errors_name_the_file_row_and_key(tmp_path: Path, extra: dict, mes
     assert str(e.value).startswith(message)
 
 
-def test_a_range_needs_a_base_value() -> None:
-    s = load_example(COMPARISON)[2]  # train_hours blank
-    with pytest.raises(ScenarioErrors, match="train_hours_low: train_hours is blank"):
-        parse_ranges({"train_hours": {"low": 1}}, s)
+def test_a_range_needs_a_base_value_typed_or_estimated() -> None:
+    s = load_example(COMPARISON)[2]  # train_hours blank: estimated 7.37 h; no serving memory
+    with pytest.raises(ScenarioErrors, match="serve_memory_gb_low: serve_memory_gb is blank"):
+        parse_ranges({"serve_memory_gb": {"low": 1}}, s)
+    r = parse_ranges({"train_hours": {"low": 5, "high": 10}}, s)
+    bar = tornado(s, r).bars[0]
+    assert (bar.input, bar.low, bar.high) == ("train_hours", 5, 10)
+    assert bar.base == pytest.approx(7 * 2 * 6 / (8 * 989 * 0.4) / 3600 * 1e6)  # 6·N·D/(n·peak·mfu)
+    assert bar.npv_low > tornado(s, Ranges()).npv_base > bar.npv_high
 
 
 def test_split_ranges_leaves_other_keys() -> None:
@@ -366,3 +371,8 @@ def test_cli_bad_range_is_one_line(tmp_path: Path) -> None:
     r = CliRunner().invoke(load_commands(), ["risk", str(bad)])
     assert r.exit_code == 1
     assert r.stderr == "xlcost: error: bad.yaml [0], ctr_low: must be ≤ ctr (0.005), got 0.9\n"
+
+
+def test_csv_example_has_the_yaml_example_ranges() -> None:
+    root = Path(__file__).resolve().parents[1]
+    assert load_ranged_scenarios(root / "examples" / "ranker_options.csv") == _shipped()

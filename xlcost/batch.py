@@ -34,7 +34,7 @@ from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate
 from xlcost.engine.examples import seed_scenario
 from xlcost.engine.model import INPUT_NAMES, RESULT_NAMES, TEXT_INPUTS, Results, Scenario
-from xlcost.engine.risk import split_ranges
+from xlcost.engine.risk import Ranges, parse_ranges, split_ranges
 from xlcost.engine.validate import parse_scenario
 from xlcost.scenario_files import load_scenarios, read_records
 from xlcost.workbooks.inputs import WORKBOOK_SUFFIXES, input_cells, read_scenario
@@ -443,6 +443,8 @@ class GenerateTask:
     overwrite: bool = False
     budget: float | None = None
     """The Scenarios sheet's budget; ``None``: blank, no budget."""
+    ranges: Ranges | None = None
+    """The ranges of ``scenario``'s inputs (the Inputs sheet's Low / High, the Risk sheet)."""
 
 
 @dataclass(frozen=True)
@@ -495,7 +497,9 @@ def generate_one(task: GenerateTask) -> Outcome:
         skeleton = _skeleton(task.mode, len(task.comparison))
         plain: dict[CellRef, Value] = {}
         cached: dict[CellRef, Value] = {}
-        values = skeleton.template.cell_values(task.scenario, task.comparison, task.budget)
+        values = skeleton.template.cell_values(
+            task.scenario, task.comparison, task.budget, task.ranges
+        )
         for sheet, by_cell in values.items():
             held = skeleton.cells[sheet]
             for cell, value in by_cell.items():
@@ -537,19 +541,24 @@ def generate_tasks(
     """
     records = list(read_records(scenario_file))
 
-    def parsed() -> Iterator[Scenario | Outcome]:
+    def parsed() -> Iterator[tuple[Scenario, Ranges] | Outcome]:
         for where, record in records:
+            inputs, raw_ranges = split_ranges(record)
             try:
-                yield parse_scenario(split_ranges(record)[0], where=where)
+                s = parse_scenario(inputs, where=where)
+                yield s, parse_ranges(raw_ranges, s, where=where)
             except ScenarioErrors as e:
                 yield Outcome(where, (str(e),))
 
     if single is not None:
         items = list(parsed())
-        scenarios = tuple(s for s in items if isinstance(s, Scenario))
-        if not scenarios:
+        pairs = [x for x in items if not isinstance(x, Outcome)]
+        if not pairs:
             raise XlcostError(f"{scenario_file.name}: no valid scenario to write")
-        task = GenerateTask(single.name, single, mode, scenarios[0], scenarios, overwrite, budget)
+        scenarios = tuple(s for s, _ in pairs)
+        task = GenerateTask(
+            single.name, single, mode, scenarios[0], scenarios, overwrite, budget, pairs[0][1]
+        )
         failed = [o for o in items if isinstance(o, Outcome)]
         return len(failed) + 1, iter([*failed, task])
 
@@ -557,11 +566,14 @@ def generate_tasks(
     outputs = OutputNames(out, ".xlsx")
 
     def tasks() -> Iterator[GenerateTask | Outcome]:
-        for s in parsed():
-            if isinstance(s, Outcome):
-                yield s
+        for x in parsed():
+            if isinstance(x, Outcome):
+                yield x
             else:
-                yield GenerateTask(s.name, outputs.claim(s.name), mode, s, (s,), overwrite, budget)
+                s, r = x
+                yield GenerateTask(
+                    s.name, outputs.claim(s.name), mode, s, (s,), overwrite, budget, r
+                )
 
     return len(records), tasks()
 

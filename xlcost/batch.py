@@ -37,13 +37,7 @@ from xlcost.engine.model import INPUT_NAMES, RESULT_NAMES, TEXT_INPUTS, Results,
 from xlcost.engine.validate import parse_scenario
 from xlcost.scenario_files import load_scenarios, read_records
 from xlcost.workbooks.inputs import WORKBOOK_SUFFIXES, input_cells, read_scenario
-from xlcost.workbooks.package import (
-    CellRef,
-    TemplateFiller,
-    WorkbookError,
-    defined_names,
-    read_cells,
-)
+from xlcost.workbooks.package import CellRef, OpenWorkbook, TemplateFiller, WorkbookError
 
 if TYPE_CHECKING:
     from xlcost.workbooks.template import Template
@@ -353,12 +347,14 @@ class CalcTask:
         return self.path.name
 
 
-def _is_filled_workbook(path: Path) -> dict[str, CellRef] | None:
-    """The input cells if ``path`` is a workbook with defined names for inputs, else None."""
+def _filled_workbook(path: Path) -> tuple[OpenWorkbook, dict[str, CellRef]] | None:
+    """``path`` opened, with its input cells, if it is a workbook with defined names for
+    inputs; else None."""
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
         return None
-    cells = input_cells(path)
-    return cells if set(cells) - {"name"} else None
+    book = OpenWorkbook(path)
+    cells = input_cells(book)
+    return (book, cells) if set(cells) - {"name"} else None
 
 
 def calc_file(task: CalcTask) -> Outcome:
@@ -369,12 +365,12 @@ def calc_file(task: CalcTask) -> Outcome:
     problem, as ``xlcost calc`` reports them).
     """
     path = task.path
-    cells = _is_filled_workbook(path)
-    if cells is None:
+    filled = _filled_workbook(path)
+    if filled is None:
         scenarios = load_scenarios(path, ignore_unknown=task.ignore_unknown)
     else:
         try:
-            scenarios = [read_scenario(path, cells)]
+            scenarios = [read_scenario(*filled)]
         except ScenarioErrors as e:
             return Outcome(path.name, (str(e),))
     return Outcome(path.name, results=tuple(evaluate(s) for s in scenarios))
@@ -408,10 +404,25 @@ class FillTask:
     """Formula cells (the named results) with their new cached values."""
 
 
-@functools.lru_cache(maxsize=4)
 def _filler(template: Path, cells: tuple[CellRef, ...]) -> TemplateFiller:
     """The template prepared once per process (and per set of cells)."""
+    primed = _primed.get((template, cells))
+    return primed if primed is not None else _opened_filler(template, cells)
+
+
+@functools.lru_cache(maxsize=4)
+def _opened_filler(template: Path, cells: tuple[CellRef, ...]) -> TemplateFiller:
     return TemplateFiller(template, cells)
+
+
+def _prime_filler(book: OpenWorkbook, cells: tuple[CellRef, ...]) -> None:
+    """Make the filler of ``cells`` from the workbook already opened (and checked), once."""
+    key = (book.path, cells)
+    if key not in _primed:
+        _primed[key] = book.filler(cells)
+
+
+_primed: dict[tuple[Path, tuple[CellRef, ...]], TemplateFiller] = {}
 
 
 def fill_one(task: FillTask) -> Outcome:
@@ -423,11 +434,6 @@ def fill_one(task: FillTask) -> Outcome:
     except WorkbookError as e:
         return Outcome(task.label, (f"{task.label}: {e}",))
     return Outcome(task.label, note=str(task.dst))
-
-
-def _among(names: Mapping[str, CellRef], columns: Iterable[str]) -> dict[str, CellRef]:
-    """The defined names that are among ``columns`` (sorted: a stable set of cells)."""
-    return {k: names[k] for k in sorted(set(columns) & set(names))}
 
 
 @dataclass(frozen=True)
@@ -577,9 +583,9 @@ def _numeric_text(value: Any) -> Any:
     return value
 
 
-def _template_inputs(template: Path, names: Mapping[str, CellRef]) -> dict[str, Any]:
+def _template_inputs(template: OpenWorkbook, names: Mapping[str, CellRef]) -> dict[str, Any]:
     """The template's own input values (cached values of formulas), used as row defaults."""
-    cells = read_cells(template, [names[k] for k in names if k in INPUT_NAMES])
+    cells = template.read([names[k] for k in names if k in INPUT_NAMES])
     out: dict[str, Any] = {}
     for k, ref in names.items():
         if k in INPUT_NAMES and ref in cells:
@@ -587,10 +593,10 @@ def _template_inputs(template: Path, names: Mapping[str, CellRef]) -> dict[str, 
     return out
 
 
-def _result_formulas(template: Path, names: Mapping[str, CellRef]) -> dict[str, CellRef]:
+def _result_formulas(template: OpenWorkbook, names: Mapping[str, CellRef]) -> dict[str, CellRef]:
     """The template's named result cells that hold formulas (their cached values are set)."""
     refs = {k: names[k] for k in RESULT_NAMES if k in names}
-    cells = read_cells(template, refs.values())
+    cells = template.read(refs.values())
     return {k: ref for k, ref in refs.items() if cells[ref].formula is not None}
 
 
@@ -640,21 +646,22 @@ def fill_tasks(
     WorkbookError
         A damaged template.
     """
-    names = defined_names(template)
+    book = OpenWorkbook(template)
+    names = book.names
     records = list(read_records(data_file))
     columns = {k for _, record in records for k in record}
-    unknown = sorted(columns - set(names) - {"name"})
+    unknown = sorted(c for c in columns - {"name"} if c not in names)
     if unknown and not ignore_unknown:
         raise XlcostError(
             f"{data_file.name}: no defined name in {template.name} for column(s) "
             f"{', '.join(unknown)} (use --ignore-unknown to skip them)"
         )
-    used = _among(names, columns)
-    xlcost_names = _among(names, INPUT_NAMES)
-    defaults = _template_inputs(template, xlcost_names) if set(xlcost_names) - {"name"} else None
-    results = _result_formulas(template, names) if defaults is not None else {}
+    used = names.among(columns)
+    xlcost_names = names.among(INPUT_NAMES)
+    defaults = _template_inputs(book, xlcost_names) if set(xlcost_names) - {"name"} else None
+    results = _result_formulas(book, names) if defaults is not None else {}
     cells = tuple(used.values()) + tuple(r for r in results.values() if r not in used.values())
-    _filler(template, cells)
+    _prime_filler(book, cells)
     outputs = OutputNames(out, template.suffix)
     from_csv = data_file.suffix.lower() == ".csv"
 

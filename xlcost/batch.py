@@ -15,7 +15,6 @@ runs).  This module does not import openpyxl.
 from __future__ import annotations
 
 import functools
-import math
 import re
 import shutil
 import sys
@@ -28,13 +27,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.util import Finalize
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TextIO, TypeVar
 
 from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate
 from xlcost.engine.examples import seed_scenario
-from xlcost.engine.model import INPUT_NAMES, RESULT_NAMES, TEXT_INPUTS, Results, Scenario
+from xlcost.engine.model import Results, Scenario
 from xlcost.engine.validate import parse_scenario
+from xlcost.fill_rows import fill_row, plan_fill
 from xlcost.scenario_files import load_scenarios, read_records
 from xlcost.workbooks.inputs import WORKBOOK_SUFFIXES, input_cells, read_scenario
 from xlcost.workbooks.package import CellRef, OpenWorkbook, TemplateFiller, WorkbookError
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from xlcost.workbooks.template import Template
 
 __all__ = [
+    "FillJob",
     "FillTask",
     "GenerateTask",
     "Outcome",
@@ -571,43 +572,13 @@ def generate_tasks(
     return len(records), tasks()
 
 
-def _numeric_text(value: Any) -> Any:
-    """Text that reads as a finite number becomes the number (as Excel opens a CSV)."""
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return value
-        if math.isfinite(number):
-            return int(number) if number.is_integer() and abs(number) < 1e15 else number
-    return value
+class FillJob(NamedTuple):
+    """The work of ``xlcost fill``: the number of tasks, the tasks, and a note to show once."""
 
-
-def _template_inputs(template: OpenWorkbook, names: Mapping[str, CellRef]) -> dict[str, Any]:
-    """The template's own input values (cached values of formulas), used as row defaults."""
-    cells = template.read([names[k] for k in names if k in INPUT_NAMES])
-    out: dict[str, Any] = {}
-    for k, ref in names.items():
-        if k in INPUT_NAMES and ref in cells:
-            out[k] = cells[ref].value
-    return out
-
-
-def _result_formulas(template: OpenWorkbook, names: Mapping[str, CellRef]) -> dict[str, CellRef]:
-    """The template's named result cells that hold formulas (their cached values are set)."""
-    refs = {k: names[k] for k in RESULT_NAMES if k in names}
-    cells = template.read(refs.values())
-    return {k: ref for k, ref in refs.items() if cells[ref].formula is not None}
-
-
-def _cached_results(scenario: Scenario, results: Mapping[str, CellRef]) -> dict[CellRef, Value]:
-    """The engine's results for ``scenario`` as cached values (a missing one is blank text)."""
-    computed = evaluate(scenario)
-    out: dict[CellRef, Value] = {}
-    for k, ref in results.items():
-        value = getattr(computed, k)
-        out[ref] = "" if value is None else value
-    return out
+    total: int
+    tasks: Iterator[FillTask | Outcome]
+    note: str | None = None
+    """Which results are not computed and why (a template that is not a whole scenario)."""
 
 
 def fill_tasks(
@@ -617,26 +588,20 @@ def fill_tasks(
     *,
     ignore_unknown: bool = False,
     overwrite: bool = False,
-) -> tuple[int, Iterator[FillTask | Outcome]]:
-    """One :class:`FillTask` per data row (``xlcost fill``).
+) -> FillJob:
+    """One :class:`FillTask` per data row (``xlcost fill``), planned by
+    :func:`~xlcost.fill_rows.plan_fill`.
 
-    Each column is written to the cell of the template's defined name of the same name.
-    When the template defines xlcost inputs, each row is validated over the template's own
-    input values (a row need only give what differs) and its xlcost inputs are written as
-    the validated values; other columns are written as given (CSV text that reads as a
-    number as a number).  An invalid row yields a failed :class:`Outcome` in its place.
-
-    When the template also names its result cells (``train_cost`` … ``cost_per_1k``) and
-    they hold formulas, each output gets the engine's results for its scenario as their
-    cached values, so readers that do not calculate show the right results.  Other formula
-    cells keep the template's cached values (the lossless copy edits nothing else); they
-    are right only after a recalculation (``fullCalcOnLoad`` is set: Excel recalculates on
-    open, LibreOffice only when set to, see ``workbook/README.md``).
-
-    Returns
-    -------
-    tuple of int and iterator
-        The number of tasks and the tasks (made lazily).
+    Every column whose name is a defined name of the template (case-insensitively) is written
+    to its cell, xlcost input or not (CSV text that reads as a number as a number).  Each xlcost
+    input that is written is validated against its own domain, and the cross-input rules among
+    the inputs the template has; when the template holds a whole scenario (a defined name for
+    every required input) each row is validated over the template's own values as one scenario
+    and the template's named result cells that hold formulas get the engine's results as
+    cached values.  Otherwise :attr:`FillJob.note` says which results are not computed and
+    why.  Other formula cells keep the template's cached values (the lossless copy edits
+    nothing else); ``fullCalcOnLoad`` is set, so Excel recalculates them on open.  An invalid
+    row yields a failed :class:`Outcome` in its place, one line per problem.
 
     Raises
     ------
@@ -647,64 +612,27 @@ def fill_tasks(
         A damaged template.
     """
     book = OpenWorkbook(template)
-    names = book.names
     records = list(read_records(data_file))
     columns = {k for _, record in records for k in record}
-    unknown = sorted(c for c in columns - {"name"} if c not in names)
+    unknown = sorted(c for c in columns - {"name"} if c not in book.names)
     if unknown and not ignore_unknown:
         raise XlcostError(
             f"{data_file.name}: no defined name in {template.name} for column(s) "
             f"{', '.join(unknown)} (use --ignore-unknown to skip them)"
         )
-    used = names.among(columns)
-    xlcost_names = names.among(INPUT_NAMES)
-    defaults = _template_inputs(book, xlcost_names) if set(xlcost_names) - {"name"} else None
-    results = _result_formulas(book, names) if defaults is not None else {}
-    cells = tuple(used.values()) + tuple(r for r in results.values() if r not in used.values())
-    _prime_filler(book, cells)
+    plan = plan_fill(book, columns, from_csv=data_file.suffix.lower() == ".csv")
+    _prime_filler(book, plan.cells)
     outputs = OutputNames(out, template.suffix)
-    from_csv = data_file.suffix.lower() == ".csv"
 
     def tasks() -> Iterator[FillTask | Outcome]:
         for i, (where, record) in enumerate(records, start=1):
-            row = {k: v for k, v in record.items() if k in used}
-            if from_csv:
-                row = {k: v if k in TEXT_INPUTS else _numeric_text(v) for k, v in row.items()}
-            cached: dict[CellRef, Value] = {}
-            if defaults is not None:
-                inputs = {k: v for k, v in record.items() if k in row or k == "name"}
-                try:
-                    s = _validated(inputs, defaults, where, template, xlcost_names)
-                except ScenarioErrors as e:
-                    yield Outcome(where, (str(e),))
-                    continue
-                row |= {k: getattr(s, k) for k in row if k in INPUT_NAMES}
-                cached = {
-                    ref: v
-                    for ref, v in _cached_results(s, results).items()
-                    if ref not in used.values()
-                }
             label = str(record.get("name") or f"{data_file.stem} row {i}")
-            values = {used[k]: v for k, v in row.items()}
+            try:
+                values, cached = fill_row(plan, record, where, label)
+            except ScenarioErrors as e:
+                yield Outcome(where, tuple(str(p) for p in e.problems))
+                continue
             dst = outputs.claim(label)
-            yield FillTask(where, template, cells, dst, values, overwrite, cached)
+            yield FillTask(where, template, plan.cells, dst, values, overwrite, cached)
 
-    return len(records), tasks()
-
-
-def _validated(
-    row: Mapping[str, Any],
-    defaults: Mapping[str, Any],
-    where: str,
-    template: Path,
-    names: Mapping[str, CellRef],
-) -> Scenario:
-    """Validate a data row over the template's input values; problems name row or cell."""
-
-    def locate(field: str) -> str:
-        if field in row or field not in names:
-            return where
-        return f"{template.name} {names[field]}"
-
-    merged = {**defaults, **{k: v for k, v in row.items() if k in INPUT_NAMES}}
-    return parse_scenario(merged, where=locate)
+    return FillJob(len(records), tasks(), plan.note)

@@ -204,10 +204,12 @@ def fill(
 
     TEMPLATE is filled once per row of DATA_FILE, losslessly: every other part of the file
     stays byte-identical."""
-    total, tasks = fill_tasks(
+    job = fill_tasks(
         template, data_file, _out_dir(out), ignore_unknown=ignore_unknown, overwrite=force
     )
-    _write("fill", total, tasks, fill_one, workers)
+    if job.note is not None:
+        typer.echo(f"xlcost: note: {job.note}", err=True)
+    _write("fill", job.total, job.tasks, fill_one, workers)
 
 
 @app.command(epilog=examples("xlcost validate filled/*.xlsm", "xlcost validate q3.xlsx -j 2"))

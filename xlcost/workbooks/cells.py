@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 __all__ = [
@@ -141,6 +142,7 @@ def col_letters(n: int) -> str:
 _A1_RE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
 
 
+@lru_cache(maxsize=2**16)
 def parse_a1(ref: str) -> tuple[int, int] | None:
     """(row, column) of an A1 reference, or None if it is not a cell of a sheet.
 

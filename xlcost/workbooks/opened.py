@@ -42,7 +42,14 @@ from xlcost.workbooks.safety import (
     path_handle,
     read_member,
 )
-from xlcost.workbooks.sheetscan import RawCell, raw_cell, scan_sheet, shared_strings
+from xlcost.workbooks.sheetscan import (
+    RawCell,
+    element_cell,
+    locate_cells,
+    raw_cell,
+    scan_sheet,
+    shared_strings,
+)
 
 if TYPE_CHECKING:
     from xlcost.workbooks.filling import TemplateFiller
@@ -212,12 +219,20 @@ class OpenWorkbook:
         self, part: str, wanted: dict[tuple[int, int], list[CellRef]]
     ) -> dict[CellRef, RawCell]:
         """The raw content of the wanted cells of one sheet part (scan stops after their rows)."""
-        xml = self.text(part)
         err = f"{self.path.name}: {part}"
-        scan = scan_sheet(xml, {r for r, _c in wanted}, err, complete=False)
-        cells = scan.cells
+        elements = locate_cells(self.part(part), set(wanted), err)
+        if elements is None:
+            xml = self.text(part)
+            cells = scan_sheet(xml, {r for r, _c in wanted}, err, complete=False).cells
+            return {
+                ref: raw_cell(xml, cells.get(rc), err)
+                for rc, refs in wanted.items()
+                for ref in refs
+            }
         return {
-            ref: raw_cell(xml, cells.get(rc), err) for rc, refs in wanted.items() for ref in refs
+            ref: element_cell(elements[rc], err) if rc in elements else RawCell()
+            for rc, refs in wanted.items()
+            for ref in refs
         }
 
     def _shared_strings(self, needed: set[int]) -> dict[int, str]:

@@ -10,10 +10,11 @@ from them.  Text runs of inline and shared strings are read by :func:`rich_text`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from xlcost.workbooks.cells import WorkbookError, parse_a1, parse_range
+from xlcost.workbooks.cells import WorkbookError, a1, parse_a1, parse_range
 from xlcost.workbooks.xmlscan import Tag, attr, attrs, tags, xml_text, xml_unquote
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "RawCell",
     "RowPos",
     "SheetScan",
+    "element_cell",
+    "locate_cells",
     "raw_cell",
     "rich_text",
     "scan_sheet",
@@ -53,9 +56,6 @@ class CellPos:
     f_attrs: str | None = None
     f_start: int = 0  # the <f> element, start and end
     f_end: int = 0
-    f_tag_end: int = 0  # end of <f>'s start tag
-    v_span: tuple[int, int] | None = None  # the text of <v>
-    is_span: tuple[int, int] | None = None  # the content of <is>
 
 
 @dataclass
@@ -113,7 +113,6 @@ class _Scanner:
         self.row: RowPos | None = None
         self.cell: CellPos | None = None
         self.in_cell = False
-        self.opened: dict[str, int] = {}  # "v"/"is" -> end of its start tag
 
     def row_tag(self, tag: Tag) -> None:
         if tag.closing:
@@ -168,28 +167,11 @@ class _Scanner:
             return
         if cell is not None:
             cell.f_attrs = tag.attrs
-            cell.f_start, cell.f_end, cell.f_tag_end = tag.start, tag.end, tag.end
+            cell.f_start, cell.f_end = tag.start, tag.end
         if "array" in tag.attrs and attr(tag.attrs, "t") == "array":
             rng = parse_range(attr(tag.attrs, "ref") or "")
             if rng is not None and rng[:2] != rng[2:]:
                 self.scan.arrays.append((*rng, rng[0], rng[1]))  # master = top-left
-
-    def content_tag(self, tag: Tag) -> None:
-        """``<v>`` and ``<is>`` of a target cell: remember the span of their content."""
-        cell = self.cell
-        if cell is None:
-            return
-        if tag.empty:
-            span = (tag.end, tag.end)
-        elif not tag.closing:
-            self.opened[tag.name] = tag.end
-            return
-        else:
-            span = (self.opened.pop(tag.name, tag.start), tag.start)
-        if tag.name == "v":
-            cell.v_span = span
-        else:
-            cell.is_span = span
 
 
 def scan_sheet(xml: str, target_rows: set[int], err: str, *, complete: bool = True) -> SheetScan:
@@ -240,8 +222,6 @@ def scan_sheet(xml: str, target_rows: set[int], err: str, *, complete: bool = Tr
             state.cell_tag(tag)
         elif state.in_cell and name == "f":
             state.formula_tag(tag)
-        elif state.in_cell and name in ("v", "is"):
-            state.content_tag(tag)
     raise WorkbookError(f"{err}: damaged XML (no </sheetData>)")
 
 
@@ -249,17 +229,7 @@ def raw_cell(xml: str, cell: CellPos | None, err: str) -> RawCell:
     """The content of a scanned cell (an empty :class:`RawCell` for a missing one)."""
     if cell is None:
         return RawCell()
-    raw = RawCell(t=attr(cell.attrs, "t") or "n")
-    if cell.v_span is not None:
-        raw.v = xml_text(xml[cell.v_span[0] : cell.v_span[1]])
-    if cell.f_attrs is not None:
-        closed = cell.f_end > cell.f_tag_end
-        end = xml.rfind("<", cell.f_tag_end, cell.f_end) if closed else cell.f_tag_end
-        raw.f = xml_text(xml[cell.f_tag_end : end])
-        raw.f_attrs = {key: xml_unquote(val[1:-1]) for _ws, key, _eq, val in attrs(cell.f_attrs)}
-    if cell.is_span is not None:
-        raw.inline = rich_text(xml[cell.is_span[0] : cell.is_span[1]], err)
-    return raw
+    return element_cell(xml[cell.start : cell.end], err)
 
 
 def rich_text(fragment: str, err: str) -> str:
@@ -304,3 +274,93 @@ def shared_strings(xml: str, needed: set[int], err: str) -> dict[int, str]:
         elif index in needed:
             out[index] = rich_text(xml[start : tag.start], err)
     return out
+
+
+_CELL_WITHOUT_R = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c(?:/?>|\s(?![^<>]*\sr\s*=)[^<>]*>)")
+_SPACED_R = re.compile(rb"r(?:[ \t\r\n]+=|=[ \t\r\n])")
+_R_ATTRS = (re.compile(rb'r="([A-Z]{1,3}[0-9]{1,7})"'), re.compile(rb"r='([A-Z]{1,3}[0-9]{1,7})'"))
+
+
+def locate_cells(
+    data: bytes, wanted: set[tuple[int, int]], err: str
+) -> dict[tuple[int, int], str] | None:
+    """The text of each wanted ``<c>`` element, found by its ``r`` attribute in one pass.
+
+    The reading fast path: every writer of note (Excel, LibreOffice, openpyxl, XlsxWriter,
+    xlcost) gives each ``<c>`` an ``r``, so a cell is found by its ``r="B7"`` and only its own
+    element is decoded and scanned.  Returns None — use :func:`scan_sheet` — when that would
+    not be exact: comments, CDATA, processing instructions or a DTD in the sheet, a reference
+    found twice or not in a ``<c>`` start tag, or a wanted cell not found while some ``<c>``
+    has no ``r``.  A cell absent from the sheet is left out of the result (it is blank).
+    """
+    if b"<!" in data or data.count(b"<?") > data.startswith(b"<?"):
+        return None
+    refs = {a1(*rc).encode(): rc for rc in wanted}
+    hits: dict[tuple[int, int], int] = {}
+    if any(data[m.start() - 1 : m.start()].isspace() for m in _SPACED_R.finditer(data)):
+        return None  # spaces around "=": legal, but not worth a fast path
+    for pattern in _R_ATTRS:
+        for m in pattern.finditer(data):
+            rc = refs.get(m.group(1))
+            if rc is None or not data[m.start() - 1 : m.start()].isspace():
+                continue
+            if rc in hits:
+                return None
+            hits[rc] = m.start()
+    if len(hits) < len(wanted) and _CELL_WITHOUT_R.search(data):
+        return None
+    found: dict[tuple[int, int], str] = {}
+    for rc, pos in hits.items():
+        element = _element_at(data, pos)
+        if element is None:
+            return None
+        try:
+            found[rc] = element.decode("utf-8")
+        except UnicodeDecodeError:
+            raise WorkbookError(f"{err}: not UTF-8 encoded") from None
+    return found
+
+
+_C_START = re.compile(rb"<(?:([A-Za-z_][\w.\-]*):)?c\s[^<>]*?(/?)>")
+
+
+def _element_at(data: bytes, pos: int) -> bytes | None:
+    """The ``<c>`` element whose start tag holds position ``pos`` (None if it is not one)."""
+    lt = data.rfind(b"<", 0, pos)
+    m = _C_START.match(data, lt) if lt >= 0 else None
+    if m is None or m.end() <= pos:
+        return None
+    if m.group(2):
+        return data[lt : m.end()]
+    prefix = m.group(1)
+    close = b"</" + prefix + b":c>" if prefix else b"</c>"
+    end = data.find(close, m.end())
+    return None if end < 0 else data[lt : end + len(close)]
+
+
+def element_cell(element: str, err: str) -> RawCell:
+    """The content of one ``<c>`` element's text (type, value, formula, inline text)."""
+    it = tags(element, err)
+    start = next(it)
+    raw = RawCell(t=attr(start.attrs, "t") or "n")
+    if start.empty:
+        return raw
+    prefix = start.prefix
+    opened: dict[str, Tag] = {}
+    for tag in it:
+        if tag.prefix != prefix or tag.name not in ("f", "v", "is"):
+            continue
+        if not tag.closing and not tag.empty:
+            opened[tag.name] = tag
+            continue
+        begin = opened.pop(tag.name, None)
+        text = element[begin.end : tag.start] if begin is not None and tag.closing else ""
+        head = begin if begin is not None else tag
+        if tag.name == "v":
+            raw.v = xml_text(text)
+        elif tag.name == "is":
+            raw.inline = rich_text(text, err)
+        else:
+            raw.f = xml_text(text)
+            raw.f_attrs = {key: xml_unquote(val[1:-1]) for _ws, key, _eq, val in attrs(head.attrs)}
+    return raw

@@ -3,10 +3,14 @@
 Why a hand-written zip writer: :mod:`zipfile` can only add a member from its uncompressed
 bytes, so writing the template's unchanged members with it means inflating and deflating every
 one of them again for every output.  Copying their compressed bytes as they are is what keeps a
-filled workbook byte-identical outside the edited parts and what makes ``generate`` fast;
-measured by ``python benchmarks/batch.py --zip-writer`` (the generated template, 2 shared
-cores): see ``ZIP_WRITER_MEASUREMENT`` below.  Member names, flags, dates, extra fields and
-comments are kept; Zip64 records (never needed below 4 GiB) are dropped.
+filled workbook byte-identical outside the edited parts and what makes ``generate`` fast.
+Measured on the generated template (22 members, 35 KB, one edited sheet deflated in both
+cases; 2 shared cores): this writer 0.09 ms a workbook, :mod:`zipfile` re-writing every member
+6.8 ms (75× slower, more than the whole ``generate`` budget of 4 ms a workbook).  Re-measure
+with ``python benchmarks/batch.py --only zip``.
+
+Member names, flags, dates, extra fields and comments are kept; Zip64 records (never needed
+below 4 GiB) are dropped.
 """
 
 from __future__ import annotations

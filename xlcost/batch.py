@@ -27,10 +27,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.util import Finalize
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO, TypeVar
 
+from xlcost._files import OutputError, sync_files
 from xlcost.engine.errors import ScenarioErrors, XlcostError
-from xlcost.engine.evaluate import evaluate
+from xlcost.engine.evaluate import evaluate_many
 from xlcost.engine.examples import seed_scenario
 from xlcost.engine.model import Results, Scenario
 from xlcost.engine.validate import parse_scenario
@@ -49,7 +50,9 @@ __all__ = [
     "Outcome",
     "OutputNames",
     "Progress",
+    "Syncer",
     "calc_file",
+    "calc_files",
     "fill_one",
     "fill_tasks",
     "generate_one",
@@ -233,10 +236,52 @@ class Progress:
             self._shown = 0.0
 
 
+class Syncer:
+    """Makes a batch's outputs durable: each file fsynced, then each folder once, in groups.
+
+    Files are written and renamed into place atomically one by one; fsyncing each (and its
+    folder) at once costs 1–11 ms a file under load, while syncing a group of already written
+    files mostly finds their data on its way to disk.  :meth:`close` must run before the batch
+    reports success.
+
+    Parameters
+    ----------
+    group : int
+        Files synced together (memory stays bounded however many there are).
+    """
+
+    def __init__(self, group: int = 256) -> None:
+        self.group = group
+        self._pending: list[Path] = []
+
+    def add(self, path: Path) -> None:
+        """Note a written output; sync the group once it is full."""
+        self._pending.append(path)
+        if len(self._pending) >= self.group:
+            self.flush()
+
+    def flush(self) -> None:
+        """fsync the noted files and their folders now."""
+        pending, self._pending = self._pending, []
+        try:
+            sync_files(pending)
+        except OutputError as exc:
+            raise XlcostError(f"{exc} (the outputs written so far may not be on disk)") from None
+
+    close = flush
+
+
 # --------------------------------------------------------------------------- runner
 
 
 def _work_chunk(work: Callable[[T], Outcome], chunk: Sequence[T]) -> list[Outcome]:
+    """Do a chunk of tasks in a worker: at once if ``work`` has a chunk version, else one by one."""
+    at_once = _AT_ONCE.get(work)
+    if at_once is not None:
+        try:
+            return at_once(chunk)
+        except Exception:  # a bug in the chunk path: each task again on its own, to report it
+            pass
     return [_safely(work, task) for task in chunk]
 
 
@@ -285,8 +330,13 @@ def run(
         return outcome
 
     if workers <= 1:
-        for item in items:
-            yield done(item if isinstance(item, Outcome) else _safely(work, item))
+        if work not in _AT_ONCE:
+            for item in items:
+                yield done(item if isinstance(item, Outcome) else _safely(work, item))
+            return
+        for group in _chunks(items, max(chunksize, _LOCAL_CHUNK)):
+            outcomes = [group] if isinstance(group, Outcome) else _work_chunk(work, group)
+            yield from map(done, outcomes)
         return
     pending: deque[Future[list[Outcome]] | Outcome] = deque()
     in_flight = 0
@@ -307,6 +357,10 @@ def run(
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+_LOCAL_CHUNK = 64
+"""Tasks done at once in this process by a work function that has a chunk version."""
 
 
 def _outcomes(head: Future[list[Outcome]] | Outcome) -> list[Outcome]:
@@ -363,18 +417,50 @@ def calc_file(task: CalcTask) -> Outcome:
 
     A ``.xlsx``/``.xlsm`` with workbook-scoped defined names for the inputs is a filled
     workbook (all its problems in one line); anything else is a scenario list (one line per
-    problem, as ``xlcost calc`` reports them).
+    problem, as ``xlcost calc`` reports them).  :func:`run` does a chunk of files at once
+    with :func:`calc_files`.
     """
+    return calc_files([task])[0]
+
+
+def calc_files(tasks: Sequence[CalcTask]) -> list[Outcome]:
+    """:func:`calc_file` of a chunk of files: each file opened and checked once, its inputs
+    read in one pass, and every scenario of the chunk evaluated with one array call."""
+    read = [_scenarios_of(task) for task in tasks]
+    results = iter(evaluate_many([s for r in read if not isinstance(r, Outcome) for s in r]))
+    outcomes = []
+    for task, scenarios in zip(tasks, read, strict=True):
+        if isinstance(scenarios, Outcome):
+            outcomes.append(scenarios)
+            continue
+        computed = [next(results) for _ in scenarios]
+        errors = tuple(str(r) for r in computed if isinstance(r, XlcostError))
+        done = tuple(r for r in computed if isinstance(r, Results))
+        outcomes.append(
+            Outcome(task.label, errors[:1]) if errors else Outcome(task.label, results=done)
+        )
+    return outcomes
+
+
+_AT_ONCE: dict[Callable[[Any], Outcome], Callable[[Sequence[Any]], list[Outcome]]] = {
+    calc_file: calc_files,
+}
+"""Work functions with a version doing a whole chunk of tasks at once (used by :func:`run`)."""
+
+
+def _scenarios_of(task: CalcTask) -> list[Scenario] | Outcome:
+    """The validated scenarios of one file for ``calc``, or its failed :class:`Outcome`."""
     path = task.path
-    filled = _filled_workbook(path)
-    if filled is None:
-        scenarios = load_scenarios(path, ignore_unknown=task.ignore_unknown)
-    else:
+    try:
+        filled = _filled_workbook(path)
+        if filled is None:
+            return load_scenarios(path, ignore_unknown=task.ignore_unknown)
         try:
-            scenarios = [read_scenario(*filled)]
+            return [read_scenario(*filled)]
         except ScenarioErrors as e:
             return Outcome(path.name, (str(e),))
-    return Outcome(path.name, results=tuple(evaluate(s) for s in scenarios))
+    except Exception as exc:  # reported like a bad file: a bug must not stop the batch either
+        return _failed(task.label, exc)
 
 
 def validate_file(path: Path) -> Outcome:
@@ -403,6 +489,8 @@ class FillTask:
     overwrite: bool = False
     cached: Mapping[CellRef, Value] = field(default_factory=dict)
     """Formula cells (the named results) with their new cached values."""
+    sync: bool = True
+    """fsync the output now (``False``: the batch syncs its outputs once, see :class:`Syncer`)."""
 
 
 def _filler(template: Path, cells: tuple[CellRef, ...]) -> TemplateFiller:
@@ -430,7 +518,7 @@ def fill_one(task: FillTask) -> Outcome:
     """Write one output workbook (atomically; never over an existing file unless asked)."""
     try:
         _filler(task.template, task.cells).fill(
-            task.dst, task.values, cached=task.cached, overwrite=task.overwrite
+            task.dst, task.values, cached=task.cached, overwrite=task.overwrite, sync=task.sync
         )
     except WorkbookError as e:
         return Outcome(task.label, (f"{task.label}: {e}",))
@@ -449,6 +537,8 @@ class GenerateTask:
     overwrite: bool = False
     budget: float | None = None
     """The Scenarios sheet's budget; ``None``: blank, no budget."""
+    sync: bool = True
+    """fsync the output now (``False``: the batch syncs its outputs once, see :class:`Syncer`)."""
 
 
 @dataclass(frozen=True)
@@ -509,7 +599,9 @@ def generate_one(task: GenerateTask) -> Outcome:
                 if value == old and type(value) is type(old):
                     continue
                 (cached if formula else plain)[ref] = value
-        skeleton.filler.fill(task.dst, plain, cached=cached, overwrite=task.overwrite)
+        skeleton.filler.fill(
+            task.dst, plain, cached=cached, overwrite=task.overwrite, sync=task.sync
+        )
     except (WorkbookError, XlcostError) as e:
         return Outcome(task.label, (f"{task.label}: {e}",))
     return Outcome(task.label, note=str(task.dst))
@@ -523,8 +615,12 @@ def generate_tasks(
     single: Path | None = None,
     overwrite: bool = False,
     budget: float | None = None,
+    sync: bool = True,
 ) -> tuple[int, Iterator[GenerateTask | Outcome]]:
     """The workbooks of ``xlcost generate``: one per scenario, or one with all (``single``).
+
+    With ``sync=False`` the outputs are not fsynced one by one: the caller syncs them
+    (:class:`Syncer`) before it reports success.
 
     A workbook of its own shows its scenario on the Inputs sheet and, alone, on the Scenarios
     sheet; the ``single`` workbook shows the first valid scenario on the Inputs sheet and all
@@ -555,7 +651,9 @@ def generate_tasks(
         scenarios = tuple(s for s in items if isinstance(s, Scenario))
         if not scenarios:
             raise XlcostError(f"{scenario_file.name}: no valid scenario to write")
-        task = GenerateTask(single.name, single, mode, scenarios[0], scenarios, overwrite, budget)
+        task = GenerateTask(
+            single.name, single, mode, scenarios[0], scenarios, overwrite, budget, sync
+        )
         failed = [o for o in items if isinstance(o, Outcome)]
         return len(failed) + 1, iter([*failed, task])
 
@@ -567,7 +665,8 @@ def generate_tasks(
             if isinstance(s, Outcome):
                 yield s
             else:
-                yield GenerateTask(s.name, outputs.claim(s.name), mode, s, (s,), overwrite, budget)
+                dst = outputs.claim(s.name)
+                yield GenerateTask(s.name, dst, mode, s, (s,), overwrite, budget, sync)
 
     return len(records), tasks()
 
@@ -588,9 +687,10 @@ def fill_tasks(
     *,
     ignore_unknown: bool = False,
     overwrite: bool = False,
+    sync: bool = True,
 ) -> FillJob:
     """One :class:`FillTask` per data row (``xlcost fill``), planned by
-    :func:`~xlcost.fill_rows.plan_fill`.
+    :func:`~xlcost.fill_rows.plan_fill` (``sync``: as :func:`generate_tasks`).
 
     Every column whose name is a defined name of the template (case-insensitively) is written
     to its cell, xlcost input or not (CSV text that reads as a number as a number).  Each xlcost
@@ -633,6 +733,6 @@ def fill_tasks(
                 yield Outcome(where, tuple(str(p) for p in e.problems))
                 continue
             dst = outputs.claim(label)
-            yield FillTask(where, template, plan.cells, dst, values, overwrite, cached)
+            yield FillTask(where, template, plan.cells, dst, values, overwrite, cached, sync)
 
     return FillJob(len(records), tasks(), plan.note)

@@ -41,7 +41,7 @@ from xlcost.engine.model import (
     field_domain,
 )
 
-__all__ = ["evaluate", "evaluate_columns", "evaluate_with_schedule", "schedule"]
+__all__ = ["evaluate", "evaluate_columns", "evaluate_many", "evaluate_with_schedule", "schedule"]
 
 Array = NDArray[np.float64]
 
@@ -348,6 +348,29 @@ def _results(name: str, out: Mapping[str, Array]) -> Results:
     if values["payback_month"] is not None:
         values["payback_month"] = int(values["payback_month"])
     return Results(name=name, **values)
+
+
+def evaluate_many(scenarios: list[Scenario]) -> list[Results | XlcostError]:
+    """Evaluate validated scenarios with one :func:`evaluate_columns` call.
+
+    Returns, per scenario, its :class:`Results` or the :class:`XlcostError` that
+    :func:`evaluate` would raise for it (a total that overflows).
+
+    >>> from xlcost.engine.examples import seed_scenario
+    >>> [r.total_cost for r in evaluate_many([seed_scenario()] * 2)]
+    [590.0, 590.0]
+    """
+    if not scenarios:
+        return []
+    rows = [s.columns() for s in scenarios]
+    out = evaluate_columns({k: [r[k] for r in rows] for k in rows[0]}, validate=False)
+    results: list[Results | XlcostError] = []
+    for i, s in enumerate(scenarios):
+        try:
+            results.append(_results(s.name, {k: v[i : i + 1] for k, v in out.items()}))
+        except XlcostError as e:
+            results.append(e)
+    return results
 
 
 def schedule(scenario: Scenario) -> list[CashFlowRow]:

@@ -155,6 +155,7 @@ class TemplateFiller:
         *,
         cached: Mapping[CellRef, Value] | None = None,
         overwrite: bool = False,
+        sync: bool = True,
     ) -> None:
         """Write ``dst``: the template with ``values`` set (see :func:`fill_package`).
 
@@ -170,6 +171,9 @@ class TemplateFiller:
             do not calculate show); the formulas are kept.
         overwrite : bool
             Replace an existing ``dst``.
+        sync : bool
+            fsync ``dst`` and its folder now; a batch passes ``False`` and syncs all its
+            outputs once (:func:`xlcost._files.sync_files`) before it reports success.
 
         Raises
         ------
@@ -233,7 +237,7 @@ class TemplateFiller:
             with self.book.open_source() as src_fh:
                 write_zip(src_fh, self.book.infos, self.book.comment, out, replaced)
 
-        _atomic_write(dst, write, overwrite)
+        _atomic_write(dst, write, overwrite, sync)
 
 
 def fill_package(
@@ -280,9 +284,11 @@ def fill_package(
     TemplateFiller(src, values.keys()).fill(dst, values, overwrite=overwrite)
 
 
-def _atomic_write(dst: Path, write: Callable[[IO[bytes]], object], overwrite: bool) -> None:
+def _atomic_write(
+    dst: Path, write: Callable[[IO[bytes]], object], overwrite: bool, sync: bool = True
+) -> None:
     """:func:`xlcost._files.atomic_write`, its problems as :class:`WorkbookError`."""
     try:
-        atomic_write(dst, write, overwrite=overwrite)
+        atomic_write(dst, write, overwrite=overwrite, sync=sync)
     except OutputError as exc:
         raise WorkbookError(str(exc)) from None

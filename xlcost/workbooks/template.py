@@ -36,6 +36,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import numpy as np
+from numpy.typing import NDArray
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment
@@ -223,9 +224,16 @@ class Facts:
 
     def _npv_at(self, growth: float) -> float:
         """Month-0 net plus Excel's NPV of months 1..MAX_MONTHS at rate ``growth`` − 1."""
-        nets = np.array([row.net for row in self._laid_out])
+        nets, months = self._nets
         with np.errstate(over="ignore"):
-            return float(nets[0] + np.sum(nets[1:] / growth ** np.arange(1, nets.size)))
+            return float(nets[0] + np.sum(nets[1:] / growth**months))
+
+    @cached_property
+    def _nets(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The laid-out months' nets and the month numbers 1..MAX_MONTHS, made once (the IRR
+        search evaluates the NPV at each of its steps)."""
+        nets = np.array([row.net for row in self._laid_out])
+        return nets, np.arange(1, nets.size, dtype=np.float64)
 
     def month(self, t: int) -> CashFlowRow:
         """Month ``t`` of the schedule; beyond the horizon nothing flows (cumulative stays)."""

@@ -12,16 +12,23 @@ import xlsxwriter
 from typer.testing import CliRunner
 
 from xlcost.cli import load_commands
+from xlcost.engine import Scenario
 from xlcost.workbooks.package import CellRef, read_cells
 
 APP = load_commands()
 SHEET = "xl/worksheets/sheet1.xml"
 NAMES = {"train_gpus": "B2", "train_hours": "B3", "train_price_per_gpu_hour": "B4", "gpu": "C2"}
 HEADER = ["name", "train_gpus", "train_hours", "train_price_per_gpu_hour", "gpu"]
+# the inputs a scenario cannot do without (from the model: others add inputs as it grows)
+REQUIRED = [
+    n
+    for n, f in Scenario.model_fields.items()
+    if f.is_required() and n not in NAMES and n != "name"
+]
 NOTE = (
     "xlcost: note: {book}: results not computed (not a whole scenario: no defined name for "
-    "horizon_months, serve_hours, serve_price_per_gpu_hour, maintain_units_per_month, …); "
-    "Excel recalculates the outputs' formulas on open"
+    + ", ".join(REQUIRED[:4])
+    + ", …); Excel recalculates the outputs' formulas on open"
 )
 
 

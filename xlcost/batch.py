@@ -14,18 +14,20 @@ runs).  This module does not import openpyxl.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
+import os
 import re
-import shutil
+import signal
 import sys
-import tempfile
+import threading
 import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO, TypeVar
 
@@ -340,7 +342,9 @@ def run(
         return
     pending: deque[Future[list[Outcome]] | Outcome] = deque()
     in_flight = 0
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         try:
             for group in _chunks(items, chunksize):
                 if isinstance(group, Outcome):
@@ -361,6 +365,35 @@ def run(
 
 _LOCAL_CHUNK = 64
 """Tasks done at once in this process by a work function that has a chunk version."""
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: the worker ends when the batch's process dies, even by ``kill -9``.
+
+    On Linux the kernel sends SIGTERM at the parent's death (``PR_SET_PDEATHSIG``);
+    everywhere a daemon thread also checks the parent every second.  SIGTERM raises
+    :class:`SystemExit`, so a half-written output's temporary file is removed on the way out.
+    """
+    signal.signal(signal.SIGTERM, _exit_on_term)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the death signal was asked for
+        raise SystemExit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _exit_on_term(_signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signal.SIGTERM)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _outcomes(head: Future[list[Outcome]] | Outcome) -> list[Outcome]:
@@ -555,17 +588,13 @@ class _Skeleton:
 def _skeleton(mode: str, n_options: int) -> _Skeleton:
     """Build the template once per process: openpyxl once, then only splices per workbook.
 
-    The file lives in a private temporary directory, removed when this process exits (a
-    worker forked from it leaves it to its parent).
+    The template stays in memory (no temporary file or folder is left anywhere).
     """
     from xlcost.workbooks.template import Template
 
     template = Template(mode, n_options)
-    directory = tempfile.mkdtemp(prefix="xlcost-template-")
-    Finalize(template, shutil.rmtree, args=(directory,), kwargs={"ignore_errors": True})
     seed = seed_scenario()
-    path = Path(directory) / "template.xlsx"
-    path.write_bytes(template.render(seed, [seed] * n_options))
+    book = OpenWorkbook(Path("template.xlsx"), template.render(seed, [seed] * n_options))
     values = template.cell_values(seed, [seed] * n_options)
     formulas = frozenset((c.sheet, c.cell) for c in template.calcs)
     cells = {
@@ -576,7 +605,7 @@ def _skeleton(mode: str, n_options: int) -> _Skeleton:
         for sheet, by_cell in values.items()
     }
     refs = [ref for by_cell in cells.values() for _value, ref, _formula in by_cell.values()]
-    return _Skeleton(template, TemplateFiller(path, refs), cells)
+    return _Skeleton(template, book.filler(refs), cells)
 
 
 def generate_one(task: GenerateTask) -> Outcome:
@@ -637,10 +666,10 @@ def generate_tasks(
     XlcostError
         An unreadable scenario file, or (``single``) no valid scenario in it.
     """
-    records = list(read_records(scenario_file))
+    total = sum(1 for _ in read_records(scenario_file))  # counted, not kept: memory stays flat
 
     def parsed() -> Iterator[Scenario | Outcome]:
-        for where, record in records:
+        for where, record in read_records(scenario_file):
             try:
                 yield parse_scenario(record, where=where)
             except ScenarioErrors as e:
@@ -668,7 +697,7 @@ def generate_tasks(
                 dst = outputs.claim(s.name)
                 yield GenerateTask(s.name, dst, mode, s, (s,), overwrite, budget, sync)
 
-    return len(records), tasks()
+    return total, tasks()
 
 
 class FillJob(NamedTuple):

@@ -182,7 +182,8 @@ class TemplateFiller:
             a ``cached`` cell without a formula.
         """
         src, name = self.src, self.src.name
-        check_dst(src, dst, overwrite)
+        if self.book.on_disk:
+            check_dst(src, dst, overwrite)
         per_part: dict[str, dict[tuple[int, int], tuple[CellRef, Value]]] = {}
         keep: dict[str, set[tuple[int, int]]] = {}
         items = [(r, v, False) for r, v in values.items()]

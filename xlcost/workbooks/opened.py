@@ -68,7 +68,10 @@ class OpenWorkbook:
     Parameters
     ----------
     path : Path
-        The ``.xlsx``/``.xlsm`` file; never modified.
+        The ``.xlsx``/``.xlsm`` file; never modified.  With ``data``, only the name that
+        messages use: nothing is read from (or left on) disk.
+    data : bytes, optional
+        The workbook's bytes, e.g. a template made in memory.
 
     Raises
     ------
@@ -86,14 +89,18 @@ class OpenWorkbook:
         book.filler([ref]).fill(Path("q4.xlsx"), {ref: 128})
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, data: bytes | None = None) -> None:
         self.path = path
+        self.on_disk = data is None
+        """False for a workbook given as bytes (there is no file to compare outputs with)."""
         self.raw: bytes | None = None
         """The file's bytes, if it is at most :data:`KEEP_IN_MEMORY` (else read from disk)."""
-        fh: IO[bytes] = path_handle(path)
+        fh: IO[bytes] = path_handle(path) if data is None else io.BytesIO(data)
         try:
             check_head(path, fh)
-            if fh.seek(0, 2) <= KEEP_IN_MEMORY:
+            if data is not None:
+                self.raw = data
+            elif fh.seek(0, 2) <= KEEP_IN_MEMORY:
                 fh.seek(0)
                 self.raw = fh.read()
                 fh.close()

@@ -101,6 +101,7 @@ class CellValue:
     error: str | None
 
 
+@lru_cache(maxsize=1024)
 def quote_sheet(name: str) -> str:
     """A sheet name as a formula writes it (quoted when needed).
 

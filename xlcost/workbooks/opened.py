@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -60,6 +61,17 @@ KEEP_IN_MEMORY = 8 * 2**20
 """A workbook up to this size is read into memory once (a larger one is read from disk)."""
 WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 _SHARED_STRINGS = "/sharedStrings"
+
+
+@dataclass(frozen=True)
+class _Facts:
+    sheets: list[Sheet]
+    names: DefinedNames
+    targets: dict[str, tuple[str, str]]
+
+
+_FACTS: dict[tuple[bytes, bytes | None], _Facts] = {}
+_FACTS_KEPT = 16
 
 
 class OpenWorkbook:
@@ -158,20 +170,39 @@ class OpenWorkbook:
         return parse_xml(self.part(WORKBOOK), WORKBOOK, self.path)
 
     @cached_property
-    def _targets(self) -> dict[str, tuple[str, str]]:
-        if not self.has_part(WORKBOOK_RELS):
-            return {}
-        return part_targets(parse_xml(self.part(WORKBOOK_RELS), WORKBOOK_RELS, self.path))
+    def _facts(self) -> _Facts:
+        """Sheets, defined names and relationships, parsed once per distinct workbook part.
 
-    @cached_property
+        A batch of workbooks made from one template has the same ``xl/workbook.xml`` and
+        relationships in every file: they are parsed (and checked) for the first one only.
+        """
+        rels = self.part(WORKBOOK_RELS) if self.has_part(WORKBOOK_RELS) else None
+        key = (self.part(WORKBOOK), rels)
+        facts = _FACTS.get(key)
+        if facts is None:
+            targets = (
+                {} if rels is None else part_targets(parse_xml(rels, WORKBOOK_RELS, self.path))
+            )
+            root = self.workbook
+            facts = _Facts(sheets_of(root, targets), defined_names_of(root, self.path), targets)
+            if len(_FACTS) >= _FACTS_KEPT:
+                del _FACTS[next(iter(_FACTS))]
+            _FACTS[key] = facts
+        return facts
+
+    @property
+    def _targets(self) -> dict[str, tuple[str, str]]:
+        return self._facts.targets
+
+    @property
     def sheets(self) -> list[Sheet]:
         """The sheets, in workbook order."""
-        return sheets_of(self.workbook, self._targets)
+        return self._facts.sheets
 
-    @cached_property
+    @property
     def names(self) -> DefinedNames:
         """The workbook-scoped defined names that point to one cell (case-insensitive)."""
-        return defined_names_of(self.workbook, self.path)
+        return self._facts.names
 
     def sheet(self, name: str) -> Sheet:
         """The sheet named ``name`` (exactly, else case-insensitively)."""

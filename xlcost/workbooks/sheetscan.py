@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from xlcost.workbooks.cells import WorkbookError, a1, parse_a1, parse_range
 from xlcost.workbooks.xmlscan import Tag, attr, attrs, tags, xml_text, xml_unquote
@@ -300,7 +300,7 @@ def locate_cells(
     if any(data[m.start() - 1 : m.start()].isspace() for m in _SPACED_R.finditer(data)):
         return None  # spaces around "=": legal, but not worth a fast path
     for pattern in _R_ATTRS:
-        for m in pattern.finditer(data):
+        for m in pattern.finditer(data) if pattern is _R_ATTRS[0] or b"r='" in data else ():
             rc = refs.get(m.group(1))
             if rc is None or not data[m.start() - 1 : m.start()].isspace():
                 continue
@@ -339,7 +339,23 @@ def _element_at(data: bytes, pos: int) -> bytes | None:
 
 
 def element_cell(element: str, err: str) -> RawCell:
-    """The content of one ``<c>`` element's text (type, value, formula, inline text)."""
+    """The content of one ``<c>`` element's text (type, value, formula, inline text).
+
+    Memoised: the cells of a batch of workbooks made from one template repeat (the returned
+    :class:`RawCell` is shared; it is not to be changed).
+    """
+    try:
+        return _element_cell(element)
+    except WorkbookError:
+        return _parse_element(element, err)  # again, for a message naming the file
+
+
+@lru_cache(maxsize=8192)
+def _element_cell(element: str) -> RawCell:
+    return _parse_element(element, "")
+
+
+def _parse_element(element: str, err: str) -> RawCell:
     it = tags(element, err)
     start = next(it)
     raw = RawCell(t=attr(start.attrs, "t") or "n")

@@ -36,6 +36,7 @@ from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate_many
 from xlcost.engine.examples import seed_scenario
 from xlcost.engine.model import Results, Scenario
+from xlcost.engine.risk import split_ranges
 from xlcost.engine.validate import parse_scenario
 from xlcost.fill_rows import fill_row, plan_fill
 from xlcost.scenario_files import load_scenarios, read_records
@@ -671,7 +672,7 @@ def generate_tasks(
     def parsed() -> Iterator[Scenario | Outcome]:
         for where, record in read_records(scenario_file):
             try:
-                yield parse_scenario(record, where=where)
+                yield parse_scenario(split_ranges(record)[0], where=where)
             except ScenarioErrors as e:
                 yield Outcome(where, (str(e),))
 

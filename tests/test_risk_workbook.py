@@ -124,8 +124,3 @@ def test_ranges_reach_generated_workbooks_and_the_template_names(tmp_path: Path)
     cells = read_cells(path, refs)
     r = RANGES.inputs["ctr"]
     assert [cells[ref].value for ref in refs] == [r.low, r.high, "triangular", 0.3]
-
-
-@pytest.mark.parametrize("name", L.RISK_LINEAR_INPUTS[: len(BREAK_EVEN_INPUTS)])
-def test_break_even_probes_are_the_first_linear_inputs(name: str) -> None:
-    assert L.RISK_LINEAR_INPUTS.index(name) == BREAK_EVEN_INPUTS.index(name)

@@ -394,7 +394,9 @@ def _exit_on_term(_signum: int, _frame: object) -> None:
 def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1.0)
-    os.kill(os.getpid(), signal.SIGTERM)
+    while True:  # again each second: a SIGTERM that lands inside a task is caught by the pool
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1.0)
 
 
 def _outcomes(head: Future[list[Outcome]] | Outcome) -> list[Outcome]:

@@ -13,6 +13,7 @@ zero, so the template supports horizons up to :data:`MAX_MONTHS` months.
 from __future__ import annotations
 
 from xlcost.engine.model import GROUPS, INPUT_NAMES, NUMERIC_INPUTS, RESULT_NAMES, input_spec
+from xlcost.engine.risk import BREAK_EVEN_INPUTS
 
 __all__ = [
     "CASHFLOW",
@@ -212,20 +213,15 @@ RISK_PRINT_LAST_COL = "Q"
 """The print area is A1 to this column (tables and charts); helpers lie beyond it."""
 
 RISK_LINEAR_INPUTS: tuple[str, ...] = (
-    "volume",
-    "ctr",
-    "cvr",
-    "value_per_conversion",
-    "train_price_per_gpu_hour",
-    "serve_price_per_gpu_hour",
+    *BREAK_EVEN_INPUTS,
     "train_hours",
     "serve_gpus",
     "maintain_units_per_month",
     "maintain_price_per_unit",
 )
-"""Tornado inputs in which the NPV is linear: one probe column each (the first ones are the
-break-even inputs, in the same order); the NPV at Low and High is the line through the NPV
-now and at the probe."""
+"""Tornado inputs in which the NPV is linear: one probe column each (the break-even inputs
+first, whose probes also give the break-even); the NPV at Low and High is the line through the
+NPV now and at the probe."""
 RISK_NONLINEAR_INPUTS: tuple[str, ...] = ("mfu", "qps_per_replica", "discount_rate_annual")
 """Tornado inputs in which the NPV is not linear: two what-if columns each (at Low, at High)."""
 RISK_TORNADO_INPUTS: tuple[str, ...] = (*RISK_LINEAR_INPUTS, *RISK_NONLINEAR_INPUTS)

@@ -76,8 +76,8 @@ GOOD = [
     ("FIT_GPUS", (10e9, 24), 1.0),  # exactly 24 GB = 1 GPU (rounding before the ceiling)
     ("LATENCY_MS", (110e6, 12800, 0, 121, 0.3), 46.5455),  # 2.816e12 / 60.5e12 s
     ("LATENCY_MS", (7e9, 0, 100, 989, 3.35), 696.5174),  # 100 × 14e9 / (3.35e12 × 0.6)
-    # the worked example's volume: NPV −440 at 1e8, +1,060 at 1e9 (1.5e-6 a request) → 590/1.5e-6
-    ("BREAK_EVEN", (1e8, -440, 1e9, 1060), 393333333.3333),
+    # the worked example's volume: NPV −440 at 1e8, +910 at 1e9 (1.5e-6 a request) → 590/1.5e-6
+    ("BREAK_EVEN", (1e8, -440, 1e9, 910), 393333333.3333),
     ("BREAK_EVEN", (0.004, -470, 0.006, -410), 0.019667),  # ctr: −470 at 0.4 %, −410 at 0.6 %
 ]
 

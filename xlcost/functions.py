@@ -609,7 +609,9 @@ def _break_even(*a: str) -> str:
 
 
 def _break_even_impl(value: Any, result: Any, value2: Any, result2: Any) -> Any:
-    return value - result * (value2 - value) / (result2 - result)
+    x0, y0, x1, y1 = (np.asarray(a, dtype=np.float64) for a in (value, result, value2, result2))
+    with np.errstate(all="ignore"):  # equal results: no root, ±inf or nan → #NUM!
+        return x0 - y0 * (x1 - x0) / (y1 - y0)
 
 
 def _version(*a: str) -> str:

@@ -94,8 +94,8 @@ def template(
 ) -> None:
     """Write the template workbook, pre-filled with one scenario.
 
-    Sheets: Inputs (with Low / High ranges), Costs, Cash flow, Scenarios, Catalog, Risk, with
-    charts."""
+    Sheets: Inputs (with Low / High of uncertain inputs), Costs, Cash flow, Scenarios,
+    Catalog, Risk, with charts."""
     from xlcost.workbooks.template import DEFAULT_BUDGET, build_template
 
     if no_budget and budget is not None:

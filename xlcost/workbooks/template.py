@@ -1765,7 +1765,7 @@ def _number(v: float | int) -> str:
 
 def _cell_xml(ref: str, attrs: str, inner: str | None, value: Value) -> str:
     """The ``<c>`` element for ``value``, keeping its style and (for formulas) its ``<f>``."""
-    attrs = _T_ATTR.sub("", attrs)
+    attrs = _T_ATTR.sub("", attrs).rstrip()  # no space before a t= that follows
     f = ""
     if inner and "<f" in inner:
         f = inner[: inner.index("</f>") + 4] if "</f>" in inner else re.sub(r"<v>.*", "", inner)

@@ -168,7 +168,7 @@ def test_generate_reports_a_horizon_the_template_cannot_hold(tmp_path: Path) -> 
         "xlcost: error: long: horizon_months: the template lays out at most 120 months, got 240",
         "xlcost: generate: 1 workbook OK, 1 failed",
     ]
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["Seed BERT ranker.xlsx"]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["BERT ranker.xlsx"]
 
 
 @pytest.mark.parametrize("name", ["xlcost_template.xlsx", "xlcost_template_portable.xlsx"])

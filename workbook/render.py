@@ -2,7 +2,7 @@
 
     python workbook/render.py [--mode udf|portable] [--out DIR]
 
-Builds the template (pre-filled with the seed's example), converts it to PDF with LibreOffice
+Builds the template (pre-filled with the worked example), converts it to PDF with LibreOffice
 (formulas recalculated; use portable mode, which needs no add-in) and rasterises every page with
 ``pdftoppm``. Prints the PNG paths, and the PDF's text into ``DIR/<name>.txt`` for checks.
 """

@@ -1,4 +1,4 @@
-"""Batch work over many files: generate, fill, validate and compute workbooks (SPEC §7).
+"""Batch work over many files: generate, fill, validate and compute workbooks.
 
 Every file is one *task*, done by a small top-level function that returns an :class:`Outcome`
 (a label, the error lines if it failed, and small results): a bad file is reported and skipped

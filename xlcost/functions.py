@@ -1,6 +1,6 @@
 """The Excel-visible functions, as plain Python: one registry, Excel errors as values.
 
-This module is the single source for every function Excel users call (SPEC §3): its Excel name,
+This module is the single source for every function Excel users call: its Excel name,
 argument names and order, defaults, wizard descriptions, the Python implementation, and the
 equivalent *native* Excel formula used by the portable template. :mod:`xlcost.udfs` wraps these
 for xlwings and imports nothing else of substance; the workbook builder uses :func:`formula`.

@@ -16,7 +16,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 app = typer.Typer(
     name="xlcost",
     help="What an AI model for e-commerce search and recommendation costs, earns, and which "
-    "option to pick. Run `xlcost demo` to see the seed's worked example.",
+    "option to pick. Run `xlcost demo` to see the worked example (BERT ranker).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

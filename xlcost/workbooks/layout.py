@@ -86,7 +86,7 @@ USED_CELLS: dict[str, str] = {f"used_{n}": f"{USED_COL}{INPUT_ROWS[n]}" for n in
 """``used_<name>`` → cell on the Inputs sheet: the input, or its default when blank."""
 
 DERIVED = ("used_train_hours", "used_serve_gpus", "used_maintain_months", "upfront_train_cost")
-"""Helper results on the Costs sheet, above the seed table (also defined names)."""
+"""Helper results on the Costs sheet, above the cost table (also defined names)."""
 RESULT_ROWS: dict[str, int] = {
     name: row for row, name in enumerate((*DERIVED, *RESULT_NAMES), start=5)
 }

@@ -1,4 +1,4 @@
-"""Build the xlcost template workbook (SPEC §6), in "udf" or "portable" mode, reproducibly.
+"""Build the xlcost template workbook, in "udf" or "portable" mode, reproducibly.
 
 Design
 ------
@@ -260,7 +260,7 @@ class Calc:
 
 
 def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
-    """Formulas of the derived inputs and the seed table, with ``r(name)`` referencing a value.
+    """Formulas of the derived inputs and the cost table, with ``r(name)`` referencing a value.
 
     The Costs sheet references defined names (``r`` = identity); the Scenarios sheet references
     the cells of one option's column. One definition serves both.
@@ -549,7 +549,7 @@ _COST_ROWS: dict[str, tuple[str, str, str]] = {
     ),
     "total_cost": ("Total cost (C)", "C_train + C_deploy + C_maintain", "money"),
     "roi": ("ROI", "ROI(B, C) = (B − C) / C", "percent"),
-    "bcr": ("BCR (the seed's R)", "BCR(B, C) = B / C", "ratio"),
+    "bcr": ("BCR (benefit-cost ratio)", "BCR(B, C) = B / C", "ratio"),
     "npv": ("NPV", "month-0 net + NPV(monthly rate, months 1..120) on Cash flow", "money"),
     "irr": ("IRR (annual)", "(1 + IRR(monthly nets))^12 − 1 on Cash flow", "percent"),
     "payback_month": ("Payback month", "first month with cumulative net ≥ 0 (MATCH)", "month"),
@@ -568,9 +568,9 @@ def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
     ws = wb.create_sheet(L.COSTS)
     _title(
         ws,
-        "Costs: the seed's cost table",
+        "Costs: the cost table",
         "Training, deployment and maintenance cost, benefit, ROI and BCR over the evaluation "
-        "period (SPEC §2), from the Inputs sheet. Green cells are named results.",
+        "period, from the Inputs sheet. Green cells are named results.",
         {"A": 30, "B": 66, "C": 18, "D": 10, "E": 22},
     )
     _header(ws, 4, ["Item", "How it is calculated", "Amount", "Unit", "Name"])
@@ -985,14 +985,15 @@ def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
         ws,
         "xlcost: what an AI model for search and recommendation costs and earns",
         "Cost, benefit, ROI, NPV, payback and a recommendation for e-commerce search and "
-        "recommendation models (the seed's five-step method).",
+        "recommendation models, following the five-step cost-accounting method for AI models in "
+        "e-commerce search and recommendation.",
         {"A": 26, "B": 96},
     )
     steps = [
         ("1. Inputs", "Type your assumptions into the yellow cells of the Inputs sheet. Each "
          "input has a unit, a note and a validation rule; blank optional inputs take defaults."),
         ("2. Costs", "Read training, deployment and maintenance cost, benefit, ROI and BCR "
-         "(the seed's cost table) and the key results NPV, IRR, payback, cost per 1,000."),
+         "(the cost table) and the key results NPV, IRR, payback, cost per 1,000."),
         ("3. Cash flow", "The monthly schedule over the horizon, with NPV, IRR and payback."),
         ("4. Scenarios", "Several options side by side, ranked by NPV, with the recommendation "
          "within your budget."),
@@ -1244,7 +1245,7 @@ def build_template(
         "udf" (cells call the xlcost functions; needs the add-in) or "portable" (native Excel
         formulas; recalculates in any spreadsheet program).
     scenario
-        The option pre-filled on the Inputs sheet (default: the seed's worked example). Its
+        The option pre-filled on the Inputs sheet (default: the worked example, BERT ranker). Its
         horizon must be at most :data:`~xlcost.workbooks.layout.MAX_MONTHS` months.
     path
         Output ``.xlsx`` file, written with :func:`xlcost._files.atomic_write` (its folder is

@@ -207,9 +207,10 @@ def solve_rate(
     ``[ln(1 + lower), ln(1 + upper)]`` and solved by safeguarded Newton iteration ("rtsafe",
     Press et al., *Numerical Recipes*, section 9.4): a Newton step that leaves the bracket, or
     does not at least halve the previous step, is replaced by bisection, so every element whose
-    bracket holds a change of sign converges. Elements without one — or, in theory, still moving after
-    ``max_iter`` steps — are NaN (Excel's ``#NUM!``). The default bracket, −99 % to 10⁹ a period,
-    holds every rate a monthly business case produces. Only unconverged elements are iterated.
+    bracket holds a change of sign converges. Elements without one — or, in theory, still moving
+    after ``max_iter`` steps — are NaN (Excel's ``#NUM!``). The default bracket, −99 % to 10⁹ a
+    period, holds every rate a monthly business case produces. Only unconverged elements are
+    iterated.
     """
     n = guess.size
     lo = np.full(n, np.log1p(lower))

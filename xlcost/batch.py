@@ -37,6 +37,7 @@ from xlcost.engine.model import INPUT_NAMES, RESULT_NAMES, TEXT_INPUTS, Results,
 from xlcost.engine.validate import parse_scenario
 from xlcost.scenario_files import load_scenarios, read_records
 from xlcost.workbooks.inputs import WORKBOOK_SUFFIXES, input_cells, read_scenario
+from xlcost.workbooks.layout import MAX_MONTHS
 from xlcost.workbooks.package import (
     CellRef,
     TemplateFiller,
@@ -454,19 +455,22 @@ class _Skeleton:
     cells: dict[str, dict[str, tuple[Value, CellRef, bool]]]
 
 
-@functools.lru_cache(maxsize=4)
-def _skeleton(mode: str, n_options: int) -> _Skeleton:
-    """Build the template once per process: openpyxl once, then only splices per workbook.
+@functools.lru_cache(maxsize=16)
+def _skeleton(mode: str, n_options: int, months: int) -> _Skeleton:
+    """Build the template once per process and number of months (a generated workbook's Cash
+    flow sheet lays out exactly its horizon): openpyxl once, then only splices per workbook.
 
     The file lives in a private temporary directory, removed when this process exits (a
     worker forked from it leaves it to its parent).
     """
     from xlcost.workbooks.template import Template
 
-    template = Template(mode, n_options)
+    template = Template(mode, n_options, months)
     directory = tempfile.mkdtemp(prefix="xlcost-template-")
     Finalize(template, shutil.rmtree, args=(directory,), kwargs={"ignore_errors": True})
     seed = seed_scenario()
+    if seed.horizon_months > months:  # a 1-month workbook: the worked example over 1 month
+        seed = seed.model_copy(update={"horizon_months": months, "maintain_months": months})
     path = Path(directory) / "template.xlsx"
     path.write_bytes(template.render(seed, [seed] * n_options))
     values = template.cell_values(seed, [seed] * n_options)
@@ -491,7 +495,8 @@ def generate_one(task: GenerateTask) -> Outcome:
     template file's are spliced.
     """
     try:
-        skeleton = _skeleton(task.mode, len(task.comparison))
+        months = min(task.scenario.horizon_months, MAX_MONTHS)  # longer: one clear error
+        skeleton = _skeleton(task.mode, len(task.comparison), months)
         plain: dict[CellRef, Value] = {}
         cached: dict[CellRef, Value] = {}
         values = skeleton.template.cell_values(task.scenario, task.comparison, task.budget)
@@ -552,7 +557,8 @@ def generate_tasks(
         failed = [o for o in items if isinstance(o, Outcome)]
         return len(failed) + 1, iter([*failed, task])
 
-    _skeleton(mode, 1)  # built here once, inherited by forked workers
+    for months in _horizons(records):  # built here once per horizon, inherited by forked workers
+        _skeleton(mode, 1, months)
     outputs = OutputNames(out, ".xlsx")
 
     def tasks() -> Iterator[GenerateTask | Outcome]:
@@ -563,6 +569,19 @@ def generate_tasks(
                 yield GenerateTask(s.name, outputs.claim(s.name), mode, s, (s,), overwrite, budget)
 
     return len(records), tasks()
+
+
+def _horizons(records: Sequence[tuple[str, Mapping[str, Any]]], most: int = 16) -> list[int]:
+    """The distinct horizons of ``records`` that a workbook lays out (at most ``most`` of them)."""
+    seen: list[int] = []
+    for _where, record in records:
+        try:
+            months = int(float(record.get("horizon_months")))  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if 1 <= months <= MAX_MONTHS and months not in seen and len(seen) < most:
+            seen.append(months)
+    return seen
 
 
 def _numeric_text(value: Any) -> Any:

@@ -166,17 +166,25 @@ class Facts:
     ranks: tuple[int, ...]
     within_budget: tuple[bool, ...]
     recommendation: str
+    rows: int = L.MAX_MONTHS
+    """Months the Cash flow sheet lays out (months 0..rows)."""
 
     @classmethod
-    def of(cls, scenario: Scenario, comparison: Sequence[Scenario], budget: float | None) -> Facts:
+    def of(
+        cls,
+        scenario: Scenario,
+        comparison: Sequence[Scenario],
+        budget: float | None,
+        rows: int = L.MAX_MONTHS,
+    ) -> Facts:
         """Evaluate the scenario, its schedule and the comparison with the engine.
 
         Each scenario is evaluated once: the main one together with its schedule, and an
-        option equal to it shares its evaluation.
+        option equal to it shares its evaluation. ``rows``: months the Cash flow sheet lays out.
         """
-        if scenario.horizon_months > L.MAX_MONTHS:
+        if scenario.horizon_months > rows:
             raise XlcostError(
-                f"horizon_months: the template lays out at most {L.MAX_MONTHS} months, "
+                f"horizon_months: the template lays out at most {rows} months, "
                 f"got {scenario.horizon_months}"
             )
         results, months = evaluate_with_schedule(scenario)
@@ -195,6 +203,7 @@ class Facts:
             tuple(o.rank for o in ranked),
             tuple(o.within_budget for o in ranked),
             recommendation,
+            rows,
         )
 
     @cached_property
@@ -222,7 +231,7 @@ class Facts:
         return math.sqrt(low * high) - 1
 
     def _npv_at(self, growth: float) -> float:
-        """Month-0 net plus Excel's NPV of months 1..MAX_MONTHS at rate ``growth`` − 1."""
+        """Month-0 net plus Excel's NPV of months 1..rows at rate ``growth`` − 1."""
         nets = np.array([row.net for row in self._laid_out])
         with np.errstate(over="ignore"):
             return float(nets[0] + np.sum(nets[1:] / growth ** np.arange(1, nets.size)))
@@ -238,8 +247,8 @@ class Facts:
 
     @cached_property
     def _laid_out(self) -> tuple[CashFlowRow, ...]:
-        """Months 0..MAX_MONTHS, the Cash flow sheet's rows, made once."""
-        after = map(self._after, range(len(self.months), L.MAX_MONTHS + 1))
+        """Months 0..rows, the Cash flow sheet's rows, made once."""
+        after = map(self._after, range(len(self.months), self.rows + 1))
         return (*self.months, *after)
 
 
@@ -343,12 +352,17 @@ def _quoted(text: str) -> str:
 
 
 def _title(ws: Worksheet, title: str, note: str, widths: dict[str, float]) -> None:
+    """Title in A1; the note in A2, wrapped across the sheet's columns so it prints in full."""
     ws["A1"] = title
     ws["A1"].style = S.TITLE
     ws["A2"] = note
     ws["A2"].style = S.SUBTITLE
+    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     for col, width in widths.items():
         ws.column_dimensions[col].width = width
+    last = max(widths, key=lambda c: (len(c), c))
+    ws.merge_cells(f"A2:{last}2")
+    _fit_height(ws, 2, note, sum(widths.values()))
 
 
 def _fit_height(ws: Worksheet, row: int, text: str, width: float) -> None:
@@ -381,7 +395,7 @@ def _finish(ws: Worksheet, freeze: str, last_col: str, last_row: int) -> None:
     ws.protection.sheet = True
 
 
-def _validation(name: str, cell: str) -> DataValidation:
+def _validation(name: str, cell: str, months: int = L.MAX_MONTHS) -> DataValidation:
     """Data validation of one input cell, derived from the model's constraints."""
     spec = input_spec(name)
     title = spec["label"][:32]
@@ -416,7 +430,7 @@ def _validation(name: str, cell: str) -> DataValidation:
         )  # fmt: skip
     lower, inclusive, upper = field_domain(name)
     if name == "horizon_months":
-        upper = L.MAX_MONTHS if upper is None else min(upper, L.MAX_MONTHS)
+        upper = months if upper is None else min(upper, months)
     kind = "whole" if Scenario.model_fields[name].annotation in (int, int | None) else "decimal"
     low = "≥" if inclusive else ">"
     bounds = [f"{low} {lower:g}"] if lower is not None else []
@@ -438,7 +452,7 @@ def _validation(name: str, cell: str) -> DataValidation:
     )
 
 
-def _inputs_sheet(wb: Workbook) -> list[Calc]:
+def _inputs_sheet(wb: Workbook, months: int = L.MAX_MONTHS) -> list[Calc]:
     ws = wb.create_sheet(L.INPUTS)
     _title(
         ws,
@@ -471,7 +485,7 @@ def _inputs_sheet(wb: Workbook) -> list[Calc]:
         if isinstance(default, float):
             ws.cell(row, 5).number_format = S.number_format(spec["unit"])
         ws.cell(row, 7, spec["description"]).style = S.NOTE
-        dv = _validation(name, cell)
+        dv = _validation(name, cell, months)
         ws.add_data_validation(dv)
         dv.add(cell)
         wb.defined_names[name] = DefinedName(name, attr_text=L.absolute(L.INPUTS, cell))
@@ -550,13 +564,22 @@ _COST_ROWS: dict[str, tuple[str, str, str]] = {
     "total_cost": ("Total cost (C)", "C_train + C_deploy + C_maintain", "money"),
     "roi": ("ROI", "ROI(B, C) = (B − C) / C", "percent"),
     "bcr": ("BCR (benefit-cost ratio)", "BCR(B, C) = B / C", "ratio"),
-    "npv": ("NPV", "month-0 net + NPV(monthly rate, months 1..120) on Cash flow", "money"),
-    "irr": ("IRR (annual)", "(1 + IRR(monthly nets))^12 − 1 on Cash flow", "percent"),
-    "payback_month": ("Payback month", "first month with cumulative net ≥ 0 (MATCH)", "month"),
+    "npv": ("NPV", "month-0 net + NPV(monthly rate, months 1..horizon) on Cash flow", "money"),
+    "irr": (
+        "IRR (annual)",
+        "(1 + IRR(monthly nets, guess))^12 − 1 on Cash flow; over 1,000 % a year says so",
+        "irr",
+    ),
+    "payback_month": (
+        "Payback month",
+        "first month whose cumulative net, to the cent, is ≥ 0 (blank: not within the horizon)",
+        "month",
+    ),
     "cost_per_1k": ("Cost per 1,000 requests", "1000 × C / volume", "money4"),
 }
 _FORMATS = {
     "money": S.MONEY,
+    "irr": S.IRR,
     "money4": "#,##0.0000",
     "percent": S.PERCENT,
     "ratio": "0.000",
@@ -564,7 +587,7 @@ _FORMATS = {
 }
 
 
-def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
+def _costs_sheet(wb: Workbook, mode: str, months: int = L.MAX_MONTHS) -> list[Calc]:
     ws = wb.create_sheet(L.COSTS)
     _title(
         ws,
@@ -575,16 +598,21 @@ def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
     )
     _header(ws, 4, ["Item", "How it is calculated", "Amount", "Unit", "Name"])
     cf = partial(L.absolute, L.CASHFLOW)
-    first, last = L.CF_FIRST_ROW, L.CF_LAST_ROW
+    first, last = L.CF_FIRST_ROW, L.cf_last_row(months)
     net = L.CF_COL["net"]
+    # A horizon longer than the laid-out months (typed into a generated workbook) gives #N/A.
+    laid_out = f"ROWS({cf(f'{net}{first}')}:${net}${last})-1"
     formulas = _model_formulas(mode, lambda n: f"used_{n}" if n in L.DEFAULTED else n)
     formulas |= {
-        "npv": f"={cf(f'{net}{first}')}+NPV(monthly_rate,{cf(f'{net}{first + 1}')}:${net}${last})",
-        "irr": f"=IFERROR((1+IRR({cf(f'{net}{first}')}:${net}${last},"
+        "npv": f"=IF(horizon_months>{laid_out},NA(),{cf(f'{net}{first}')}"
+        f"+NPV(monthly_rate,{cf(f'{net}{first + 1}')}:${net}${last}))",
+        "irr": f"=IF(horizon_months>{laid_out},NA(),"
+        f"IFERROR((1+IRR({cf(f'{net}{first}')}:${net}${last},"
         f"{cf(L.CF_GUESS_CELL)}))^12-1,IFERROR((1+IRR({cf(f'{net}{first}')}:${net}${last}))"
-        '^12-1,""))',
-        "payback_month": f"=IFERROR(MATCH(1,{cf(L.CF_COL['paid_back'] + str(first))}:"
-        f'${L.CF_COL["paid_back"]}${last},0)-1,"")',
+        '^12-1,"")))',
+        "payback_month": f"=IF(horizon_months>{laid_out},NA(),"
+        f"IFERROR(MATCH(1,{cf(L.CF_COL['paid_back'] + str(first))}:"
+        f'${L.CF_COL["paid_back"]}${last},0)-1,""))',
         "cost_per_1k": '=IF(volume>0,1000*total_cost/volume,"")',
     }
     calcs: list[Calc] = []
@@ -602,7 +630,7 @@ def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
                 Calc(L.COSTS, f"D{row}", "=used_currency", lambda f: f.main.scenario.currency)
             )
         else:
-            ws.cell(row, 4, {"percent": "%", "ratio": "×"}.get(unit, unit))
+            ws.cell(row, 4, {"percent": "%", "irr": "% a year", "ratio": "×"}.get(unit, unit))
         wb.defined_names[name] = DefinedName(name, attr_text=L.absolute(L.COSTS, cell))
     last_row = max(L.RESULT_ROWS.values())
     ws.cell(last_row + 2, 1, "Scenario").style = S.GROUP
@@ -623,14 +651,19 @@ def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
     return calcs
 
 
-def _cashflow_sheet(wb: Workbook) -> list[Calc]:
+def _cashflow_sheet(wb: Workbook, months: int = L.MAX_MONTHS) -> list[Calc]:
     ws = wb.create_sheet(L.CASHFLOW)
+    rows_note = (
+        f"Rows beyond the horizon (up to month {months}) are zero."
+        if months == L.MAX_MONTHS
+        else f"This workbook lays out months 0..{months}, its horizon; a longer one gives #N/A."
+    )
     _title(
         ws,
         "Cash flow: monthly schedule",
-        f"Month 0 pays the up-front training; months 1..horizon each carry 1/horizon of "
-        f"deployment, retraining and benefit; maintenance is paid in months 1..maintenance "
-        f"months. Rows beyond the horizon (up to {L.MAX_MONTHS}) are zero.",
+        "Month 0 pays the up-front training; months 1..horizon each carry 1/horizon of "
+        "deployment, retraining and benefit; maintenance is paid in months 1..maintenance "
+        f"months. {rows_note}",
         {"A": 10, "B": 26, "C": 16, "D": 16, "E": 16, "F": 12},
     )
     calcs = [
@@ -654,8 +687,8 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
             exact=False,
         )
     )
-    calcs += _irr_search(ws)
-    ws["B3"], ws["B4"] = "Monthly discount rate", "IRR guess (IRR search)"
+    calcs += _irr_search(ws, months)
+    ws["B3"], ws["B4"] = "Monthly discount rate", f"IRR guess (search in {L.CF_SEARCH_COL['step']})"
     for cell in (L.CF_RATE_CELL, L.CF_GUESS_CELL):
         ws[cell].style = S.CALC
     ws[L.CF_RATE_CELL].number_format = "0.0000%"
@@ -667,13 +700,13 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
         ws[f"D{3 + i}"] = label
         calcs.append(Calc(L.CASHFLOW, f"E{3 + i}", f"={name}", partial(_main_value, name)))
         ws[f"E{3 + i}"].style = S.RESULT
-        ws[f"E{3 + i}"].number_format = S.MONEY if name == "npv" else S.PERCENT
+        ws[f"E{3 + i}"].number_format = S.MONEY if name == "npv" else S.IRR
     ws["D5"] = "Payback month"
     calcs.append(Calc(L.CASHFLOW, "E5", "=payback_month", lambda f: f.main.value("payback_month")))
     ws["E5"].style = S.RESULT
     ws["E5"].number_format = "0"
     _header(ws, L.CF_HEADER_ROW, ["Month", "Cost", "Benefit", "Net", "Cumulative", "Paid back"])
-    for t in range(L.MAX_MONTHS + 1):
+    for t in range(months + 1):
         row = first + t
         ws.cell(row, 1, t)
         for key in ("cost", "benefit", "net", "cumulative", "paid_back"):
@@ -686,19 +719,24 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
     chart.x_axis.title = "Month"
     chart.y_axis.numFmt = "#,##0"
     chart.legend = None
-    cum = Reference(ws, min_col=5, min_row=first, max_row=L.CF_LAST_ROW)
+    last_row = L.cf_last_row(months)
+    cum = Reference(ws, min_col=5, min_row=first, max_row=last_row)
     chart.add_data(cum)
-    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=L.CF_LAST_ROW))
-    chart.x_axis.tickLblSkip = 12
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last_row))
+    chart.x_axis.tickLblSkip = max(1, months // 10)
     chart.x_axis.tickLblPos = "low"
     chart.width, chart.height = 18, 9
     ws.add_chart(chart, f"H{L.CF_HEADER_ROW}")
-    _finish(ws, f"A{first}", "Q", L.CF_LAST_ROW)
+    _finish(ws, f"A{first}", L.CF_PRINT_LAST_COL, max(last_row, L.CF_HEADER_ROW + L.CF_CHART_ROWS))
     return calcs
 
 
-def _irr_search(ws: Worksheet) -> list[Calc]:
-    """The IRR search below the chart: bisection of 1 + monthly rate, giving IRR its guess.
+def _irr_search(ws: Worksheet, months: int = L.MAX_MONTHS) -> list[Calc]:
+    """The IRR search right of the print area: bisection of 1 + monthly rate, giving IRR its guess.
+
+    Excel's IRR is Newton's method from its guess (20 steps); from the default 10 % it misses
+    the root of many schedules (the worked example's −77 % a month among them), so the sheet
+    finds a start next to the root first.
 
     The monthly nets change sign at most once (costs first), so their NPV changes sign at
     most once between the bracket's ends; each step keeps the half whose ends differ in
@@ -708,16 +746,17 @@ def _irr_search(ws: Worksheet) -> list[Calc]:
     """
     col, top = L.CF_SEARCH_COL, L.CF_SEARCH_ROW
     net = L.CF_COL["net"]
-    first, last = L.CF_FIRST_ROW, L.CF_LAST_ROW
+    first, last = L.CF_FIRST_ROW, L.cf_last_row(months)
     nets = f"${net}${first}+NPV({{}}-1,${net}${first + 1}:${net}${last})"
     sign = f"${L.CF_SEARCH_SIGN_CELL[0]}${L.CF_SEARCH_SIGN_CELL[1:]}"
-    ws.cell(top - 3, 8, "IRR search").style = S.GROUP
-    ws.cell(top - 2, 8, "Bisection of 1 + r; last midpoint = guess")
-    ws.cell(top - 2, 8).style = S.NOTE
-    ws.cell(top - 1, 8, "Sign of NPV at the low end")
-    _header(ws, top, ["Step", "Low (1 + r)", "High (1 + r)", "NPV at midpoint"], first_col=8)
-    for name, width in (("H", 26), ("I", 16), ("J", 16), ("K", 18)):
-        ws.column_dimensions[name].width = width
+    c0 = ord(col["step"]) - ord("A") + 1
+    ws.cell(top - 3, c0, "IRR search (helper, not printed)").style = S.GROUP
+    ws.cell(top - 2, c0, "Bisection of 1 + r; last midpoint = guess")
+    ws.cell(top - 2, c0).style = S.NOTE
+    ws.cell(top - 1, c0, "Sign of NPV at the low end")
+    _header(ws, top, ["Step", "Low (1 + r)", "High (1 + r)", "NPV at midpoint"], first_col=c0)
+    for key, width in (("step", 26), ("low", 16), ("high", 16), ("npv", 18)):
+        ws.column_dimensions[col[key]].width = width
     calcs = [
         Calc(
             L.CASHFLOW,
@@ -730,7 +769,7 @@ def _irr_search(ws: Worksheet) -> list[Calc]:
     ws[L.CF_SEARCH_SIGN_CELL].style = S.CALC
     for k in range(L.CF_SEARCH_STEPS):
         row = top + 1 + k
-        ws.cell(row, 8, k)
+        ws.cell(row, c0, k)
         lo, hi = f"{col['low']}{row}", f"{col['high']}{row}"
         mid = f"SQRT({lo}*{hi})"
         if k == 0:
@@ -773,7 +812,13 @@ def _month_calcs(t: int, row: int) -> list[Calc]:
         )
         benefit = f"=IF({m}>horizon_months,0,benefit/horizon_months)"
         cumulative = f"={c['cumulative']}{row - 1}+{c['net']}{row}"
-    paid = f"=IF(AND({m}<=horizon_months,ROUND({c['cumulative']}{row},6)>=0),1,0)"
+    # Paid back from the first month whose cumulative net, to the cent, is ≥ 0 (the engine's
+    # payback rule), and from then on.
+    reached = f"ROUND({c['cumulative']}{row},2)>=0"
+    if t == 0:
+        paid = f"=IF({reached},1,0)"
+    else:
+        paid = f"=IF(OR({c['paid_back']}{row - 1}=1,{reached}),1,0)"
     return [
         Calc(L.CASHFLOW, f"{c['cost']}{row}", cost, lambda f: f.month(t).cost),
         Calc(L.CASHFLOW, f"{c['benefit']}{row}", benefit, lambda f: f.month(t).benefit),
@@ -788,7 +833,9 @@ def _month_calcs(t: int, row: int) -> list[Calc]:
             L.CASHFLOW,
             f"{c['paid_back']}{row}",
             paid,
-            lambda f: int(t < len(f.months) and round(f.month(t).cumulative, 6) >= 0),
+            lambda f: int(
+                f.main.results.payback_month is not None and t >= f.main.results.payback_month
+            ),
         ),
     ]
 
@@ -1029,13 +1076,15 @@ def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
         )
         row += 1
         ws.cell(row, 1, "Functions loaded?")
+        live = formula(mode, "XLCOST_VERSION")[1:]
         calcs.append(
             Calc(
                 L.README,
                 f"B{row}",
-                f'=IF(ISERROR({version}),"NO: the xlcost add-in is not loaded; see '
-                f'workbook/README.md","yes")',
-                lambda f: "yes",
+                f'=IF(ISERROR({live}),"NO: the xlcost functions are not loaded (see '
+                f'workbook/README.md); every xlcost cell shows an error","yes")',
+                lambda f: "not checked yet: Excel checks when it calculates (F9)",
+                exact=False,
             )
         )
         ws[f"B{row}"].style = S.RESULT
@@ -1125,19 +1174,22 @@ class Template:
     b'PK'
     """
 
-    def __init__(self, mode: str, n_options: int) -> None:
+    def __init__(self, mode: str, n_options: int, months: int = L.MAX_MONTHS) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be 'udf' or 'portable', got {mode!r}")
         if n_options < 1:
             raise ValueError("the Scenarios sheet needs at least one option")
+        if not 1 <= months <= L.MAX_MONTHS:
+            raise ValueError(f"months must be 1..{L.MAX_MONTHS}, got {months}")
         self.mode = mode
         self.n_options = n_options
+        self.months = months
         wb = Workbook()
         S.register(wb)
         calcs = _readme_sheet(wb, mode)
-        calcs += _inputs_sheet(wb)
-        calcs += _costs_sheet(wb, mode)
-        calcs += _cashflow_sheet(wb)
+        calcs += _inputs_sheet(wb, months)
+        calcs += _costs_sheet(wb, mode, months)
+        calcs += _cashflow_sheet(wb, months)
         calcs += _scenarios_sheet(wb, mode, n_options)
         calcs += _catalog_sheet(wb, mode)
         if mode == "udf":
@@ -1167,7 +1219,7 @@ class Template:
             raise ValueError(f"this template has {self.n_options} options, got {len(comparison)}")
         if budget is not None and not (math.isfinite(budget) and budget >= 0):
             raise XlcostError(f"budget must be a number ≥ 0, got {budget}")
-        facts = Facts.of(scenario, comparison, budget)
+        facts = Facts.of(scenario, comparison, budget, self.months)
         values: dict[str, dict[str, Value]] = {ws: {} for ws in self.sheet_parts}
         values[L.SCENARIOS][L.SCN_BUDGET_CELL] = budget
         for name, cell in L.INPUT_CELLS.items():
@@ -1206,8 +1258,8 @@ def _default_comparison() -> list[Scenario]:
 
 
 @lru_cache(maxsize=8)
-def _template(mode: str, n_options: int) -> Template:
-    return Template(mode, n_options)
+def _template(mode: str, n_options: int, months: int = L.MAX_MONTHS) -> Template:
+    return Template(mode, n_options, months)
 
 
 def template_bytes(
@@ -1216,8 +1268,12 @@ def template_bytes(
     *,
     comparison: Sequence[Scenario] | None = None,
     budget: float | None = DEFAULT_BUDGET,
+    months: int = L.MAX_MONTHS,
 ) -> bytes:
     """The template workbook as bytes (see :func:`build_template`); the skeleton is cached.
+
+    ``months``: months the Cash flow sheet lays out (the template: all 120, so any horizon
+    can be typed in; a generated workbook: exactly its horizon).
 
     Examples
     --------
@@ -1225,7 +1281,8 @@ def template_bytes(
     True
     """
     options = list(comparison) if comparison is not None else _default_comparison()
-    return _template(mode, len(options)).render(scenario or seed_scenario(), options, budget)
+    template = _template(mode, len(options), months)
+    return template.render(scenario or seed_scenario(), options, budget)
 
 
 def build_template(

@@ -71,10 +71,15 @@ def _sheet_of_pages(pages: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sheets)
 
 
-def render_books(paths: list[Path], out: Path, dpi: int | None = None) -> list[Rendered]:
-    """Print ``paths`` to PDF in one LibreOffice run; with ``dpi``, also PNGs of every page."""
+def render_books(
+    paths: list[Path], out: Path, dpi: int | None = None, *, recalc: bool = True
+) -> list[Rendered]:
+    """Print ``paths`` to PDF in one LibreOffice run; with ``dpi``, also PNGs of every page.
+
+    ``recalc=False`` prints the cached values (udf workbooks: what Excel shows once the add-in
+    has calculated them; LibreOffice cannot call the xlcost functions)."""
     out.mkdir(parents=True, exist_ok=True)
-    pdfs = convert(paths, out, "pdf")
+    pdfs = convert(paths, out, "pdf", recalc=recalc)
     rendered = []
     for pdf in pdfs:
         pages = _pages(pdf)
@@ -103,13 +108,15 @@ def main() -> None:
     parser.add_argument("--mode", choices=["udf", "portable"], default="portable")
     parser.add_argument("--out", type=Path, default=Path("out/render"))
     parser.add_argument("--dpi", type=int, default=60)
+    parser.add_argument("--cached", action="store_true", help="print cached values (udf mode)")
     args = parser.parse_args()
     if not args.files:
         xlsx = args.out / f"xlcost_template_{args.mode}.xlsx"
         args.out.mkdir(parents=True, exist_ok=True)
         build_template(args.mode, None, xlsx, overwrite=True)
         args.files = [xlsx]
-    for book in render_books(args.files, args.out, args.dpi):
+    recalc = not args.cached and args.mode == "portable"
+    for book in render_books(args.files, args.out, args.dpi, recalc=recalc):
         print(book.pdf.name, book.page_counts())
         for png in sorted(args.out.glob(f"{book.pdf.stem}-*.png")):
             print(" ", png)

@@ -150,5 +150,9 @@ SCN_CALC_ROWS: dict[str, int] = {
 }
 SCN_RECOMMEND_ROW = SCN_CALC_ROWS["eligible_rank"] + 2
 
+MASTER_CHECK = "master_check"
+"""Defined name of the Checks sheet's master check (TRUE when every check passes)."""
+
 CAT_HEADER_ROW = 4
+"""Row of the catalog's field names (what GPU_SPEC looks up); readable headers are above it."""
 CAT_FIRST_ROW = CAT_HEADER_ROW + 1

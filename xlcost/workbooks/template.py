@@ -376,6 +376,10 @@ def _fit_height(ws: Worksheet, row: int, text: str, width: float) -> None:
     ws.row_dimensions[row].height = max(current, 15 * lines)
 
 
+_NOTE_CHARS = 1.15
+"""Notes are 10 pt italic: about 15 % more characters per width unit than 11 pt text."""
+
+
 def _header(ws: Worksheet, row: int, labels: Sequence[str], first_col: int = 1) -> None:
     for i, label in enumerate(labels):
         cell = ws.cell(row, first_col + i, label)
@@ -463,7 +467,7 @@ def _inputs_sheet(wb: Workbook, months: int = L.MAX_MONTHS) -> list[Calc]:
         "formulas can say =train_gpus.",
         {"A": 30, "B": 18, "C": 16, "D": 26, "E": 10, "F": 12, "G": 80},
     )
-    _header(ws, 4, ["Input", "Value", "Unit", "Name", "Default", "Used", "Notes"])
+    _header(ws, 4, ["Input", "Value", "Unit", "Defined name", "Default", "Used", "Notes"])
     for group, row in L.GROUP_ROWS.items():
         label = {"identity": "Identity", "finance": "Finance"}.get(group, group.capitalize())
         for col in range(1, 8):
@@ -567,12 +571,12 @@ _COST_ROWS: dict[str, tuple[str, str, str]] = {
     "npv": ("NPV", "month-0 net + NPV(monthly rate, months 1..horizon) on Cash flow", "money"),
     "irr": (
         "IRR (annual)",
-        "(1 + IRR(monthly nets, guess))^12 − 1 on Cash flow; over 1,000 % a year says so",
+        "(1 + IRR(monthly nets, guess))^12 − 1; over 1,000 % a year says so",
         "irr",
     ),
     "payback_month": (
         "Payback month",
-        "first month whose cumulative net, to the cent, is ≥ 0 (blank: not within the horizon)",
+        "first month whose cumulative net, to the cent, is ≥ 0",
         "month",
     ),
     "cost_per_1k": ("Cost per 1,000 requests", "1000 × C / volume", "money4"),
@@ -596,7 +600,7 @@ def _costs_sheet(wb: Workbook, mode: str, months: int = L.MAX_MONTHS) -> list[Ca
         "period, from the Inputs sheet. Green cells are named results.",
         {"A": 30, "B": 66, "C": 18, "D": 10, "E": 22},
     )
-    _header(ws, 4, ["Item", "How it is calculated", "Amount", "Unit", "Name"])
+    _header(ws, 4, ["Item", "How it is calculated", "Amount", "Unit", "Defined name"])
     cf = partial(L.absolute, L.CASHFLOW)
     first, last = L.CF_FIRST_ROW, L.cf_last_row(months)
     net = L.CF_COL["net"]
@@ -656,7 +660,8 @@ def _cashflow_sheet(wb: Workbook, months: int = L.MAX_MONTHS) -> list[Calc]:
     rows_note = (
         f"Rows beyond the horizon (up to month {months}) are zero."
         if months == L.MAX_MONTHS
-        else f"This workbook lays out months 0..{months}, its horizon; a longer one gives #N/A."
+        else f"This workbook lays out months 0..{months}, its horizon: for a longer one, make a new "
+        "workbook (NPV, IRR and payback show an error here)."
     )
     _title(
         ws,
@@ -701,6 +706,9 @@ def _cashflow_sheet(wb: Workbook, months: int = L.MAX_MONTHS) -> list[Calc]:
         calcs.append(Calc(L.CASHFLOW, f"E{3 + i}", f"={name}", partial(_main_value, name)))
         ws[f"E{3 + i}"].style = S.RESULT
         ws[f"E{3 + i}"].number_format = S.MONEY if name == "npv" else S.IRR
+    ws["B5"] = "Amounts in"
+    calcs.append(Calc(L.CASHFLOW, "C5", "=used_currency", lambda f: f.main.scenario.currency))
+    ws["C5"].style = S.CALC
     ws["D5"] = "Payback month"
     calcs.append(Calc(L.CASHFLOW, "E5", "=payback_month", lambda f: f.main.value("payback_month")))
     ws["E5"].style = S.RESULT
@@ -859,6 +867,19 @@ _SCN_LABELS = {
 }
 
 
+_SCN_UNITS = {
+    "used_train_hours": "hours",
+    "used_serve_gpus": "GPUs",
+    "used_maintain_months": "months",
+    "roi": "%",
+    "monthly_rate": "%/month",
+    "rank": "rank",
+    "within_budget": "yes/no",
+    "eligible_rank": "rank",
+}
+"""Units of the Scenarios sheet's results (the rest are amounts in the option's currency)."""
+
+
 def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
     ws = wb.create_sheet(L.SCENARIOS)
     last_col = get_column_letter(L.SCN_FIRST_COL + n - 1)
@@ -873,7 +894,7 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
     ws["A4"] = "Budget (maximum total cost; blank = none)"
     ws[L.SCN_BUDGET_CELL].style = S.INPUT
     ws[L.SCN_BUDGET_CELL].number_format = S.MONEY
-    ws["D4"] = "xlcost template: 1,000,000 (comparison example); generate: blank unless --budget"
+    ws["D4"] = "An option whose total cost is above the budget is not recommended."
     ws["D4"].style = S.NOTE
     ws["D4"].alignment = Alignment(wrap_text=False, vertical="center")  # runs on to the right
     _header(ws, L.SCN_HEADER_ROW, ["Input", "Unit", *(f"Option {i + 1}" for i in range(n))])
@@ -940,9 +961,7 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
             }.get(key, S.MONEY)
     for key, row in calc_rows.items():
         ws.cell(row, 1, _SCN_LABELS[key])
-        ws.cell(
-            row, 2, {"roi": "%", "rank": "", "within_budget": "", "eligible_rank": ""}.get(key, "")
-        )
+        ws.cell(row, 2, _SCN_UNITS.get(key, "currency"))
     rec = L.SCN_RECOMMEND_ROW
     ws.cell(rec, 1, "Recommended option").style = S.GROUP
     first_col = get_column_letter(L.SCN_FIRST_COL)
@@ -960,6 +979,9 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
     )
     ws[f"{first_col}{rec}"].style = S.RESULT
     _finish(ws, f"{first_col}{L.SCN_HEADER_ROW + 1}", last_col, rec)
+    ws.print_title_rows = f"{L.SCN_HEADER_ROW}:{L.SCN_HEADER_ROW}"  # every page: the options
+    ws.print_title_cols = "A:B"
+    ws.page_setup.orientation = "portrait"  # a tall table: inputs, then results
     return calcs
 
 
@@ -974,6 +996,29 @@ def _option_value(i: int, key: str, f: Facts) -> Value:
     return opt.value(key)
 
 
+_CATALOG_LABELS = {
+    "name": "GPU",
+    "memory_gb": "Memory (GB)",
+    "peak_tflops": "Peak TFLOP/s",
+    "memory_bandwidth_tbs": "Bandwidth (TB/s)",
+    "price_per_hour": "Price per GPU-hour",
+    "price_source": "Price source",
+    "price_as_of": "Price as of",
+    "spec_source": "Spec source",
+}
+_CATALOG_FORMATS = {
+    "memory_gb": "#,##0",
+    "peak_tflops": "#,##0",
+    "memory_bandwidth_tbs": "0.000",
+    "price_per_hour": "#,##0.0000",
+}
+
+
+def _catalog_label(field: str) -> str:
+    """The Catalog sheet's header for a catalog field (snake_case made readable otherwise)."""
+    return _CATALOG_LABELS.get(field) or field.replace("_", " ").capitalize()
+
+
 def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
     ws = wb.create_sheet(L.CATALOG)
     cat = default_catalog()
@@ -983,17 +1028,21 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
         f"From xlcost's packaged catalog ({cat.currency}; each price with its source and date — "
         "refresh them before relying on them). Portable mode looks GPUs up here, so you can edit "
         "or extend this table; udf mode's GPU_SPEC reads the packaged catalog.",
-        {"A": 12, "B": 16, "C": 12, "D": 22, "E": 14, "F": 60, "G": 12, "H": 60},
+        {"A": 12, "B": 14, "C": 14, "D": 18, "E": 19, "F": 60, "G": 12, "H": 60},
     )
-    _header(ws, L.CAT_HEADER_ROW, list(GPU_FIELDS))
+    _header(ws, L.CAT_HEADER_ROW - 1, [_catalog_label(f) for f in GPU_FIELDS])
+    for c, field in enumerate(GPU_FIELDS, start=1):  # the field names GPU_SPEC looks up
+        ws.cell(L.CAT_HEADER_ROW, c, field).style = S.NOTE
     for r, gpu in enumerate(cat.gpus, start=L.CAT_FIRST_ROW):
         for c, field in enumerate(GPU_FIELDS, start=1):
             value = getattr(gpu, field)
             cell = ws.cell(r, c, value.isoformat() if isinstance(value, dt.date) else value)
             cell.style = S.INPUT
+            cell.alignment = Alignment(wrap_text=isinstance(value, str), vertical="top")
+            if isinstance(value, float | int) and not isinstance(value, bool):
+                cell.number_format = _CATALOG_FORMATS.get(field, S.COUNT)
             if field in ("price_source", "spec_source"):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-                _fit_height(ws, r, value, 60)
+                _fit_height(ws, r, value, 60 / 1.1)  # one character a width unit
     last_row = L.CAT_FIRST_ROW + len(cat.gpus) - 1
     last_col = get_column_letter(len(GPU_FIELDS))
     for name, ref in (
@@ -1024,6 +1073,23 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
     return calcs
 
 
+LIMITATIONS: tuple[tuple[str, str], ...] = (
+    ("Even spreading", "Deployment, retraining and benefit are spread evenly over the horizon and "
+     "maintenance over its months: no ramp-up, seasonality or growth."),
+    ("Not accounted", "No taxes, depreciation, inflation, financing or working capital; all "
+     "amounts are nominal, in one currency."),
+    ("Benefit", "The benefit is the modelled uplift (click rate × conversion rate × value × "
+     "volume, over an optional baseline), not measured revenue."),
+    ("Rates", "One discount rate for the whole horizon. IRR is Excel's IRR of the monthly nets, "
+     "annualised; above 1,000 % a year it is shown as such."),
+    ("Payback", "The first month (0 = start) whose cumulative net, to the cent, is ≥ 0; blank "
+     "when that does not happen within the horizon."),
+    ("Horizon", f"At most {L.MAX_MONTHS} months. Prices in the Catalog are dated list prices: "
+     "refresh them before relying on them."),
+)  # fmt: skip
+"""The model's limitations, listed on the README sheet (and in workbook/README.md)."""
+
+
 def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
     ws = wb.active
     assert ws is not None
@@ -1052,9 +1118,16 @@ def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
     ws.cell(row, 1, "How to use it").style = S.GROUP
     for label, text in steps:
         row += 1
-        ws.cell(row, 1, label)
+        ws.cell(row, 1, label).alignment = Alignment(vertical="top")
         ws.cell(row, 2, text).style = S.NOTE
-        _fit_height(ws, row, text, 96)
+        _fit_height(ws, row, text, 96 * _NOTE_CHARS)
+    row += 2
+    ws.cell(row, 1, "Limitations").style = S.GROUP
+    for label, text in LIMITATIONS:
+        row += 1
+        ws.cell(row, 1, label).alignment = Alignment(vertical="top")
+        ws.cell(row, 2, text).style = S.NOTE
+        _fit_height(ws, row, text, 96 * _NOTE_CHARS)
     row += 2
     ws.cell(row, 1, "Colour legend").style = S.GROUP
     for style, text in S.LEGEND:
@@ -1096,6 +1169,30 @@ def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
         ws.cell(row, 2, "not needed: this portable workbook uses native Excel formulas only")
     _finish(ws, "A4", "B", row)
     return calcs
+
+
+def _master_check_hook(wb: Workbook) -> list[Calc]:
+    """Show the Checks sheet's master check on README and Costs, once a sheet defines it.
+
+    The master check is the defined name :data:`~xlcost.workbooks.layout.MASTER_CHECK` (TRUE
+    when every check passes); until a sheet defines it, nothing is shown.
+    """
+    if L.MASTER_CHECK not in wb.defined_names:
+        return []
+    calcs: list[Calc] = []
+    text = f'=IF({L.MASTER_CHECK},"OK: every check passes","CHECK: see the Checks sheet")'
+    for sheet, label_col in ((L.README, 1), (L.COSTS, 1)):
+        ws = wb[sheet]
+        row = (ws.max_row or 1) + 2
+        ws.cell(row, label_col, "Checks").style = S.GROUP
+        cell = f"{get_column_letter(label_col + 1)}{row}"
+        ws[cell].style = S.RESULT
+        calcs.append(Calc(sheet, cell, text, _master_check_value, exact=False))
+    return calcs
+
+
+def _master_check_value(f: Facts) -> Value:
+    return "OK: every check passes"
 
 
 def _conf_sheet(wb: Workbook) -> None:
@@ -1194,6 +1291,7 @@ class Template:
         calcs += _catalog_sheet(wb, mode)
         if mode == "udf":
             _conf_sheet(wb)
+        calcs += _master_check_hook(wb)
         for c in calcs:
             wb[c.sheet][c.cell] = c.formula
         wb.calculation.fullCalcOnLoad = True

@@ -39,7 +39,7 @@ FLAGGED = re.compile(r"###|Err:|#NAME\?|#VALUE!|#DIV/0!|#REF!|#NUM!|#N/A|(?<![\d
 
 TEMPLATE_PAGES = {
     "README": 1,
-    "Inputs": 1,
+    "Inputs": 2,
     "Costs": 1,
     "Cash flow": 3,
     "Scenarios": 1,
@@ -139,7 +139,7 @@ def _width(ws: Worksheet, col: int) -> float:
 
 def _clipped(ws: Worksheet) -> list[tuple[str, str, str]]:
     """Text cells whose text (estimated) does not fit the room they have."""
-    min_col, min_row, max_col, max_row = _print_area(ws)
+    _, min_row, max_col, max_row = _print_area(ws)
     merged = {str(r).split(":")[0]: r for r in ws.merged_cells.ranges}
     bad = []
     for row in ws.iter_rows(min_row=min_row, max_row=max_row, max_col=max_col):
@@ -159,9 +159,7 @@ def _clipped(ws: Worksheet) -> list[tuple[str, str, str]]:
                 fits = math.ceil(need / room) <= lines if room else False
             else:
                 col = cell.column + 1  # text runs on over empty cells to the right
-                while (
-                    need > room and col <= max_col and ws.cell(cell.row, col).value in (None, "")
-                ):
+                while need > room and col <= max_col and ws.cell(cell.row, col).value in (None, ""):
                     room += _width(ws, col)
                     col += 1
                 fits = need <= room * 1.05

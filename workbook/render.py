@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import re
 import subprocess
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +72,21 @@ def _sheet_of_pages(pages: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sheets)
 
 
+def _without_calc_on_load(path: Path, folder: Path) -> Path:
+    """A copy of ``path`` holding its cached values instead of its formulas, not recalculated."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / path.name
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                data = re.sub(rb'\s+fullCalcOnLoad="(?:1|true)"', b"", data)
+            elif item.filename.startswith("xl/worksheets/sheet"):  # values only, as calculated
+                data = re.sub(rb"<f>[^<]*</f>|<f [^>]*/>|<f [^>]*>[^<]*</f>", b"", data)
+            dst.writestr(item, data)
+    return copy
+
+
 def render_books(
     paths: list[Path], out: Path, dpi: int | None = None, *, recalc: bool = True
 ) -> list[Rendered]:
@@ -79,6 +95,8 @@ def render_books(
     ``recalc=False`` prints the cached values (udf workbooks: what Excel shows once the add-in
     has calculated them; LibreOffice cannot call the xlcost functions)."""
     out.mkdir(parents=True, exist_ok=True)
+    if not recalc:
+        paths = [_without_calc_on_load(p, out / "cached") for p in paths]
     pdfs = convert(paths, out, "pdf", recalc=recalc)
     rendered = []
     for pdf in pdfs:

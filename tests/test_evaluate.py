@@ -99,7 +99,9 @@ def test_npv_irr_payback_match_excel_functions_over_the_schedule(s: Scenario) ->
     if math.isnan(reference):
         monthly = None if r.irr is None else (1 + r.irr) ** (1 / 12) - 1
         assert r.irr is None or excel_irr(nets, guess=monthly) == pytest.approx(monthly)
-    elif -0.99 < reference < 10:
+    elif -0.99 < reference < 10 and abs(nets[0] + excel_npv(reference, nets[1:])) <= tol:
+        # (numpy-financial's eigenvalue solver can return a "root" that is none, e.g. 0 for
+        # 50 months of −1 then 1e-49: only a real root is a reference)
         assert r.irr == pytest.approx((1 + reference) ** 12 - 1, rel=1e-6, abs=1e-9)
 
 

@@ -149,7 +149,7 @@ def infer_flops(
     params : model parameters (count, > 0).
     tokens : tokens read or generated (count, > 0).
     flops_per_param_token : 2 for a forward pass (one multiply-add per parameter per token;
-        Kaplan et al. 2020, §2.1) (default 2).
+        Kaplan et al. 2020, section 2.1) (default 2).
 
     Examples
     --------

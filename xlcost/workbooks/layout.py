@@ -43,6 +43,8 @@ CASHFLOW = "Cash flow"
 SCENARIOS = "Scenarios"
 CATALOG = "Catalog"
 CONF = "xlwings.conf"
+INTELLISENSE = "_IntelliSense_"
+"""Hidden sheet of udf workbooks read by the ExcelDna.IntelliSense add-in (argument tooltips)."""
 
 MAX_MONTHS = 120
 """Longest horizon the Cash flow sheet lays out (the Inputs sheet validates against it)."""

@@ -1263,6 +1263,40 @@ def _master_check_value(f: Facts) -> Value:
     return "OK: every check passes"
 
 
+INTELLISENSE_ID = "FunctionInfo"
+"""What A1 of the IntelliSense sheet must say (ExcelDna.IntelliSense's WorkbookIntelliSenseProvider
+checks it, case-insensitively, before it reads the rows below)."""
+
+
+def intellisense_rows() -> list[list[str]]:
+    """The ``_IntelliSense_`` sheet's rows, from the function registry.
+
+    ExcelDna.IntelliSense reads the sheet's used range: A1 ``FunctionInfo`` (B1 the format
+    version, ``1.0``); then one row per function: name, description, help topic (none), then
+    each argument's name (optional ones in brackets, as Excel shows them) and description.
+    """
+    from xlcost.functions import REGISTRY
+
+    rows = [[INTELLISENSE_ID, "1.0"]]
+    for fn in REGISTRY.values():
+        row = [fn.name, fn.description, ""]
+        for arg in fn.args:
+            row += [arg.name if arg.default is None else f"[{arg.name}]", arg.description]
+        rows.append(row)
+    return rows
+
+
+def _intellisense_sheet(wb: Workbook) -> None:
+    """Function and argument descriptions for the ExcelDna.IntelliSense add-in (hidden sheet)."""
+    ws = wb.create_sheet(L.INTELLISENSE)
+    for r, row in enumerate(intellisense_rows(), start=1):
+        for c, text in enumerate(row, start=1):
+            if text:
+                ws.cell(r, c).value = text
+                ws.cell(r, c).data_type = "s"  # text, never a formula
+    ws.sheet_state = "hidden"
+
+
 def _conf_sheet(wb: Workbook) -> None:
     """xlwings' workbook settings: keys in column A from A1 down, values in column B."""
     ws = wb.create_sheet(L.CONF)
@@ -1359,6 +1393,7 @@ class Template:
         calcs += _catalog_sheet(wb, mode)
         if mode == "udf":
             _conf_sheet(wb)
+            _intellisense_sheet(wb)
         calcs += _master_check_hook(wb)
         for c in calcs:
             wb[c.sheet][c.cell] = c.formula

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Sequence
+from pathlib import Path
 
 CASES: tuple[tuple[tuple[float, ...], float], ...] = (
     ((-100.0, 100.0, 0.0, -7.0), 0.1),
@@ -37,3 +39,28 @@ def corpus(n: int = 400, seed: int = 12) -> list[tuple[tuple[float, ...], float]
         guess = 0.1 if rng.random() < 0.5 else round(rng.uniform(-0.5, 1.0), 2)
         out.append((tuple(flows), guess))
     return out
+
+
+def libreoffice_irr(
+    cases: Sequence[tuple[Sequence[float], float]], folder: Path
+) -> list[float | None]:
+    """LibreOffice's ``IRR(values, guess)`` of each case (``None`` where it shows an error):
+    one sheet, one row per case, recalculated in one LibreOffice run."""
+    from openpyxl import Workbook, load_workbook
+
+    from xlcost.workbooks.libreoffice import convert
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for i, (flows, guess) in enumerate(cases, start=1):
+        for j, v in enumerate(flows):
+            ws.cell(i, 2 + j, v)
+        ws.cell(i, 1, f"=IRR(B{i}:{ws.cell(i, 1 + len(flows)).coordinate},{guess!r})")
+    folder.mkdir(parents=True, exist_ok=True)
+    wb.save(folder / "irr.xlsx")
+    (out,) = convert([folder / "irr.xlsx"], folder / "lo")
+    got = load_workbook(out, data_only=True).active
+    assert got is not None
+    values = [got.cell(i, 1).value for i in range(1, len(cases) + 1)]
+    return [float(v) if isinstance(v, int | float) else None for v in values]

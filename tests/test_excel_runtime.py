@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import types
 from decimal import Decimal
@@ -187,3 +188,19 @@ def test_main_logs_the_xlwings_start(tmp_path: Path, monkeypatch: pytest.MonkeyP
         frozen.main(["-B", "-c", "import sys; sys.exit(4)"])
     assert done.value.code == 4
     assert "exit 4" in (tmp_path / "xlcost" / "logs" / "xlcost-start.log").read_text()
+
+
+# --- what the set-up guides tell a user ---------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_installer_readme_names_files_that_exist_and_says_errors_are_text() -> None:
+    text = (ROOT / "installer" / "README.md").read_text(encoding="utf-8")
+    for name in re.findall(r"workbook\\([\w.]+\.xlsx)", text):
+        assert (ROOT / "workbook" / name).is_file(), name
+    assert "TEMPLATE.xlsx" not in text
+    flat = " ".join(text.split())
+    assert "Errors of the functions show as Excel errors" not in flat
+    assert "as the cell's **text**" in flat and "#776" in flat
+    assert "xlcost addin config --workbook" in flat  # the workbook's own sheet, not user-wide

@@ -17,12 +17,10 @@ import numpy as np
 import numpy_financial as npf
 import pytest
 import pyxirr
-from _irr_corpus import CASES, corpus
+from _irr_corpus import CASES, corpus, libreoffice_irr
 from excel_engines import require_libreoffice
-from openpyxl import Workbook, load_workbook
 
 from xlcost.engine.finance import excel_irr
-from xlcost.workbooks.libreoffice import convert
 
 CORPUS = [*CASES, *corpus(200)]
 
@@ -68,23 +66,11 @@ def test_without_convergence_excel_shows_num() -> None:
 
 def test_every_corpus_case_agrees_with_libreoffice(tmp_path: Path) -> None:
     require_libreoffice()
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    for i, (flows, guess) in enumerate(CORPUS, start=1):
-        for j, v in enumerate(flows):
-            ws.cell(i, 2 + j, v)
-        ws.cell(i, 1, f"=IRR(B{i}:{ws.cell(i, 1 + len(flows)).coordinate},{guess!r})")
-    wb.save(tmp_path / "irr.xlsx")
-    (out,) = convert([tmp_path / "irr.xlsx"], tmp_path / "lo")
-    got = load_workbook(out, data_only=True).active
-    assert got is not None
-    bad = []
-    for i, (flows, guess) in enumerate(CORPUS, start=1):
-        value = got.cell(i, 1).value
-        theirs = float(value) if isinstance(value, int | float) else None
-        ours = excel_irr(flows, guess)
-        if not _same(ours, theirs):
-            bad.append((flows, guess, ours, theirs))
+    theirs = libreoffice_irr(CORPUS, tmp_path)
+    bad = [
+        (flows, guess, excel_irr(flows, guess), other)
+        for (flows, guess), other in zip(CORPUS, theirs, strict=True)
+        if not _same(excel_irr(flows, guess), other)
+    ]
     assert bad == []
     assert sum(excel_irr(f, g) is not None for f, g in CORPUS) > 50  # not a corpus of #NUM!

@@ -84,7 +84,7 @@ def config(
     dry_run: DryRunOpt = False,
     undo: UndoOpt = False,
 ) -> None:
-    """Point xlwings at xlcost: a workbook's xlwings.conf sheet, or --user.
+    """Point xlwings at xlcost in a workbook's xlwings.conf sheet.
 
     Sets Interpreter_Win and UDF Modules. The workbook's own sheet scopes them to it; the
     user-wide file (--user) would make every xlwings workbook on the PC start xlcost."""

@@ -48,7 +48,7 @@ def _check_against_engine(mode: str, got: dict[tuple[str, str], Any]) -> None:
     """Every Risk / Inputs formula equals the engine's value; the tornado and break-even tables
     equal :func:`tornado` and :func:`break_even` directly."""
     template = Template(mode, len(OPTIONS))
-    facts = Facts.of(MAIN, OPTIONS, None, RANGES)
+    facts = Facts.of(MAIN, OPTIONS, None, ranges=RANGES)
     bad = [
         (c.cell, got.get((c.sheet, c.cell)), c.value(facts))
         for c in template.calcs

@@ -143,7 +143,7 @@ def test_structure(mode: str, tmp_path: Path) -> None:
     expected = [L.README, L.INPUTS, L.COSTS, L.CASHFLOW, L.SCENARIOS, L.CATALOG, L.RISK]
     for name, cell in L.RANGE_CELLS.items():  # NAME_low / NAME_high / NAME_dist
         assert (names[name].sheet, names[name].cell) == (L.INPUTS, cell)
-    assert wb.sheetnames == expected + ([L.CONF] if mode == "udf" else [])
+    assert wb.sheetnames == expected + ([L.CONF, L.INTELLISENSE] if mode == "udf" else [])
     assert {"catalog_table", "catalog_names", "catalog_fields"} <= set(wb.defined_names)
     inputs = wb[L.INPUTS]
     validated = {str(r) for dv in inputs.data_validations.dataValidation for r in dv.sqref.ranges}

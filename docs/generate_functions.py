@@ -73,6 +73,7 @@ RESULTS = {
     "FIT_GPUS": "GPUs (a whole number)",
     "LATENCY_MS": "milliseconds",
     "GPU_SPEC": "the field's value (number, text or date)",
+    "BREAK_EVEN": "the input's unit (the value at which the result is zero)",
     "XLCOST_VERSION": "text",
 }
 """What each function returns, in which unit."""

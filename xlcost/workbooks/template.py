@@ -1358,9 +1358,6 @@ def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
         ("4. Scenarios", "Several options side by side, ranked by NPV, with the recommendation "
          "within your budget."),
         ("5. Catalog", "GPU specs and on-demand prices, with sources and dates."),
-        ("6. Risk", "Low / High of uncertain inputs (Inputs sheet) give a Monte Carlo "
-         "(P10 / P50 / P90, histogram; xlcost's values, with a status that says when they no "
-         "longer match the inputs), a tornado and break-even values (formulas)."),
         ("Protection", "Sheets are protected without a password so formulas are not overwritten "
          "by accident: Review > Unprotect Sheet to change them."),
     ]  # fmt: skip
@@ -1659,7 +1656,7 @@ def _risk_sheet(wb: Workbook, mode: str) -> list[Calc]:
             ws[f"{col}{row}"].number_format = "#,##0"
     chart = BarChart()
     chart.type = "col"
-    chart.title = f"NPV histogram: {DEFAULT_DRAWS:,} draws, random seed {DEFAULT_SEED}"
+    chart.title = f"NPV histogram ({DEFAULT_DRAWS:,} draws, random seed {DEFAULT_SEED})"
     chart.y_axis.title = "Draws"
     chart.x_axis.title = "NPV up to"
     chart.x_axis.number_format = "#,##0"
@@ -1670,7 +1667,7 @@ def _risk_sheet(wb: Workbook, mode: str) -> list[Calc]:
                              max_row=last_bin))  # fmt: skip
     chart.set_categories(Reference(ws, min_col=col_of[hist["to"]],
                                    min_row=L.RISK_HIST_FIRST_ROW, max_row=last_bin))  # fmt: skip
-    chart.width, chart.height = 16, 8
+    chart.width, chart.height = 18, 9
     ws.add_chart(chart, f"J{L.RISK_STATS_HEADER_ROW}")
 
     # what-if columns (hidden): the model with one input changed — a probe for each linear
@@ -1780,7 +1777,7 @@ def _risk_sheet(wb: Workbook, mode: str) -> list[Calc]:
     chart.type = "bar"
     chart.grouping = "clustered"
     chart.overlap = 100
-    chart.title = "Tornado: NPV change at each input's Low and High (largest swing on top)"
+    chart.title = "Tornado: change in NPV at each input's Low and High"
     chart.y_axis.title = "Change in NPV"
     chart.y_axis.numFmt = "#,##0"
     chart.x_axis.scaling.orientation = "maxMin"
@@ -1792,7 +1789,7 @@ def _risk_sheet(wb: Workbook, mode: str) -> list[Calc]:
     chart.set_categories(
         Reference(ws, min_col=1, min_row=L.RISK_TORNADO_FIRST_ROW, max_row=last_bar)
     )
-    chart.width, chart.height = 16, 8
+    chart.width, chart.height = 18, 9
     ws.add_chart(chart, f"J{L.RISK_TORNADO_HEADER_ROW}")
 
     # break-even (visible)

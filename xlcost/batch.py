@@ -35,7 +35,7 @@ from xlcost.engine.evaluate import evaluate
 from xlcost.engine.examples import seed_scenario
 from xlcost.engine.model import INPUT_NAMES, RESULT_NAMES, TEXT_INPUTS, Results, Scenario
 from xlcost.engine.validate import parse_scenario
-from xlcost.scenario_files import load_scenarios, read_records
+from xlcost.scenario_files import Duplicates, load_scenarios, read_records, unknown_columns
 from xlcost.workbooks.inputs import WORKBOOK_SUFFIXES, input_cells, read_scenario
 from xlcost.workbooks.package import (
     CellRef,
@@ -535,13 +535,19 @@ def generate_tasks(
         An unreadable scenario file, or (``single``) no valid scenario in it.
     """
     records = list(read_records(scenario_file))
+    if line := unknown_columns(scenario_file.name, list({k: 0 for _, r in records for k in r})):
+        raise XlcostError(line)
+    duplicates = Duplicates()
 
     def parsed() -> Iterator[Scenario | Outcome]:
         for where, record in records:
             try:
-                yield parse_scenario(record, where=where)
+                s = parse_scenario(record, where=where)
             except ScenarioErrors as e:
-                yield Outcome(where, (str(e),))
+                yield Outcome(where, tuple(str(p) for p in e.problems))
+                continue
+            dup = duplicates.check(s.name, where)
+            yield s if dup is None else Outcome(where, (dup,))
 
     if single is not None:
         items = list(parsed())
@@ -658,8 +664,13 @@ def fill_tasks(
     outputs = OutputNames(out, template.suffix)
     from_csv = data_file.suffix.lower() == ".csv"
 
+    duplicates = Duplicates()
+
     def tasks() -> Iterator[FillTask | Outcome]:
         for i, (where, record) in enumerate(records, start=1):
+            if record.get("name") and (dup := duplicates.check(str(record["name"]), where)):
+                yield Outcome(where, (dup,))
+                continue
             row = {k: v for k, v in record.items() if k in used}
             if from_csv:
                 row = {k: v if k in TEXT_INPUTS else _numeric_text(v) for k, v in row.items()}
@@ -669,7 +680,7 @@ def fill_tasks(
                 try:
                     s = _validated(inputs, defaults, where, template, xlcost_names)
                 except ScenarioErrors as e:
-                    yield Outcome(where, (str(e),))
+                    yield Outcome(where, tuple(str(p) for p in e.problems))
                     continue
                 row |= {k: getattr(s, k) for k in row if k in INPUT_NAMES}
                 cached = {

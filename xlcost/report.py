@@ -1,7 +1,13 @@
 """Results as text: aligned tables for people, CSV and JSON for programs.
 
-JSON is a list with one object per scenario: ``name`` and the result names (SPEC §4), ``null``
-where a result does not exist. CSV has the same columns. Output is deterministic.
+JSON is a list with one object per scenario: ``name`` and the result names, ``null`` where a
+result does not exist. CSV has the same columns. Output is deterministic.
+
+Output hygiene: text that came from a file (scenario names) is never printed raw to a
+terminal — control characters such as a newline or an ANSI/OSC escape are shown escaped
+(:func:`printable`); in CSV output a name starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return gets a leading ``'`` so a spreadsheet does not run it as a formula (OWASP's
+CSV-injection advice; :func:`csv_text`, switched off with ``--csv-raw``).
 """
 
 from __future__ import annotations
@@ -9,15 +15,62 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
+
+import numpy as np
 
 from xlcost.engine.model import RESULT_NAMES, Results
 
-__all__ = ["FORMATS", "render"]
+if TYPE_CHECKING:
+    from xlcost.scenario_columns import ResultChunk
+
+__all__ = ["FORMATS", "ResultWriter", "csv_text", "printable", "render", "result_writer"]
 
 FORMATS = ("table", "csv", "json")
 _PERCENT = {"roi", "irr"}
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control and bidi/format characters escaped.
+
+    A newline cannot forge a second message line and an ANSI/OSC escape sequence cannot
+    recolour or retitle the terminal.
+
+    >>> printable("a\\nxlcost: calc: 9 scenarios OK"), printable("\\x1b[31mred\\x1b[0m")
+    ('a\\\\nxlcost: calc: 9 scenarios OK', '\\\\x1b[31mred\\\\x1b[0m')
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif unicodedata.category(ch) in ("Zs",):
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str, *, protect: bool = True) -> str:
+    """A text field for CSV output: with ``protect``, a leading ``'`` if a spreadsheet would
+    read it as a formula (starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return).
+
+    >>> csv_text("=HYPERLINK(1)"), csv_text("-x"), csv_text("BERT"), csv_text("=1", protect=False)
+    ("'=HYPERLINK(1)", "'-x", 'BERT', '=1')
+    """
+    return "'" + text if protect and text.startswith(_FORMULA_START) else text
 
 
 def _records(results: Sequence[Results]) -> list[dict[str, Any]]:
@@ -56,7 +109,7 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def render(results: Sequence[Results], fmt: str) -> str:
+def render(results: Sequence[Results], fmt: str, *, csv_protect: bool = True) -> str:
     """``results`` as ``fmt`` ("table", "csv" or "json"), ending without a newline."""
     records = _records(results)
     if fmt == "json":
@@ -65,11 +118,122 @@ def render(results: Sequence[Results], fmt: str) -> str:
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=["name", *RESULT_NAMES], lineterminator="\n")
         writer.writeheader()
-        writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in records)
+        writer.writerows(
+            {
+                k: ("" if v is None else csv_text(v, protect=csv_protect) if k == "name" else v)
+                for k, v in r.items()
+            }
+            for r in records
+        )
         return buf.getvalue().rstrip("\n")
     if fmt == "table":
-        # One column per scenario, one row per result: reads like the seed's table.
-        header = ["", *(r["name"] for r in records)]
+        # One column per scenario, one row per result: reads like the worked example's table.
+        header = ["", *(printable(r["name"]) for r in records)]
         rows = [[k, *(_cell(k, r[k]) for r in records)] for k in RESULT_NAMES]
         return table(rows, header)
+    raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+
+
+# --------------------------------------------------------------------------- streamed output
+
+
+class ResultWriter:
+    """Results written as they are computed, chunk by chunk (:meth:`write`), then
+    :meth:`close`; CSV and JSON are streamed, a table is laid out at the end."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.count = 0
+
+    def write(self, chunk: ResultChunk) -> None:
+        """Write the rows of one chunk."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Finish the output (a table is printed here)."""
+
+
+def _number(value: float) -> str:
+    """A result as CSV/JSON text: ``repr`` of the float, as :func:`render` writes it."""
+    return repr(value)
+
+
+def _columns(chunk: ResultChunk) -> list[list[str | None]]:
+    """The chunk's result columns as text (``None`` where a result does not exist)."""
+    out: list[list[str | None]] = []
+    for k in RESULT_NAMES:
+        arr = chunk.results[k]
+        finite = np.isfinite(arr)
+        if k == "payback_month":
+            text: list[str | None] = list(
+                map(str, np.where(finite, arr, 0).astype(np.int64).tolist())
+            )
+        else:
+            text = list(map(repr, arr.tolist()))
+        if not finite.all():
+            for i in np.flatnonzero(~finite).tolist():
+                text[i] = None
+        out.append(text)
+    return out
+
+
+class _CsvWriter(ResultWriter):
+    def __init__(self, stream: TextIO, protect: bool) -> None:
+        super().__init__(stream)
+        self.protect = protect
+        self.writer = csv.writer(stream, lineterminator="\n")
+        self.writer.writerow(["name", *RESULT_NAMES])
+
+    def write(self, chunk: ResultChunk) -> None:
+        names = [csv_text(n, protect=self.protect) for n in chunk.names]
+        cols = _columns(chunk)
+        self.writer.writerows(
+            [n, *("" if v is None else v for v in row)]
+            for n, *row in zip(names, *cols, strict=True)
+        )
+        self.count += len(names)
+
+
+class _JsonWriter(ResultWriter):
+    """One JSON document (a list), written object by object, formatted as ``indent=2``."""
+
+    def write(self, chunk: ResultChunk) -> None:
+        cols = _columns(chunk)
+        keys = [f'    "{k}": ' for k in RESULT_NAMES]
+        parts = []
+        for name, *row in zip(chunk.names, *cols, strict=True):
+            fields = [f'    "name": {json.dumps(name, ensure_ascii=False)}']
+            fields += [k + ("null" if v is None else v) for k, v in zip(keys, row, strict=True)]
+            parts.append("  {\n" + ",\n".join(fields) + "\n  }")
+        if not parts:
+            return
+        self.stream.write(("[\n" if self.count == 0 else ",\n") + ",\n".join(parts))
+        self.count += len(parts)
+
+    def close(self) -> None:
+        self.stream.write("\n]\n" if self.count else "[]\n")
+
+
+class _TableWriter(ResultWriter):
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self.results: list[Results] = []
+
+    def write(self, chunk: ResultChunk) -> None:
+        self.results.extend(chunk.records())
+        self.count += len(chunk)
+
+    def close(self) -> None:
+        if self.results:
+            self.stream.write(render(self.results, "table") + "\n")
+
+
+def result_writer(fmt: str, stream: TextIO, *, csv_protect: bool = True) -> ResultWriter:
+    """A :class:`ResultWriter` for ``fmt`` ("table", "csv" or "json")."""
+    if fmt == "csv":
+        return _CsvWriter(stream, csv_protect)
+    if fmt == "json":
+        return _JsonWriter(stream)
+    if fmt == "table":
+        return _TableWriter(stream)
     raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")

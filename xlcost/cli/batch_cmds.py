@@ -109,7 +109,7 @@ def _write(
 def generate(
     scenario_file: Annotated[
         Path,
-        typer.Argument(help="Scenario list (CSV, XLSX, YAML, JSON).", exists=True, dir_okay=False),
+        typer.Argument(help="Scenario list (CSV, XLSX, YAML, JSON)."),
     ],
     out: Annotated[
         Path | None,
@@ -159,8 +159,6 @@ def fill(
         typer.Argument(
             help="Workbook (.xlsx/.xlsm) whose defined names are the columns to fill; "
             "your own customised copy of the template works.",
-            exists=True,
-            dir_okay=False,
         ),
     ],
     data_file: Annotated[
@@ -168,8 +166,6 @@ def fill(
         typer.Argument(
             help="Rows to fill in (CSV, XLSX, YAML, JSON); one output per row, named after "
             "its 'name'.",
-            exists=True,
-            dir_okay=False,
         ),
     ],
     out: OutOpt,
@@ -192,7 +188,7 @@ def fill(
 def validate(
     workbooks: Annotated[
         list[Path],
-        typer.Argument(help="Filled workbooks (.xlsx/.xlsm).", exists=True, dir_okay=False),
+        typer.Argument(help="Filled workbooks (.xlsx/.xlsm)."),
     ],
     workers: WorkersOpt = 1,
 ) -> None:

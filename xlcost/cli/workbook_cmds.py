@@ -63,8 +63,6 @@ def template(
         typer.Option(
             help="Scenario file (YAML, JSON, CSV, XLSX) with the one option to pre-fill "
             "[default: the seed's worked example].",
-            exists=True,
-            dir_okay=False,
         ),
     ] = None,
     out: Annotated[

@@ -292,6 +292,12 @@ def check_package(
         one line starting with the file name.
     """
     name = path.name
+    from xlcost.reading import ReadError, require_regular_file
+
+    try:  # a FIFO or device is refused before it is opened for reading (it would hang)
+        require_regular_file(path)
+    except ReadError as exc:
+        raise WorkbookError(str(exc)) from None
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from xlcost.cli._app import app, user_errors
+from xlcost.cli._app import app, examples, user_errors
 from xlcost.cli.batch_cmds import WorkersOpt
 from xlcost.engine import evaluate, seed_scenario
 from xlcost.engine.allocate import (
@@ -90,7 +90,7 @@ def seed_lines(s: Scenario, r: Results) -> list[str]:
     return table(rows, ["", "formula", f"amount ({s.currency})"]).splitlines()
 
 
-@app.command()
+@app.command(epilog=examples("xlcost demo", "xlcost demo --out demo-books --force"))
 @user_errors
 def demo(
     out: Annotated[Path, typer.Option(help="Directory for the two template workbooks.")] = Path(
@@ -105,8 +105,10 @@ def demo(
         ),
     ] = False,
 ) -> None:
-    """Show the seed's worked example (BERT ranker): 480 + 10 + 100 = 590, benefit 150, and
-    write the udf and portable template workbooks into OUT."""
+    """Show the worked example and write the two template workbooks.
+
+    The worked example (BERT ranker) of the cost-accounting method: 480 + 10 + 100 = 590,
+    benefit 150; the udf and portable template workbooks are written into OUT."""
     from xlcost.cli.workbook_cmds import write_templates
 
     s = seed_scenario()
@@ -206,12 +208,19 @@ def _calc_scenario_file(
         tally.failed += 1
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "xlcost calc examples/ranker_options.yaml",
+        "xlcost calc q1.csv q2.yaml -f csv > results.csv",
+        "xlcost calc filled/*.xlsx -f json --workers 2",
+    )
+)
 @user_errors
 def calc(
     files: Annotated[
         list[Path],
         typer.Argument(
+            metavar="FILE...",
             help="Scenario files (YAML, JSON, CSV, XLSX) or filled workbooks (.xlsx/.xlsm with "
             "defined names for the inputs).",
         ),
@@ -222,10 +231,11 @@ def calc(
     decimal_comma: DecimalCommaOpt = None,
     csv_raw: CsvRawOpt = False,
 ) -> None:
-    """Compute costs, benefit, ROI, NPV, IRR and payback for every scenario in FILES.
+    """Compute costs, benefit, ROI, NPV, IRR and payback of scenarios.
 
-    A bad row or file is reported (one line each) and skipped; the rest goes on; the exit
-    code is 1 if anything failed."""
+    Every scenario of every FILE, one table row (or CSV/JSON record) each. A bad row or file
+    is reported (one line each) and skipped; the rest goes on; the exit code is 1 if anything
+    failed."""
     writer = result_writer(fmt.value, sys.stdout, csv_protect=not csv_raw)
     tally = _Tally()
     books: list[Path] = []
@@ -246,12 +256,21 @@ def calc(
     tally.finish("calc")
 
 
-@app.command("compare")
+@app.command(
+    "compare",
+    epilog=examples(
+        "xlcost compare examples/ranker_options.yaml --budget 1000000",
+        "xlcost compare options.csv --by roi -f json",
+    ),
+)
 @user_errors
 def compare_cmd(
     file: Annotated[
         Path,
-        typer.Argument(help="Scenario file with the options to compare (YAML, JSON, CSV, XLSX)."),
+        typer.Argument(
+            metavar="FILE",
+            help="Scenario file with the options to compare (YAML, JSON, CSV, XLSX).",
+        ),
     ],
     budget: Annotated[
         float | None, typer.Option(help="Maximum total cost of the pick.", min=0)
@@ -264,10 +283,11 @@ def compare_cmd(
     decimal_comma: DecimalCommaOpt = None,
     csv_raw: CsvRawOpt = False,
 ) -> None:
-    """Rank the options in FILE, apply a budget, and name the recommended one.
+    """Rank options, apply a budget and name the recommended one.
 
-    A bad row is reported (one line each) and left out; the good options are still ranked,
-    and the exit code is 1."""
+    The options of FILE are ranked by NPV (or ROI); the recommendation is the best one within
+    the budget with a positive NPV, or none. A bad row is reported (one line each) and left
+    out; the good options are still ranked, and the exit code is 1."""
     loaded = read_scenario_file(
         file, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma, max_rows=MAX_OPTIONS
     )
@@ -334,13 +354,15 @@ def _compare_output(
     typer.echo(f"\nRecommended: {printable(c.recommended or 'none')} — {printable(c.reason)}")
 
 
-@app.command()
+@app.command(epilog=examples("xlcost catalog", "xlcost catalog -f csv --catalog my_prices.yaml"))
 @user_errors
 def catalog(
     catalog_file: CatalogOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """List the GPU catalog: specs, on-demand price, price source and date."""
+    """List the GPU catalog: specs, price, price source and date.
+
+    Prices are on-demand per GPU-hour, each with its source and as-of date."""
     cat = load_catalog(catalog_file)
     records = [g.model_dump(mode="json") for g in cat.gpus]
     if fmt is Format.json:
@@ -372,7 +394,12 @@ def catalog(
         )
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "xlcost gpus --flops 1.3e21 --deadline-hours 24",
+        "xlcost gpus --peak-qps 500 --flops-per-query 2e11 --model-memory-gb 20",
+    )
+)
 @user_errors
 def gpus(
     flops: Annotated[
@@ -396,8 +423,9 @@ def gpus(
     ] = None,
     catalog_file: CatalogOpt = None,
 ) -> None:
-    """Cheapest catalog GPU for a training job (--flops, --deadline-hours) or serving load
-    (--peak-qps, --flops-per-query)."""
+    """Find the cheapest catalog GPU for a training or serving job.
+
+    Training: --flops and --deadline-hours; serving: --peak-qps and --flops-per-query."""
     from pydantic import ValidationError
 
     from xlcost.engine.errors import XlcostError
@@ -439,8 +467,10 @@ def gpus(
     typer.echo(f"\nCheapest: {options[0].gpus} × {options[0].gpu}")
 
 
-@app.command()
+@app.command(epilog=examples("xlcost schema > scenario.schema.json"))
 @user_errors
 def schema() -> None:
-    """Print the JSON Schema of a scenario (every input, its unit, default and limits)."""
+    """Print the JSON Schema of a scenario: inputs, units, limits.
+
+    Every input with its unit, default and limits, for editors and validators."""
     typer.echo(json.dumps(Scenario.model_json_schema(), indent=2, ensure_ascii=False))

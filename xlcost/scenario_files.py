@@ -385,8 +385,8 @@ def read_records(
 def unknown_columns(name: str, columns: Sequence[str], known: Sequence[str] = INPUT_NAMES) -> str:
     """One line about the columns that are not input names ("" if none), with "did you mean".
 
-    >>> unknown_columns("s.csv", ["name", "train_gpu"])
-    "s.csv row 1, train_gpu: not an xlcost input name (did you mean 'train_gpus'?); ..."
+    >>> unknown_columns("s.csv", ["name", "trian_gpus"])
+    "s.csv row 1, trian_gpus: not an xlcost input name (did you mean 'train_gpus'?); ..."
     """
     bad = [c for c in columns if c and c not in known]
     if not bad:

@@ -26,15 +26,16 @@ from numpy.typing import NDArray
 
 from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate, evaluate_columns, validate_columns
-from xlcost.engine.model import INPUT_NAMES, NUMERIC_INPUTS, RESULT_NAMES, Results, Scenario
-from xlcost.engine.validate import parse_scenario
+from xlcost.engine.model import NUMERIC_INPUTS, RESULT_NAMES, Results, Scenario
 from xlcost.reading import ReadError, limits
 from xlcost.scenario_files import (
     ABSENT,
+    KNOWN_COLUMNS,
     Duplicates,
     Table,
     cell_value,
     open_table,
+    parse_record,
     unknown_columns,
 )
 
@@ -223,14 +224,15 @@ def _row_problems(
     """The pydantic model's messages for one bad row (the same as every other command's)."""
     where = table.where(pos)
     try:
-        parse_scenario(_row_record(table, columns, row), where=where)
+        parse_record(_row_record(table, columns, row), where)
     except ScenarioErrors as e:
         return [str(p) for p in e.problems]
     return [f"{where}: inputs outside their domain together (check the cross-input rules)"]
 
 
 def _array_ready(columns: Sequence[str]) -> bool:
-    """True if every column is one the array path checks (numeric inputs, name, currency)."""
+    """True if every column is one the array path checks (numeric inputs, name, currency);
+    otherwise (GPU names, input ranges) the file takes the per-row path."""
     return all(c in NUMERIC_INPUTS or c in _ARRAY_TEXT for c in columns)
 
 
@@ -358,7 +360,7 @@ def _chunk_per_row(
     for pos, row in zip(positions, lines, strict=True):
         where = table.where(pos)
         try:
-            s = parse_scenario(_row_record(table, columns, row), where=where)
+            s, _ranges = parse_record(_row_record(table, columns, row), where)
             dup = dups.check(s.name, where)
             if dup is not None:
                 raise XlcostError(dup)
@@ -390,7 +392,7 @@ def calc_chunks(
     table = open_table(Path(path), decimal_comma=decimal_comma)
     if not ignore_unknown and (line := unknown_columns(table.name, table.header)):
         raise ReadError(line)
-    columns = [(j, c) for j, c in enumerate(table.header) if c and c in INPUT_NAMES]
+    columns = [(j, c) for j, c in enumerate(table.header) if c and c in KNOWN_COLUMNS]
     per_chunk = _chunk if _array_ready([c for _, c in columns]) else _chunk_per_row
     dups = Duplicates()
     for positions, lines in table.blocks:

@@ -24,13 +24,14 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from xlcost.engine.errors import InputError, ScenarioErrors, XlcostError
 from xlcost.engine.model import INPUT_NAMES, NUMERIC_INPUTS, TEXT_INPUTS, Scenario
+from xlcost.engine.risk import RANGE_SUFFIXES, Ranges, parse_ranges, split_ranges
 from xlcost.engine.validate import parse_scenario
 from xlcost.reading import BLOCK_ROWS, ReadError, csv_rows, limits, load_tree, number_too_long
 
@@ -40,6 +41,7 @@ __all__ = [
     "Loaded",
     "Table",
     "cell_value",
+    "load_ranged_scenarios",
     "load_scenarios",
     "open_table",
     "parse_number",
@@ -118,6 +120,11 @@ def parse_number(text: str, *, decimal_comma: bool = False) -> float | None:
     return value / 100.0 if percent else value
 
 
+_NUMERIC_COLUMNS = frozenset(
+    [*NUMERIC_INPUTS, *(f"{n}{suffix}" for n in NUMERIC_INPUTS for suffix in ("_low", "_high"))]
+)
+
+
 class NumberTooLong:
     """A cell holding a number longer than the limit: validation reports it, unparsed.
 
@@ -149,7 +156,7 @@ def cell_value(value: Any, field: str, *, decimal_comma: bool = False) -> Any:
             return text
         if number_too_long(text):
             return NumberTooLong(len(text))  # reported as "must be a number", never parsed
-        if field not in NUMERIC_INPUTS:  # a data column of `fill`: only a percentage is read
+        if field not in _NUMERIC_COLUMNS:  # a data column of `fill`: only a percentage is read
             if text.endswith("%") and (n := parse_number(text, decimal_comma=decimal_comma)):
                 return n
             return text
@@ -382,7 +389,24 @@ def read_records(
 # --------------------------------------------------------------------------- the rule
 
 
-def unknown_columns(name: str, columns: Sequence[str], known: Sequence[str] = INPUT_NAMES) -> str:
+KNOWN_COLUMNS: tuple[str, ...] = (
+    *INPUT_NAMES,
+    *(f"{n}{suffix}" for n in NUMERIC_INPUTS for suffix in RANGE_SUFFIXES),
+)
+"""Column names a scenario file may have: the inputs and their ranges (``ctr_low`` …)."""
+
+
+def parse_record(
+    record: dict[str, Any], where: str, *, ignore_unknown: bool = False
+) -> tuple[Scenario, Ranges]:
+    """One record as a validated scenario and the ranges of its inputs (raises
+    :class:`ScenarioErrors` naming ``where``)."""
+    inputs, raw_ranges = split_ranges(record)
+    s = parse_scenario(inputs, where=where, ignore_unknown=ignore_unknown)
+    return s, parse_ranges(raw_ranges, s, where=where)
+
+
+def unknown_columns(name: str, columns: Sequence[str], known: Sequence[str] = KNOWN_COLUMNS) -> str:
     """One line about the columns that are not input names ("" if none), with "did you mean".
 
     >>> unknown_columns("s.csv", ["name", "trian_gpus"])
@@ -393,7 +417,7 @@ def unknown_columns(name: str, columns: Sequence[str], known: Sequence[str] = IN
         return ""
     parts = []
     for c in bad:
-        guess = difflib.get_close_matches(c.lower(), known, n=1, cutoff=0.75)
+        guess = difflib.get_close_matches(c.lower(), INPUT_NAMES, n=1, cutoff=0.75)
         parts.append(
             f"{c}: not an xlcost input name" + (f" (did you mean {guess[0]!r}?)" if guess else "")
         )
@@ -456,6 +480,8 @@ class Loaded:
     name: str
     scenarios: list[Scenario] = field(default_factory=list)
     wheres: list[str] = field(default_factory=list)
+    ranges: list[Ranges] = field(default_factory=list)
+    """The ranges of each scenario's inputs (``NAME_low`` …), for ``risk`` and ``--risk``."""
     problems: list[str] = field(default_factory=list)
     bad_rows: int = 0
     failed_file: bool = False
@@ -482,7 +508,6 @@ def read_scenario_file(
     *,
     ignore_unknown: bool = False,
     decimal_comma: bool | None = None,
-    parse: Callable[[dict[str, Any], str], Scenario] | None = None,
     max_rows: int | None = None,
 ) -> Loaded:
     """Read and validate every scenario of ``path`` under the one rule for bad rows and files.
@@ -498,8 +523,6 @@ def read_scenario_file(
         "did you mean" for a near miss).
     decimal_comma : bool or None
         See :func:`open_table`.
-    parse : callable, optional
-        Record and location → :class:`Scenario` (default :func:`parse_scenario`).
     max_rows : int, optional
         Refuse the file (quickly, without reading on) when it has more rows than this.
     """
@@ -513,10 +536,8 @@ def read_scenario_file(
         for n, (where, record) in enumerate(table_records(table), start=1):
             if max_rows is not None and n > max_rows:
                 raise ReadError(f"{table.name}: more than {max_rows:,} scenarios; refused")
-            if ignore_unknown:
-                record = {k: v for k, v in record.items() if k in INPUT_NAMES}
             try:
-                s = parse(record, where) if parse else parse_scenario(record, where=where)
+                s, ranges = parse_record(record, where, ignore_unknown=ignore_unknown)
             except ScenarioErrors as e:
                 out.problems.extend(str(p) for p in e.problems)
                 out.bad_rows += 1
@@ -526,12 +547,14 @@ def read_scenario_file(
                 out.bad_rows += 1
                 continue
             out.scenarios.append(s)
+            out.ranges.append(ranges)
             out.wheres.append(where)
     except Exception as exc:  # one line per unreadable file, never a traceback
         out.problems.append(file_problem(path, exc))
         out.failed_file = True
         out.scenarios.clear()  # a file that fails part-way contributes no rows
         out.wheres.clear()
+        out.ranges.clear()
     return out
 
 
@@ -540,27 +563,34 @@ def load_scenarios(path: Path, *, ignore_unknown: bool = False) -> list[Scenario
 
     All problems in the file are collected and raised together as :class:`ScenarioErrors`
     (one line each), so a user fixes a file in one pass; an unreadable file raises
-    :class:`XlcostError`. Commands that skip bad rows use :func:`read_scenario_file`.
+    :class:`XlcostError`. Commands that skip bad rows use :func:`read_scenario_file`. Input
+    ranges (``NAME_low``/``NAME_high``/``NAME_dist``, ``{low, base, high}``) are checked and
+    dropped; :func:`load_ranged_scenarios` keeps them.
     """
+    return [s for s, _ in load_ranged_scenarios(path, ignore_unknown=ignore_unknown)]
+
+
+def load_ranged_scenarios(
+    path: Path, *, ignore_unknown: bool = False
+) -> list[tuple[Scenario, Ranges]]:
+    """:func:`load_scenarios`, each scenario with the ranges of its inputs."""
     path = Path(path)
     table = open_table(path)
     if not ignore_unknown and (line := unknown_columns(table.name, table.header)):
         raise ReadError(line)
-    scenarios: list[Scenario] = []
+    scenarios: list[tuple[Scenario, Ranges]] = []
     problems: list[InputError] = []
     dups = Duplicates()
     for where, record in table_records(table):
-        if ignore_unknown:
-            record = {k: v for k, v in record.items() if k in INPUT_NAMES}
         try:
-            s = parse_scenario(record, where=where)
+            s, ranges = parse_record(record, where, ignore_unknown=ignore_unknown)
         except ScenarioErrors as e:
             problems.extend(e.problems)
             continue
         if (dup := dups.first(s.name, where)) is not None:
             problems.append(InputError("name", f"duplicate of {dup}", s.name, where=where))
             continue
-        scenarios.append(s)
+        scenarios.append((s, ranges))
     if problems:
         raise ScenarioErrors(problems)
     return scenarios

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -282,6 +283,21 @@ def compare_cmd(
     ignore_unknown: IgnoreOpt = False,
     decimal_comma: DecimalCommaOpt = None,
     csv_raw: CsvRawOpt = False,
+    risk: Annotated[
+        bool,
+        typer.Option(
+            "--risk",
+            help="Add P10 / P90 NPV and each option's probability of the best NPV (Monte "
+            "Carlo over the inputs' NAME_low / NAME_high values; shared inputs drawn once "
+            "for all options).",
+        ),
+    ] = False,
+    draws: Annotated[
+        int, typer.Option(metavar="N", min=1, max=10_000_000, help="With --risk: draws.")
+    ] = 10_000,
+    seed: Annotated[
+        int, typer.Option(metavar="S", min=0, help="With --risk: random seed.")
+    ] = 12345,
 ) -> None:
     """Rank options, apply a budget and name the recommended one.
 
@@ -295,8 +311,9 @@ def compare_cmd(
     if not loaded.scenarios:
         typer.echo(f"xlcost: compare: 0 options OK, {loaded.failures} failed", err=True)
         raise typer.Exit(1)
+    plan = _RiskPlan(file, draws, seed, ignore_unknown) if risk else None
     try:
-        _compare_output(loaded.scenarios, budget, by, fmt, csv_protect=not csv_raw)
+        _compare_output(loaded.scenarios, budget, by, fmt, csv_protect=not csv_raw, risk=plan)
     finally:
         if loaded.failures:
             typer.echo(
@@ -308,13 +325,34 @@ def compare_cmd(
         raise typer.Exit(1)
 
 
+@dataclass(frozen=True)
+class _RiskPlan:
+    """``compare --risk``: the file and the Monte Carlo settings."""
+
+    file: Path
+    draws: int
+    seed: int
+    ignore_unknown: bool
+
+
 def _compare_output(
-    scenarios: list[Scenario], budget: float | None, by: RankBy, fmt: Format, *, csv_protect: bool
+    scenarios: list[Scenario],
+    budget: float | None,
+    by: RankBy,
+    fmt: Format,
+    *,
+    csv_protect: bool,
+    risk: _RiskPlan | None = None,
 ) -> None:
     """Rank ``scenarios`` and print the ranking as ``fmt``."""
     c = compare(scenarios, budget=budget, by=by.value)
     for warning in c.warnings:
         typer.echo(f"xlcost: warning: {printable(warning)}", err=True)
+    if risk is not None:
+        from xlcost.cli.risk_cmds import compare_with_risk
+
+        compare_with_risk(risk.file, c, fmt.value, risk.draws, risk.seed, risk.ignore_unknown)
+        return
     if fmt is Format.json:
         typer.echo(json.dumps(c.model_dump(mode="json"), indent=2, ensure_ascii=False))
         return
@@ -472,5 +510,8 @@ def gpus(
 def schema() -> None:
     """Print the JSON Schema of a scenario: inputs, units, limits.
 
-    Every input with its unit, default and limits, for editors and validators."""
-    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2, ensure_ascii=False))
+    Every input with its unit, default and limits, and the keys NAME_low, NAME_high and
+    NAME_dist of an uncertain input, for editors and validators."""
+    from xlcost.engine.risk import scenario_schema
+
+    typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))

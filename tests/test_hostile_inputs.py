@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -217,17 +218,20 @@ def test_million_row_csv_is_processed_by_calc_and_refused_by_compare(tmp_path: P
     big = tmp_path / "big.csv"
     hc.million_rows(big)
     digest = _sha(big)
-    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(
         [sys.executable, "-m", "xlcost", "calc", str(big), "-f", "csv"],
         capture_output=True,
-        timeout=120,
+        timeout=300,
     )
-    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.count(b"\n") == 1_000_001
     assert proc.stderr.decode().strip() == "xlcost: calc: 1000000 scenarios OK, 0 failed"
-    assert elapsed < 60  # the benchmark measures the target (≤ 10 s); this guards a regression
+    # CPU time, not wall time: the machine may be shared. benchmarks/calc_csv.py measures the
+    # target (≤ 10 s wall, ≤ 300 MB); this only guards against a return to row-by-row work
+    assert cpu < 60, cpu
     proc = subprocess.run(
         [sys.executable, "-m", "xlcost", "compare", str(big)],
         capture_output=True,

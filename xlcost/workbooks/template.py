@@ -573,6 +573,9 @@ def _inputs_sheet(wb: Workbook, mode: str = "udf", months: int = L.MAX_MONTHS) -
             ws.cell(row, 5).number_format = S.number_format(spec["unit"])
         ws.cell(row, 7, spec["description"]).style = S.NOTE
         _fit_height(ws, row, spec["description"], 80 * _NOTE_CHARS)
+        if (ws.row_dimensions[row].height or 15) > 15:  # a wrapped note: the row reads from the top
+            for col in range(1, 7):
+                ws.cell(row, col).alignment = Alignment(vertical="top")
         dv = _validation(name, cell, months)
         ws.add_data_validation(dv)
         dv.add(cell)

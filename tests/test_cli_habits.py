@@ -154,7 +154,7 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     path.write_text("mine\n")
     code, _, err = run("init", str(path))
     assert code == 1
-    assert err == "xlcost: error: mine.yaml: exists; use --force\n"
+    assert err == f"xlcost: error: {path}: exists; use --force\n"
     assert path.read_text() == "mine\n"
     code, _, _ = run("init", str(path), "--force")
     assert code == 0 and load_scenarios(path)

@@ -19,6 +19,7 @@ import importlib
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -343,6 +344,8 @@ def usage_line(e: UsageError) -> str:
             where = f"{_option_name(param)} " if param.param_type_name == "option" else ""
             return f"{where}{path['path']}: {path['problem']}"
         return f"{_option_name(param)}: {e.message.rstrip('.')}"
+    if isinstance(e, BadParameter) and isinstance(e.param_hint, str):
+        return f"{e.param_hint}: {e.message.rstrip('.')}"
     text = e.format_message().rstrip(".")
     return text[:1].lower() + text[1:]
 
@@ -357,6 +360,42 @@ class OneLineUsageError(UsageError):
         """Print the one line to stderr."""
         where = self.ctx.command_path if self.ctx is not None else "xlcost"
         typer.echo(f"xlcost: error: {self.message}; see '{where} -h'", err=True)
+
+
+def out_dir(path: Path, option: str = "--out") -> Path:
+    """Create the output folder ``path`` (and its parents) before any work is done.
+
+    Raises :class:`~xlcost.engine.errors.XlcostError` naming the option and the folder, e.g.
+    ``--out /proc/nope: cannot create directory (No such file or directory)``.
+    """
+    from xlcost.engine.errors import XlcostError
+
+    if path.exists() and not path.is_dir():
+        raise XlcostError(f"{option} {path}: is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise XlcostError(f"{option} {path}: cannot create directory ({e.strerror or e})") from None
+    return path
+
+
+def new_file(path: Path, *, force: bool, option: str = "--out") -> Path:
+    """Check an output file before any work: not a folder, not existing unless ``force``, and
+    its folder created (:func:`out_dir`). ``option`` names it in messages (``""`` for an
+    argument). Returns ``path``."""
+    from xlcost.engine.errors import XlcostError
+
+    named = f"{option} {path}" if option else str(path)
+    if path.is_dir():
+        raise XlcostError(f"{named}: is a directory; name a file")
+    if path.exists() and not force:
+        raise XlcostError(f"{named}: exists; use --force")
+    parent = path.parent
+    try:
+        out_dir(parent, option)
+    except XlcostError:
+        raise XlcostError(f"{named}: cannot create its directory {parent}") from None
+    return path
 
 
 def fail(message: str) -> NoReturn:

@@ -22,7 +22,7 @@ from xlcost.batch import (
     run,
     validate_file,
 )
-from xlcost.cli._app import app, examples, user_errors
+from xlcost.cli._app import app, examples, new_file, out_dir, user_errors
 from xlcost.cli.workbook_cmds import Mode, ModeOpt
 from xlcost.engine.errors import XlcostError
 
@@ -81,14 +81,6 @@ class Batch:
         typer.echo(f"xlcost: {self.command}: {self.ok} {noun} OK, {self.failed} failed", err=True)
         if self.failed:
             raise typer.Exit(1)
-
-
-def _out_dir(out: Path) -> Path:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise XlcostError(f"--out {out}: cannot create directory ({e.strerror or e})") from None
-    return out
 
 
 def _write(
@@ -157,7 +149,9 @@ def generate(
         raise XlcostError("give --out DIR (one workbook per scenario) or --single FILE")
     if single is not None and single.suffix.lower() != ".xlsx":
         raise XlcostError(f"--single {single.name}: the workbook must be an .xlsx file")
-    directory = _out_dir(out if out is not None else (single or Path()).parent)
+    if single is not None:
+        new_file(single, force=force, option="--single")
+    directory = out_dir(out if out is not None else (single or Path()).parent)
     total, tasks = generate_tasks(
         scenario_file, directory, mode=mode.value, single=single, overwrite=force, budget=budget
     )
@@ -205,7 +199,7 @@ def fill(
     TEMPLATE is filled once per row of DATA_FILE, losslessly: every other part of the file
     stays byte-identical."""
     total, tasks = fill_tasks(
-        template, data_file, _out_dir(out), ignore_unknown=ignore_unknown, overwrite=force
+        template, data_file, out_dir(out), ignore_unknown=ignore_unknown, overwrite=force
     )
     _write("fill", total, tasks, fill_one, workers)
 

@@ -84,6 +84,10 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
+    # Upper limits (le=) on counts, hours, prices and volumes are sanity bounds far beyond any
+    # real project (10 million GPUs, 10^15 requests, a million per GPU-hour): a value beyond
+    # one is a typo, and within them every total stays finite and prints readably.
+
     # identity, finance
     name: str = Field(
         REQUIRED,
@@ -122,6 +126,7 @@ class Scenario(BaseModel):
         group="training",
         unit="GPUs",
         ge=0,
+        le=1e7,
         label="Training GPUs",
         description="GPUs used by one training run.",
     )
@@ -130,6 +135,7 @@ class Scenario(BaseModel):
         group="training",
         unit="hours",
         ge=0,
+        le=1e6,
         label="Training hours per run",
         description="Wall-clock hours of one run; blank = estimate from model size and tokens.",
     )
@@ -138,6 +144,7 @@ class Scenario(BaseModel):
         group="training",
         unit="currency/GPU-h",
         ge=0,
+        le=1e6,
         label="Training GPU price",
         description="Price of one training GPU-hour.",
     )
@@ -146,6 +153,7 @@ class Scenario(BaseModel):
         group="training",
         unit="runs",
         ge=0,
+        le=1e6,
         label="Training runs",
         description="Full runs paid for up front (experiments, hyper-parameter search).",
     )
@@ -154,6 +162,7 @@ class Scenario(BaseModel):
         group="training",
         unit="%",
         ge=0,
+        le=100,
         label="Training overhead",
         description="Storage, networking, failed jobs, as a fraction of training GPU spend.",
     )
@@ -162,6 +171,7 @@ class Scenario(BaseModel):
         group="training",
         unit="runs",
         ge=0,
+        le=1e6,
         label="Retrains in period",
         description="Extra full runs within the period (refreshes); spread over months 1..H.",
     )
@@ -170,6 +180,7 @@ class Scenario(BaseModel):
         group="training",
         unit="parameters",
         gt=0,
+        le=1e15,
         label="Model parameters",
         description="Parameter count, for the training-hours estimate.",
     )
@@ -178,6 +189,7 @@ class Scenario(BaseModel):
         group="training",
         unit="tokens",
         gt=0,
+        le=1e18,
         label="Training tokens",
         description="Tokens (or examples × tokens) per run, for the training-hours estimate.",
     )
@@ -186,6 +198,7 @@ class Scenario(BaseModel):
         group="training",
         unit="TFLOP/s",
         gt=0,
+        le=1e6,
         label="GPU peak (dense BF16)",
         description="Peak dense BF16/FP16 TFLOP/s of one training GPU, for the estimate.",
     )
@@ -203,6 +216,7 @@ class Scenario(BaseModel):
         group="training",
         unit="FLOP",
         gt=0,
+        le=100,
         label="FLOPs per parameter-token",
         description="6 (forward + backward) or 8 with activation recomputation.",
     )
@@ -212,6 +226,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="GPUs",
         ge=0,
+        le=1e7,
         label="Serving GPUs",
         description="GPUs serving; blank = size from peak QPS and replica capacity.",
     )
@@ -220,6 +235,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="hours",
         ge=0,
+        le=438_000,
         label="Serving hours per GPU",
         description="Hours each GPU serves in the period (24/7 = 730 × months).",
     )
@@ -228,6 +244,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="currency/GPU-h",
         ge=0,
+        le=1e6,
         label="Serving GPU price",
         description="Price of one serving GPU-hour.",
     )
@@ -236,6 +253,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="%",
         ge=0,
+        le=100,
         label="Serving overhead",
         description="Load balancers, egress, storage, as a fraction of serving GPU spend.",
     )
@@ -244,6 +262,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="queries/s",
         ge=0,
+        le=1e12,
         label="Peak QPS",
         description="Peak queries per second, for sizing when serving GPUs is blank.",
     )
@@ -252,6 +271,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="queries/s",
         gt=0,
+        le=1e12,
         label="QPS per replica",
         description="Sustained queries per second one replica handles.",
     )
@@ -260,6 +280,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="GPUs",
         gt=0,
+        le=1e7,
         label="GPUs per replica",
         description="GPUs in one serving replica.",
     )
@@ -277,6 +298,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="replicas",
         ge=0,
+        le=1e7,
         label="Minimum replicas",
         description="Floor on replicas, e.g. 2 for redundancy.",
     )
@@ -286,6 +308,7 @@ class Scenario(BaseModel):
         group="maintenance",
         unit="months",
         ge=0,
+        le=600,
         label="Maintenance months",
         description="Months of maintenance within the period; blank = the whole period.",
     )
@@ -294,6 +317,7 @@ class Scenario(BaseModel):
         group="maintenance",
         unit="units/month",
         ge=0,
+        le=1e9,
         label="Maintenance effort",
         description="Effort per month, e.g. engineer-hours.",
     )
@@ -302,6 +326,7 @@ class Scenario(BaseModel):
         group="maintenance",
         unit="currency/unit",
         ge=0,
+        le=1e9,
         label="Maintenance unit price",
         description="Price of one unit of maintenance effort.",
     )
@@ -310,6 +335,7 @@ class Scenario(BaseModel):
         group="maintenance",
         unit="currency/month",
         ge=0,
+        le=1e12,
         label="Fixed maintenance",
         description="Fixed monthly fees (monitoring, licences).",
     )
@@ -319,6 +345,7 @@ class Scenario(BaseModel):
         group="benefit",
         unit="requests",
         ge=0,
+        le=1e15,
         label="Volume",
         description="Requests or impressions in the period.",
     )
@@ -345,6 +372,7 @@ class Scenario(BaseModel):
         group="benefit",
         unit="currency",
         ge=0,
+        le=1e9,
         label="Value per conversion",
         description="Value of one conversion (margin or revenue, as your policy says).",
     )

@@ -416,6 +416,7 @@ class Scenario(BaseModel):
         group="training",
         unit="examples",
         gt=0,
+        le=1e15,
         label="Training examples",
         description="Examples per epoch, for train_tokens when that is blank.",
     )
@@ -424,6 +425,7 @@ class Scenario(BaseModel):
         group="training",
         unit="tokens",
         gt=0,
+        le=1e7,
         label="Tokens per example",
         description="Tokens in one training example, for train_tokens when that is blank.",
     )
@@ -432,6 +434,7 @@ class Scenario(BaseModel):
         group="training",
         unit="epochs",
         gt=0,
+        le=1e4,
         label="Epochs",
         description="Passes over the training examples per run.",
     )
@@ -448,6 +451,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="tokens",
         gt=0,
+        le=1e7,
         label="Tokens per scored item",
         description="Tokens the model reads per scored item (query + candidate), e.g. 128.",
     )
@@ -456,6 +460,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="items",
         gt=0,
+        le=1e6,
         label="Items per request",
         description="Candidates scored per request; a ranker's load scales with it.",
     )
@@ -464,6 +469,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="tokens",
         ge=0,
+        le=1e7,
         label="Output tokens per request",
         description="Tokens generated per request (0 for scoring and ranking).",
     )
@@ -472,6 +478,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="TFLOP/s",
         gt=0,
+        le=1e6,
         label="Serving GPU peak (dense)",
         description="Dense BF16/FP16 peak of one serving GPU; blank = the catalog's for serve_gpu.",
     )
@@ -480,6 +487,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="TB/s",
         gt=0,
+        le=1e4,
         label="Serving GPU bandwidth",
         description="Memory bandwidth of one serving GPU; blank = the catalog's for serve_gpu.",
     )
@@ -488,6 +496,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="GB",
         gt=0,
+        le=1e5,
         label="Serving GPU memory",
         description="Memory of one serving GPU; blank = the catalog's for serve_gpu.",
     )
@@ -515,6 +524,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="bytes",
         gt=0,
+        le=64,
         label="Bytes per parameter",
         description="2 FP16/BF16, 1 INT8/FP8, 0.5 INT4.",
     )
@@ -523,6 +533,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="sequences",
         gt=0,
+        le=1e6,
         label="Decode batch",
         description="Sequences generated together (for the bandwidth-bound estimate).",
     )
@@ -531,6 +542,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="ms",
         gt=0,
+        le=1e7,
         label="Latency target",
         description="Response-time target; a warning says when the estimate exceeds it.",
     )

@@ -220,6 +220,21 @@ def compare_cmd(
         ),
     ] = None,
     ignore_unknown: IgnoreOpt = False,
+    risk: Annotated[
+        bool,
+        typer.Option(
+            "--risk",
+            help="Add P10 / P90 NPV and each option's probability of the best NPV (Monte "
+            "Carlo over the inputs' NAME_low / NAME_high values; shared inputs drawn once "
+            "for all options).",
+        ),
+    ] = False,
+    draws: Annotated[
+        int, typer.Option(metavar="N", min=1, max=10_000_000, help="With --risk: draws.")
+    ] = 10_000,
+    seed: Annotated[
+        int, typer.Option(metavar="S", min=0, help="With --risk: random seed.")
+    ] = 12345,
 ) -> None:
     """Rank options, apply a budget and name the recommended one.
 
@@ -229,6 +244,11 @@ def compare_cmd(
     c = compare(load_scenarios(file, ignore_unknown=ignore_unknown), budget=budget, by=by.value)
     for warning in c.warnings:
         typer.echo(f"xlcost: warning: {warning}", err=True)
+    if risk:
+        from xlcost.cli.risk_cmds import compare_with_risk
+
+        compare_with_risk(file, c, fmt.value, draws, seed, ignore_unknown)
+        return
     if fmt is Format.json:
         typer.echo(json.dumps(c.model_dump(mode="json"), indent=2, ensure_ascii=False))
         return
@@ -380,5 +400,8 @@ def gpus(
 def schema() -> None:
     """Print the JSON Schema of a scenario: inputs, units, limits.
 
-    Every input with its unit, default and limits, for editors and validators."""
-    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2, ensure_ascii=False))
+    Every input with its unit, default and limits, and the keys NAME_low, NAME_high and
+    NAME_dist of an uncertain input, for editors and validators."""
+    from xlcost.engine.risk import scenario_schema
+
+    typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))

@@ -38,6 +38,7 @@ NUMBERS = [
     "inf",
     "-inf",
     "1e308",
+    "1e400",
     "1e-300",
     "abc",
     "",
@@ -114,7 +115,7 @@ def argv(draw: st.DrawFn, path: tuple[str, ...], files: list[str]) -> list[str]:
             if getattr(param, "is_flag", False):
                 args.append(opt)
             elif param.name == "workers":  # no worker processes: keep the test fast
-                args += [opt, draw(st.sampled_from(["1", "0", "-1", "x", "1e308"]))]
+                args += [opt, draw(st.sampled_from(["1", "0", "-1", "x", "1e308", "9" * 20]))]
             else:
                 args += [opt, draw(_value(param, files))]
     if draw(st.integers(0, 9)) == 0:

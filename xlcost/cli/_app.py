@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -149,7 +150,18 @@ def readable_ranges(text: str) -> str:
 
 
 class XlcostCommand(typer.core.TyperCommand):
-    """A command whose usage line and option list show readable metavars (:func:`metavar`)."""
+    """A command whose usage line and option list show readable metavars (:func:`metavar`)
+    and whose number options refuse inf (``1e400``) as they refuse nan."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        """Parse ``args``; a number option given as inf is a usage error."""
+        rest = super().parse_args(ctx, args)
+        for param in self.params:
+            value = ctx.params.get(param.name or "")
+            if isinstance(value, float) and not math.isfinite(value):
+                expected = (_expectation(param) or "a number").replace("number", "finite number")
+                raise BadParameter(f"must be {expected}, got {value:g}", ctx=ctx, param=param)
+        return rest
 
     def collect_usage_pieces(self, ctx: Context) -> list[str]:
         """``[OPTIONS] FILE...`` (optional arguments in brackets)."""
@@ -351,7 +363,8 @@ def usage_line(e: UsageError) -> str:
         if path is not None:
             where = f"{_option_name(param)} " if param.param_type_name == "option" else ""
             return f"{where}{path['path']}: {path['problem']}"
-        return f"{_option_name(param)}: {e.message.rstrip('.')}"
+        joint = " " if e.message.startswith("must be ") else ": "
+        return f"{_option_name(param)}{joint}{e.message.rstrip('.')}"
     if isinstance(e, BadParameter) and isinstance(e.param_hint, str):
         return f"{e.param_hint}: {e.message.rstrip('.')}"
     text = e.format_message().rstrip(".")

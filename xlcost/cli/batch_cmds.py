@@ -28,8 +28,11 @@ from xlcost.engine.errors import XlcostError
 
 T = TypeVar("T")
 
+MAX_WORKERS = 256
+"""The most worker processes a batch starts (more would only exhaust the machine)."""
+
 WorkersOpt = Annotated[
-    int, typer.Option("--workers", "-j", min=1, help="Worker processes (default 1).")
+    int, typer.Option("--workers", "-j", min=1, max=MAX_WORKERS, help="Worker processes.")
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")]
 OutOpt = Annotated[

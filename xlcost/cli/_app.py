@@ -160,7 +160,8 @@ class XlcostCommand(typer.core.TyperCommand):
             value = ctx.params.get(param.name or "")
             if isinstance(value, float) and not math.isfinite(value):
                 expected = (_expectation(param) or "a number").replace("number", "finite number")
-                raise BadParameter(f"must be {expected}, got {value:g}", ctx=ctx, param=param)
+                typed: Any = param  # a Typer parameter (click's Parameter in the stubs)
+                raise BadParameter(f"must be {expected}, got {value:g}", ctx=ctx, param=typed)
         return rest
 
     def collect_usage_pieces(self, ctx: Context) -> list[str]:

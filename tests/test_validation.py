@@ -206,5 +206,5 @@ def test_overflowing_totals_are_one_clear_error() -> None:
         parse_scenario(_with(train_gpus=1e300, train_hours=1e300), where="x")
     # Within the inputs' upper limits no total overflows; unvalidated values still fail clearly.
     s = parse_scenario(_with()).model_copy(update={"train_gpus": 1e300, "train_hours": 1e300})
-    with pytest.raises(XlcostError, match=r"^Seed BERT ranker: train_cost overflows"):
+    with pytest.raises(XlcostError, match=r"^BERT ranker: train_cost overflows"):
         evaluate(s)

@@ -1,6 +1,6 @@
 """Results as text: aligned tables for people, CSV and JSON for programs.
 
-JSON is a list with one object per scenario: ``name`` and the result names (SPEC §4), ``null``
+JSON is a list with one object per scenario: ``name`` and the result names, ``null``
 where a result does not exist. CSV has the same columns. Output is deterministic.
 """
 

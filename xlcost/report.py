@@ -26,10 +26,29 @@ from xlcost.engine.model import RESULT_NAMES, Results
 if TYPE_CHECKING:
     from xlcost.scenario_columns import ResultChunk
 
-__all__ = ["FORMATS", "ResultWriter", "csv_text", "printable", "render", "result_writer"]
+__all__ = [
+    "DEFAULT_COLUMNS",
+    "FORMATS",
+    "ResultWriter",
+    "compact",
+    "csv_text",
+    "printable",
+    "render",
+    "result_cell",
+    "result_rows",
+    "result_writer",
+    "table",
+]
 
 FORMATS = ("table", "csv", "json")
 _PERCENT = {"roi", "irr"}
+DEFAULT_COLUMNS: tuple[str, ...] = ("total_cost", "benefit", "npv", "roi", "irr", "payback_month")
+"""The results a table shows unless the user picks others (``--columns``); CSV and JSON have
+every result."""
+COMPACT_FROM = 1e15
+"""Numbers this large (in absolute value) are shown in scientific notation: ``1.2e+308``."""
+NAME_WIDTH = 40
+"""Longer scenario names are cut (with "…") in tables, so that many rows stay readable."""
 
 
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -77,30 +96,63 @@ def _records(results: Sequence[Results]) -> list[dict[str, Any]]:
     return [r.model_dump(include={"name", *RESULT_NAMES}) for r in results]
 
 
-def _cell(key: str, value: Any) -> str:
+def compact(value: float, spec: str = ",.2f") -> str:
+    """``value`` formatted with ``spec``, or compactly when it is beyond a sane range.
+
+    >>> compact(1234.5), compact(1.2e308), compact(-3e15, ",.4f"), compact(float("inf"))
+    ('1,234.50', '1.2e+308', '-3e+15', 'inf')
+    """
+    if not abs(value) < COMPACT_FROM:
+        return f"{value:.3g}"
+    return format(value, spec)
+
+
+def result_cell(key: str, value: Any) -> str:
+    """One result as a table shows it: money with 2 decimals, ROI and IRR in %, "—" for none.
+
+    >>> result_cell("roi", -0.7458), result_cell("npv", -440.0), result_cell("irr", None)
+    ('-74.6%', '-440.00', '—')
+    """
     if value is None:
         return "—"
     if key == "irr" and value > 10:
         # An IRR of 10^30 % (paid back within a month) is true but meaningless to a reader.
         return "> 1,000%"
     if key in _PERCENT:
-        return f"{value:.1%}"
+        return compact(value * 100, ".1f") + "%"
     if key == "bcr":
-        return f"{value:.3f}"
+        return compact(value, ".3f")
     if key == "payback_month":
         return str(value)
     if key == "cost_per_1k":
-        return f"{value:,.4f}"
-    return f"{value:,.2f}"
+        return compact(value, ",.4f")
+    return compact(value)
 
 
-def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
-    """Plain aligned text table: first column left-aligned, the others right-aligned."""
+def name_cell(name: str) -> str:
+    """A scenario name for a table, cut to :data:`NAME_WIDTH` characters."""
+    return name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…"
+
+
+def result_rows(
+    results: Sequence[Results], columns: Sequence[str] = DEFAULT_COLUMNS
+) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a results table: one row per scenario, its name then ``columns``."""
+    header = ["name", *columns]
+    rows = [
+        [name_cell(printable(r.name)), *(result_cell(k, getattr(r, k)) for k in columns)]
+        for r in results
+    ]
+    return header, rows
+
+
+def table(rows: Sequence[Sequence[str]], header: Sequence[str], *, left: int = 1) -> str:
+    """Plain aligned text table: the first ``left`` columns left-aligned, the others right."""
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
     lines = []
     for i, row in enumerate([header, *rows]):
         cells = [
-            str(c).ljust(w) if j == 0 else str(c).rjust(w)
+            str(c).ljust(w) if j < left else str(c).rjust(w)
             for j, (c, w) in enumerate(zip(row, widths, strict=True))
         ]
         lines.append("  ".join(cells).rstrip())
@@ -109,14 +161,28 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def render(results: Sequence[Results], fmt: str, *, csv_protect: bool = True) -> str:
-    """``results`` as ``fmt`` ("table", "csv" or "json"), ending without a newline."""
+def render(
+    results: Sequence[Results],
+    fmt: str,
+    columns: Sequence[str] | None = None,
+    *,
+    csv_protect: bool = True,
+) -> str:
+    """``results`` as ``fmt`` ("table", "csv" or "json"), ending without a newline.
+
+    ``columns`` picks the results shown (default: every result in CSV and JSON,
+    :data:`DEFAULT_COLUMNS` in a table, one row per scenario). In CSV, names that a
+    spreadsheet would run as formulas get a leading ``'`` unless not ``csv_protect``.
+    """
     records = _records(results)
+    if columns is not None and fmt != "table":
+        records = [{k: r[k] for k in ("name", *columns)} for r in records]
     if fmt == "json":
         return json.dumps(records, indent=2, ensure_ascii=False)
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=["name", *RESULT_NAMES], lineterminator="\n")
+        fields = ["name", *(RESULT_NAMES if columns is None else columns)]
+        writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(
             {
@@ -127,9 +193,7 @@ def render(results: Sequence[Results], fmt: str, *, csv_protect: bool = True) ->
         )
         return buf.getvalue().rstrip("\n")
     if fmt == "table":
-        # One column per scenario, one row per result: reads like the worked example's table.
-        header = ["", *(printable(r["name"]) for r in records)]
-        rows = [[k, *(_cell(k, r[k]) for r in records)] for k in RESULT_NAMES]
+        header, rows = result_rows(results, columns or DEFAULT_COLUMNS)
         return table(rows, header)
     raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
 
@@ -158,10 +222,10 @@ def _number(value: float) -> str:
     return repr(value)
 
 
-def _columns(chunk: ResultChunk) -> list[list[str | None]]:
-    """The chunk's result columns as text (``None`` where a result does not exist)."""
+def _columns(chunk: ResultChunk, keys: Sequence[str]) -> list[list[str | None]]:
+    """The chunk's result columns ``keys`` as text (``None`` where a result does not exist)."""
     out: list[list[str | None]] = []
-    for k in RESULT_NAMES:
+    for k in keys:
         arr = chunk.results[k]
         finite = np.isfinite(arr)
         if k == "payback_month":
@@ -178,15 +242,16 @@ def _columns(chunk: ResultChunk) -> list[list[str | None]]:
 
 
 class _CsvWriter(ResultWriter):
-    def __init__(self, stream: TextIO, protect: bool) -> None:
+    def __init__(self, stream: TextIO, protect: bool, keys: Sequence[str]) -> None:
         super().__init__(stream)
         self.protect = protect
+        self.keys = keys
         self.writer = csv.writer(stream, lineterminator="\n")
-        self.writer.writerow(["name", *RESULT_NAMES])
+        self.writer.writerow(["name", *keys])
 
     def write(self, chunk: ResultChunk) -> None:
         names = [csv_text(n, protect=self.protect) for n in chunk.names]
-        cols = _columns(chunk)
+        cols = _columns(chunk, self.keys)
         self.writer.writerows(
             [n, *("" if v is None else v for v in row)]
             for n, *row in zip(names, *cols, strict=True)
@@ -197,9 +262,13 @@ class _CsvWriter(ResultWriter):
 class _JsonWriter(ResultWriter):
     """One JSON document (a list), written object by object, formatted as ``indent=2``."""
 
+    def __init__(self, stream: TextIO, keys: Sequence[str]) -> None:
+        super().__init__(stream)
+        self.keys = keys
+
     def write(self, chunk: ResultChunk) -> None:
-        cols = _columns(chunk)
-        keys = [f'    "{k}": ' for k in RESULT_NAMES]
+        cols = _columns(chunk, self.keys)
+        keys = [f'    "{k}": ' for k in self.keys]
         parts = []
         for name, *row in zip(chunk.names, *cols, strict=True):
             fields = [f'    "name": {json.dumps(name, ensure_ascii=False)}']
@@ -215,8 +284,9 @@ class _JsonWriter(ResultWriter):
 
 
 class _TableWriter(ResultWriter):
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, columns: Sequence[str] | None) -> None:
         super().__init__(stream)
+        self.columns = columns
         self.results: list[Results] = []
 
     def write(self, chunk: ResultChunk) -> None:
@@ -225,15 +295,23 @@ class _TableWriter(ResultWriter):
 
     def close(self) -> None:
         if self.results:
-            self.stream.write(render(self.results, "table") + "\n")
+            self.stream.write(render(self.results, "table", self.columns) + "\n")
 
 
-def result_writer(fmt: str, stream: TextIO, *, csv_protect: bool = True) -> ResultWriter:
-    """A :class:`ResultWriter` for ``fmt`` ("table", "csv" or "json")."""
+def result_writer(
+    fmt: str,
+    stream: TextIO,
+    columns: Sequence[str] | None = None,
+    *,
+    csv_protect: bool = True,
+) -> ResultWriter:
+    """A :class:`ResultWriter` for ``fmt`` ("table", "csv" or "json"); ``columns`` as in
+    :func:`render`."""
+    keys = tuple(RESULT_NAMES if columns is None else columns)
     if fmt == "csv":
-        return _CsvWriter(stream, csv_protect)
+        return _CsvWriter(stream, csv_protect, keys)
     if fmt == "json":
-        return _JsonWriter(stream)
+        return _JsonWriter(stream, keys)
     if fmt == "table":
-        return _TableWriter(stream)
+        return _TableWriter(stream, columns)
     raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from xlcost.cli._app import app, examples, user_errors
+from xlcost.cli._app import app, examples, out_dir, user_errors
 from xlcost.cli.batch_cmds import WorkersOpt
 from xlcost.engine import evaluate, seed_scenario
 from xlcost.engine.allocate import (
@@ -23,8 +23,17 @@ from xlcost.engine.allocate import (
 )
 from xlcost.engine.catalog import GPU_FIELDS, load_catalog
 from xlcost.engine.errors import XlcostError
-from xlcost.engine.model import Results, Scenario
-from xlcost.report import ResultWriter, csv_text, printable, result_writer, table
+from xlcost.engine.model import RESULT_NAMES, Results, Scenario
+from xlcost.report import (
+    DEFAULT_COLUMNS,
+    ResultWriter,
+    compact,
+    csv_text,
+    printable,
+    result_rows,
+    result_writer,
+    table,
+)
 from xlcost.scenario_columns import calc_chunks, chunk_from_results
 from xlcost.scenario_files import file_problem, read_scenario_file
 
@@ -35,6 +44,8 @@ class Format(StrEnum):
     json = "json"
 
 
+COMPARE_COLUMNS = ("total_cost", "npv", "roi")
+"""The results ``compare`` shows unless ``--columns`` picks others."""
 MAX_OPTIONS = 10_000
 """Most options ``compare`` ranks (a longer file is refused at once, not read to the end)."""
 
@@ -45,6 +56,35 @@ class RankBy(StrEnum):
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+def parse_columns(value: str | None) -> list[str] | None:
+    """``--columns``: comma-separated result names, or ``all``; ``None`` when not given."""
+    if value is None:
+        return None
+    if value.strip() == "all":
+        return list(RESULT_NAMES)
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in RESULT_NAMES]
+    if unknown or not names:
+        raise typer.BadParameter(
+            f"{', '.join(map(repr, unknown)) or 'nothing'} is not a result; give "
+            f"comma-separated names from {', '.join(RESULT_NAMES)}, or all",
+            param_hint="--columns",
+        )
+    return names
+
+
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        "-c",
+        metavar="NAME,...",
+        help="Results to show, comma-separated, or 'all' [default: in a table "
+        f"{','.join(DEFAULT_COLUMNS)}; in CSV and JSON all].",
+    ),
+]
 IgnoreOpt = Annotated[
     bool, typer.Option("--ignore-unknown", help="Ignore columns that are not input names.")
 ]
@@ -94,9 +134,9 @@ def seed_lines(s: Scenario, r: Results) -> list[str]:
 @app.command(epilog=examples("xlcost demo", "xlcost demo --out demo-books --force"))
 @user_errors
 def demo(
-    out: Annotated[Path, typer.Option(help="Directory for the two template workbooks.")] = Path(
-        "xlcost-demo"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Directory for the two template workbooks.", file_okay=False)
+    ] = Path("xlcost-demo"),
     force: Annotated[
         bool,
         typer.Option(
@@ -112,6 +152,7 @@ def demo(
     benefit 150; the udf and portable template workbooks are written into OUT."""
     from xlcost.cli.workbook_cmds import write_templates
 
+    out_dir(out)  # before the table: a bad --out is refused before any output
     s = seed_scenario()
     r = evaluate(s)
     typer.echo(
@@ -230,6 +271,7 @@ def calc(
         ),
     ],
     fmt: FormatOpt = Format.table,
+    columns: ColumnsOpt = None,
     ignore_unknown: IgnoreOpt = False,
     workers: WorkersOpt = 1,
     decimal_comma: DecimalCommaOpt = None,
@@ -240,7 +282,7 @@ def calc(
     Every scenario of every FILE, one table row (or CSV/JSON record) each. A bad row or file
     is reported (one line each) and skipped; the rest goes on; the exit code is 1 if anything
     failed."""
-    writer = result_writer(fmt.value, sys.stdout, csv_protect=not csv_raw)
+    writer = result_writer(fmt.value, sys.stdout, parse_columns(columns), csv_protect=not csv_raw)
     tally = _Tally()
     books: list[Path] = []
     for path in files:
@@ -283,6 +325,16 @@ def compare_cmd(
         RankBy, typer.Option(help="Rank by NPV (ties: ROI) or ROI (ties: NPV).")
     ] = RankBy.npv,
     fmt: FormatOpt = Format.table,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            "-c",
+            metavar="NAME,...",
+            help="Results in the table, comma-separated, or 'all' [default: "
+            f"{','.join(COMPARE_COLUMNS)}].",
+        ),
+    ] = None,
     ignore_unknown: IgnoreOpt = False,
     decimal_comma: DecimalCommaOpt = None,
     csv_raw: CsvRawOpt = False,
@@ -307,6 +359,7 @@ def compare_cmd(
     The options of FILE are ranked by NPV (or ROI); the recommendation is the best one within
     the budget with a positive NPV, or none. A bad row is reported (one line each) and left
     out; the good options are still ranked, and the exit code is 1."""
+    picked = parse_columns(columns) or list(COMPARE_COLUMNS)
     loaded = read_scenario_file(
         file, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma, max_rows=MAX_OPTIONS
     )
@@ -316,7 +369,9 @@ def compare_cmd(
         raise typer.Exit(1)
     plan = _RiskPlan(file, draws, seed, ignore_unknown) if risk else None
     try:
-        _compare_output(loaded.scenarios, budget, by, fmt, csv_protect=not csv_raw, risk=plan)
+        _compare_output(
+            loaded.scenarios, budget, by, fmt, picked, csv_protect=not csv_raw, risk=plan
+        )
     finally:
         if loaded.failures:
             typer.echo(
@@ -343,6 +398,7 @@ def _compare_output(
     budget: float | None,
     by: RankBy,
     fmt: Format,
+    picked: list[str],
     *,
     csv_protect: bool,
     risk: _RiskPlan | None = None,
@@ -359,18 +415,6 @@ def _compare_output(
     if fmt is Format.json:
         typer.echo(json.dumps(c.model_dump(mode="json"), indent=2, ensure_ascii=False))
         return
-    rows = [
-        [
-            str(o.rank),
-            printable(o.results.name),
-            f"{o.results.total_cost:,.2f}",
-            f"{o.results.npv:,.2f}",
-            "—" if o.results.roi is None else f"{o.results.roi:.1%}",
-            "yes" if o.within_budget else "no",
-        ]
-        for o in c.options
-    ]
-    header = ["rank", "option", "total cost", "NPV", "ROI", "within budget"]
     if fmt is Format.csv:
         import csv
         import sys
@@ -391,7 +435,13 @@ def _compare_output(
                 ]
             )
         return
-    typer.echo(table(rows, header))
+    names, cells = result_rows([o.results for o in c.options], picked)
+    header = ["rank", *names, "within_budget"]
+    rows = [
+        [str(o.rank), *row, "yes" if o.within_budget else "no"]
+        for o, row in zip(c.options, cells, strict=True)
+    ]
+    typer.echo(table(rows, header, left=2))
     typer.echo(f"\nRecommended: {printable(c.recommended or 'none')} — {printable(c.reason)}")
 
 
@@ -501,11 +551,11 @@ def gpus(
         raise XlcostError(f"{option}: {reason}{got}") from None
     options = cheapest_gpus(req, load_catalog(catalog_file))
     rows = [
-        [o.gpu, str(o.gpus), f"{o.hours:,.2f}", f"{o.price_per_hour:.4g}", f"{o.cost:,.2f}"]
+        [o.gpu, f"{o.gpus:,}", compact(o.hours), f"{o.price_per_hour:.4g}", compact(o.cost)]
         for o in options
     ]
     typer.echo(table(rows, ["gpu", "GPUs", "hours", "price/h", "cost"]))
-    typer.echo(f"\nCheapest: {options[0].gpus} × {options[0].gpu}")
+    typer.echo(f"\nCheapest: {options[0].gpus:,} × {options[0].gpu}")
 
 
 @app.command(epilog=examples("xlcost schema > scenario.schema.json"))

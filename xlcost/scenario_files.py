@@ -101,7 +101,7 @@ def parse_number(text: str, *, decimal_comma: bool = False) -> float | None:
     if percent:
         t = t[:-1].strip()
     t = _strip_currency(t) if t else t
-    if t[:1] in "-+" and t[1:2] in _CURRENCY_SYMBOLS:  # -$5
+    if len(t) > 1 and t[0] in "-+" and t[1] in _CURRENCY_SYMBOLS:  # -$5
         t = t[0] + t[2:].strip()
     if not t:
         return None

@@ -274,7 +274,7 @@ def test_compare_ranks_the_good_options_and_says_which_were_left_out(
 def test_validate_reports_a_missing_workbook_among_good_ones(
     files: dict[str, Path], tmp_path: Path
 ) -> None:
-    code, out, err = run("validate", files["template"], tmp_path / "nosuch.xlsx")
+    code, _, err = run("validate", files["template"], tmp_path / "nosuch.xlsx")
     assert code == 1
     assert err.splitlines() == [
         "xlcost: error: nosuch.xlsx: file not found",

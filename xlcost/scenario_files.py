@@ -439,20 +439,6 @@ class Duplicates:
     def __init__(self) -> None:
         self._first: dict[Any, Any] = {}
 
-    def repeated(
-        self, names: Sequence[str | None], positions: Sequence[int], mask: Any
-    ) -> list[tuple[int, Any]]:
-        """``(index, first position)`` of each name in ``names`` (where ``mask`` is true)
-        seen before — in this call or an earlier one; the others are remembered."""
-        first = self._first
-        out = []
-        for i in [i for i, keep in enumerate(mask.tolist()) if keep]:
-            name = names[i]
-            p = first.setdefault(name, positions[i])
-            if p != positions[i]:
-                out.append((i, p))
-        return out
-
     @staticmethod
     def message(name: str, first: str, where: str) -> str:
         """The problem line of a duplicate at ``where`` of the row at ``first``."""

@@ -30,6 +30,7 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
+from xlcost.engine.checks import check_scenario
 from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate
 from xlcost.engine.examples import seed_scenario
@@ -80,6 +81,8 @@ class Outcome:
         One-line problems; empty on success.
     results : tuple of Results
         Computed results (``calc``).
+    warnings : tuple of tuple of str
+        The checks' warnings of each result (``calc``; :mod:`xlcost.engine.checks`).
     note : str
         A line to show on success (``validate``).
     """
@@ -88,6 +91,7 @@ class Outcome:
     errors: tuple[str, ...] = ()
     results: tuple[Results, ...] = ()
     note: str = ""
+    warnings: tuple[tuple[str, ...], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -377,7 +381,11 @@ def calc_file(task: CalcTask) -> Outcome:
             scenarios = [read_scenario(path, cells)]
         except ScenarioErrors as e:
             return Outcome(path.name, (str(e),))
-    return Outcome(path.name, results=tuple(evaluate(s) for s in scenarios))
+    return Outcome(
+        path.name,
+        results=tuple(evaluate(s) for s in scenarios),
+        warnings=tuple(tuple(check_scenario(s)) for s in scenarios),
+    )
 
 
 def validate_file(path: Path) -> Outcome:
@@ -388,7 +396,11 @@ def validate_file(path: Path) -> Outcome:
         scenario = read_scenario(path)
     except ScenarioErrors as e:
         return Outcome(path.name, (str(e),))
-    return Outcome(path.name, note=f"{path.name}: OK ({scenario.name})")
+    return Outcome(
+        path.name,
+        note=f"{path.name}: OK ({scenario.name})",
+        warnings=(tuple(check_scenario(scenario)),),
+    )
 
 
 # --------------------------------------------------------------------------- writing workbooks

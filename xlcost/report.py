@@ -20,8 +20,14 @@ FORMATS = ("table", "csv", "json")
 _PERCENT = {"roi", "irr"}
 
 
-def _records(results: Sequence[Results]) -> list[dict[str, Any]]:
-    return [r.model_dump(include={"name", *RESULT_NAMES}) for r in results]
+def _records(
+    results: Sequence[Results], warnings: Sequence[Sequence[str]] | None = None
+) -> list[dict[str, Any]]:
+    records = [r.model_dump(include={"name", *RESULT_NAMES}) for r in results]
+    if warnings is not None:
+        for record, found in zip(records, warnings, strict=True):
+            record["warnings"] = list(found)
+    return records
 
 
 def _cell(key: str, value: Any) -> str:
@@ -56,16 +62,29 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def render(results: Sequence[Results], fmt: str) -> str:
-    """``results`` as ``fmt`` ("table", "csv" or "json"), ending without a newline."""
-    records = _records(results)
+def render(
+    results: Sequence[Results], fmt: str, warnings: Sequence[Sequence[str]] | None = None
+) -> str:
+    """``results`` as ``fmt`` ("table", "csv" or "json"), ending without a newline.
+
+    ``warnings`` (one list per result, from :mod:`xlcost.engine.checks`) adds a ``warnings``
+    field to JSON (a list) and CSV (the messages joined by " | "); a table shows none (the
+    command prints them on stderr)."""
+    records = _records(results, warnings)
     if fmt == "json":
         return json.dumps(records, indent=2, ensure_ascii=False)
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=["name", *RESULT_NAMES], lineterminator="\n")
+        fields = ["name", *RESULT_NAMES, *(["warnings"] if warnings is not None else [])]
+        writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in records)
+        writer.writerows(
+            {
+                k: (" | ".join(v) if k == "warnings" else "" if v is None else v)
+                for k, v in r.items()
+            }
+            for r in records
+        )
         return buf.getvalue().rstrip("\n")
     if fmt == "table":
         # One column per scenario, one row per result: reads like the seed's table.

@@ -142,9 +142,14 @@ def calc(
     reported and skipped; the exit code is 1 if any file failed."""
     batch = Batch("calc", "file", len(files))
     tasks = [CalcTask(f, ignore_unknown) for f in files]
-    results = [r for o in batch.successes(tasks, calc_file, workers) for r in o.results]
+    outcomes = list(batch.successes(tasks, calc_file, workers))
+    results = [r for o in outcomes for r in o.results]
+    warnings = [w for o in outcomes for w in (o.warnings or ((),) * len(o.results))]
+    for r, found in zip(results, warnings, strict=True):
+        for w in found:
+            typer.echo(f"xlcost: warning: {r.name}: {w}", err=True)
     if results:
-        typer.echo(render(results, fmt.value))
+        typer.echo(render(results, fmt.value, warnings))
     batch.finish()
 
 
@@ -179,11 +184,21 @@ def compare_cmd(
 
     The options of FILE are ranked by NPV (or ROI); the recommendation is the best one within
     the budget with a positive NPV, or none."""
-    c = compare(load_scenarios(file, ignore_unknown=ignore_unknown), budget=budget, by=by.value)
+    from xlcost.engine.checks import check_scenario
+
+    scenarios = load_scenarios(file, ignore_unknown=ignore_unknown)
+    c = compare(scenarios, budget=budget, by=by.value)
     for warning in c.warnings:
         typer.echo(f"xlcost: warning: {warning}", err=True)
+    checks = {s.name: check_scenario(s) for s in scenarios}
+    for s in scenarios:
+        for found in checks[s.name]:
+            typer.echo(f"xlcost: warning: {s.name}: {found}", err=True)
     if fmt is Format.json:
-        typer.echo(json.dumps(c.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        data = c.model_dump(mode="json")
+        for option in data["options"]:
+            option["warnings"] = checks.get(option["results"]["name"], [])
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     rows = [
         [
@@ -193,16 +208,19 @@ def compare_cmd(
             f"{o.results.npv:,.2f}",
             "—" if o.results.roi is None else f"{o.results.roi:.1%}",
             "yes" if o.within_budget else "no",
+            _checks_cell(checks.get(o.results.name, [])),
         ]
         for o in c.options
     ]
-    header = ["rank", "option", "total cost", "NPV", "ROI", "within budget"]
+    header = ["rank", "option", "total cost", "NPV", "ROI", "within budget", "checks"]
     if fmt is Format.csv:
         import csv
         import sys
 
         w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["rank", "name", "total_cost", "npv", "roi", "within_budget", "recommended"])
+        w.writerow(
+            ["rank", "name", "total_cost", "npv", "roi", "within_budget", "recommended", "warnings"]
+        )
         for o in c.options:
             r = o.results
             w.writerow(
@@ -214,11 +232,19 @@ def compare_cmd(
                     "" if r.roi is None else r.roi,
                     o.within_budget,
                     r.name == c.recommended,
+                    " | ".join(checks.get(r.name, [])),
                 ]
             )
         return
     typer.echo(table(rows, header))
     typer.echo(f"\nRecommended: {c.recommended or 'none'} — {c.reason}")
+
+
+def _checks_cell(warnings: list[str]) -> str:
+    """The compare table's checks column: "ok" or how many warnings (printed on stderr)."""
+    if not warnings:
+        return "ok"
+    return f"{len(warnings)} warning{'s' if len(warnings) > 1 else ''}"
 
 
 @app.command(epilog=examples("xlcost catalog", "xlcost catalog -f csv --catalog my_prices.yaml"))

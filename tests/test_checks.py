@@ -78,7 +78,7 @@ TRIPS = [
     ("peak_traffic", {"peak_qps": 2000}, "peak_qps 2,000 is 631× the average rate of 3.171"),
     ("peak_traffic", {"peak_qps": 1}, "peak_qps 1 is below the average rate of 3.171"),
     # 12 months × 730 h = 8,760 h
-    ("serve_hours", {"serve_hours": 9000}, "serve_hours 9,000 is above 24/7 for 12 months (8,760 h"),
+    ("serve_hours", {"serve_hours": 9000}, "serve_hours 9,000 is above 24/7 for 12 months (8,760"),
     # 70e9 × 2 bytes × 1.2 = 168 GB on 2 × 80 GB: needs 3
     (
         "memory",

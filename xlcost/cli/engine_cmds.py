@@ -179,6 +179,21 @@ def compare_cmd(
     ] = RankBy.npv,
     fmt: FormatOpt = Format.table,
     ignore_unknown: IgnoreOpt = False,
+    risk: Annotated[
+        bool,
+        typer.Option(
+            "--risk",
+            help="Add P10 / P90 NPV and each option's probability of the best NPV (Monte "
+            "Carlo over the inputs' NAME_low / NAME_high values; shared inputs drawn once "
+            "for all options).",
+        ),
+    ] = False,
+    draws: Annotated[
+        int, typer.Option(metavar="N", min=1, max=10_000_000, help="With --risk: draws.")
+    ] = 10_000,
+    seed: Annotated[
+        int, typer.Option(metavar="S", min=0, help="With --risk: random seed.")
+    ] = 12345,
 ) -> None:
     """Rank options, apply a budget and name the recommended one.
 
@@ -194,6 +209,11 @@ def compare_cmd(
     for s in scenarios:
         for found in checks[s.name]:
             typer.echo(f"xlcost: warning: {s.name}: {found}", err=True)
+    if risk:
+        from xlcost.cli.risk_cmds import compare_with_risk
+
+        compare_with_risk(file, c, fmt.value, draws, seed, ignore_unknown)
+        return
     if fmt is Format.json:
         data = c.model_dump(mode="json")
         for option in data["options"]:
@@ -365,5 +385,8 @@ def gpus(
 def schema() -> None:
     """Print the JSON Schema of a scenario: inputs, units, limits.
 
-    Every input with its unit, default and limits, for editors and validators."""
-    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2, ensure_ascii=False))
+    Every input with its unit, default and limits, and the keys NAME_low, NAME_high and
+    NAME_dist of an uncertain input, for editors and validators."""
+    from xlcost.engine.risk import scenario_schema
+
+    typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))

@@ -47,6 +47,7 @@ __all__ = [
     "PRICE_AGE_DAYS",
     "UPLIFT_LIMIT",
     "check_columns",
+    "check_many",
     "check_scenario",
     "measure_columns",
 ]
@@ -75,7 +76,8 @@ CHECKS: dict[str, str] = {
 
 
 def _gpu(names: NDArray[Any] | None, i: int, fallback: str) -> str:
-    name = "" if names is None else str(names[i])
+    raw = None if names is None else names[i]
+    name = raw.strip() if isinstance(raw, str) else ""
     return f"the {name}'s" if name else fallback
 
 
@@ -396,6 +398,19 @@ def check_columns(
         for i, message in messages:
             out[i].append(message)
     return out
+
+
+def check_many(
+    scenarios: list[Any], *, catalog: Catalog | None = None, today: dt.date | None = None
+) -> list[list[str]]:
+    """:func:`check_scenario` of many scenarios in one vectorised :func:`check_columns` call."""
+    from xlcost.engine.evaluate import scenario_data
+
+    if not scenarios:
+        return []
+    rows = [scenario_data(s) for s in scenarios]
+    data = {k: [r[k] for r in rows] for k in rows[0]}
+    return check_columns(data, catalog=catalog, today=today)
 
 
 def check_scenario(

@@ -1331,10 +1331,9 @@ def _checks_sheet(wb: Workbook, mode: str) -> list[Calc]:
     _title(
         ws,
         "Checks: are the typed numbers physically and commercially plausible?",
-        "Each row recomputes what an input implies (from model size, tokens, GPU, traffic) and "
-        "compares it with a limit and its source. Warnings never change the results; they say "
-        "which assumption to revisit. The master check is shown on the Costs and README sheets.",
-        {"A": 44, "B": 16, "C": 16, "D": 16, "E": 12, "F": 90},
+        "What each typed number implies (from model size, tokens, GPU, traffic) against a limit "
+        "and its source. Warnings never change the results; they say what to revisit.",
+        {"A": 70, "B": 20, "C": 16, "D": 16, "E": 12, "F": 90},
     )
     _header(ws, L.CHECK_HEADER_ROW, ["Check", "Measure", "Value", "Limit", "Status", "How"])
     c = L.CHECK_COL
@@ -1347,6 +1346,8 @@ def _checks_sheet(wb: Workbook, mode: str) -> list[Calc]:
         ws.cell(row, 1, CHECKS[name])
         ws.cell(row, 2, unit)
         ws.cell(row, 6, how).style = S.NOTE
+        ws.cell(row, 6).alignment = Alignment(wrap_text=True, vertical="top")
+        _fit_height(ws, row, how, 90)
         status = f'=IF({v}="","n/a",IF({cond.format(v=v, lim=lim)},"WARNING","OK"))'
         texts = {
             "value": "=" + value.replace("{lim}", lim),
@@ -1442,8 +1443,6 @@ def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
         ("4. Scenarios", "Several options side by side, ranked by NPV, with the recommendation "
          "within your budget."),
         ("5. Catalog", "GPU specs and on-demand prices, with sources and dates."),
-        ("6. Checks", "What the typed numbers imply (GPU peak, memory, traffic, uplift, price "
-         "dates) against physical and published limits; the master check is below."),
         ("Protection", "Sheets are protected without a password so formulas are not overwritten "
          "by accident: Review > Unprotect Sheet to change them."),
     ]  # fmt: skip

@@ -319,9 +319,7 @@ def _chunk(
         kept_names = [nm for nm, o in zip(kept_names, ok.tolist(), strict=True) if o]
     problems.sort(key=lambda p: p[0])
     kept = idx if not overflow.any() else idx[~overflow]
-    warnings = (
-        check_columns({k: v[kept] for k, v in full.items()}) if kept.size else []
-    )
+    warnings = check_columns({k: v[kept] for k, v in full.items()}) if kept.size else []
     return ResultChunk(
         kept_names,
         {k: np.asarray(results[k], dtype=np.float64) for k in RESULT_NAMES},

@@ -291,13 +291,15 @@ def test_range_errors_name_the_file_row_and_key(tmp_path: Path, extra: dict, mes
 
 
 def test_a_range_needs_a_base_value_typed_or_estimated() -> None:
-    s = load_example(COMPARISON)[2]  # train_hours blank: estimated 7.37 h; no serving memory
-    with pytest.raises(ScenarioErrors, match="serve_memory_gb_low: serve_memory_gb is blank"):
-        parse_ranges({"serve_memory_gb": {"low": 1}}, s)
+    gbdt = load_example(COMPARISON)[0]  # no model size: nothing to range
+    with pytest.raises(ScenarioErrors, match="model_params_low: model_params is blank"):
+        parse_ranges({"model_params": {"low": 1}}, gbdt)
+    s = load_example(COMPARISON)[2]  # train_hours blank: estimated from 7B params, 2B tokens
     r = parse_ranges({"train_hours": {"low": 5, "high": 10}}, s)
     bar = tornado(s, r).bars[0]
     assert (bar.input, bar.low, bar.high) == ("train_hours", 5, 10)
-    assert bar.base == pytest.approx(7 * 2 * 6 / (8 * 989 * 0.4) / 3600 * 1e6)  # 6·N·D/(n·peak·mfu)
+    # 6·N·D / (GPUs · H100 peak 989 TFLOP/s (catalog, by train_gpu) · mfu) in hours
+    assert bar.base == pytest.approx(6 * 7e9 * 2e9 / (8 * 989e12 * 0.4) / 3600)
     assert bar.npv_low > tornado(s, Ranges()).npv_base > bar.npv_high
 
 

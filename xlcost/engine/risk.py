@@ -188,7 +188,7 @@ def base_columns(scenario: Scenario) -> dict[str, float]:
     """The scenario's numeric inputs as :func:`evaluate_columns` takes them, GPU names resolved
     (catalog values filled in where blank); other blanks are ``nan``."""
     data = resolve_gpus(scenario_data(scenario))
-    return {k: float(v) for k, v in data.items() if k in NUMERIC_INPUTS}
+    return {k: float(np.ravel(v)[0]) for k, v in data.items() if k in NUMERIC_INPUTS}
 
 
 def base_value(

@@ -82,8 +82,10 @@ def _edited(src: Path, dst: Path, cells: dict[str, Any]) -> Path:
 def test_portable_risk_sheet_by_libreoffice_and_staleness(tmp_path: Path) -> None:
     fresh = _render("portable", tmp_path / "fresh.xlsx")
     ctr = L.INPUT_CELLS["ctr"]
-    edited_input = _edited(fresh, tmp_path / "input.xlsx", {ctr: 0.45})
-    edited_range = _edited(fresh, tmp_path / "range.xlsx", {L.RANGE_CELLS["ctr_low"]: 0.5})
+    inside = (MAIN.ctr + RANGES.inputs["ctr"].high) / 2  # a new value still within its range
+    edited_input = _edited(fresh, tmp_path / "input.xlsx", {ctr: inside})
+    above = RANGES.inputs["ctr"].high + 0.01  # a Low above the value
+    edited_range = _edited(fresh, tmp_path / "range.xlsx", {L.RANGE_CELLS["ctr_low"]: above})
     got_fresh, got_input, got_range = libreoffice_values(
         [fresh, edited_input, edited_range], tmp_path / "lo"
     )
@@ -103,7 +105,7 @@ def test_portable_risk_sheet_by_libreoffice_and_staleness(tmp_path: Path) -> Non
     # the tornado follows the edit: ctr's NPVs move with its new value (a formula, not a value)
     before = got_fresh[(L.RISK, f"{L.RISK_BE_COLS['base']}{L.RISK_BE_FIRST_ROW + 1}")]
     after = got_input[(L.RISK, f"{L.RISK_BE_COLS['base']}{L.RISK_BE_FIRST_ROW + 1}")]
-    assert (before, after) == (0.44, 0.45)
+    assert (before, after) == (MAIN.ctr, inside)
 
 
 def test_udf_risk_sheet_calculated_by_formulas(tmp_path: Path) -> None:

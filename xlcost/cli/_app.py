@@ -91,7 +91,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "addin": (
         "addin_cmds",
-        "Set up Excel on Windows: config, install, import; each undoable.",
+        "Set up Excel on Windows: config, install, import (undoable).",
     ),
 }
 """Command name → (module in :mod:`xlcost.cli`, its one-line summary), in the order listed."""

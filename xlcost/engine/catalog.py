@@ -111,6 +111,8 @@ def load_catalog(path: Path | None = None) -> Catalog:
         return base
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise XlcostError(f"{Path(path).name}: cannot read catalog: not UTF-8 text") from None
     except (OSError, yaml.YAMLError) as e:
         raise XlcostError(f"{Path(path).name}: cannot read catalog: {e}") from None
     return base.merged(_parse(data, Path(path).name).gpus)

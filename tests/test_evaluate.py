@@ -271,8 +271,8 @@ def test_payback_at_an_exact_tie_is_the_same_in_engine_and_workbook_rule(
     cumulative to the cent ≥ 0 — pays back there in the engine's closed form and on the
     workbook's running sum alike."""
     s = Scenario(
-        name="tie", horizon_months=months + 5, train_gpus=1, train_hours=1,
-        train_price_per_gpu_hour=c0, serve_hours=0, serve_gpus=0, serve_price_per_gpu_hour=0,
+        name="tie", horizon_months=months + 5, train_gpus=10, train_hours=1,
+        train_price_per_gpu_hour=c0 / 10, serve_hours=0, serve_gpus=0, serve_price_per_gpu_hour=0,
         maintain_months=0, maintain_units_per_month=0, maintain_price_per_unit=0,
         volume=per_month * (months + 5), ctr=1, cvr=1, value_per_conversion=1,
     )  # fmt: skip

@@ -45,6 +45,7 @@ from xlcost.engine.model import (
 )
 
 __all__ = [
+    "ESTIMATED_INPUTS",
     "USED_NAMES",
     "derived_columns",
     "evaluate",
@@ -315,7 +316,7 @@ def _resolved(v: Mapping[str, Array], e: Mapping[str, Array] | None = None) -> d
     }
 
 
-USED_NAMES: tuple[str, ...] = (
+ESTIMATED_INPUTS: tuple[str, ...] = (
     "train_tokens",
     "gpu_peak_tflops",
     "train_price_per_gpu_hour",
@@ -325,10 +326,9 @@ USED_NAMES: tuple[str, ...] = (
     "serve_price_per_gpu_hour",
     "gpus_per_replica",
     "qps_per_replica",
-    "train_hours",
-    "serve_gpus",
-    "maintain_months",
 )
+"""Optional inputs filled, when blank, from the catalog (by GPU name) or by an estimator."""
+USED_NAMES: tuple[str, ...] = (*ESTIMATED_INPUTS, "train_hours", "serve_gpus", "maintain_months")
 """The inputs whose value in effect can differ from the typed one (catalog, estimators)."""
 
 

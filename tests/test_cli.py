@@ -69,6 +69,12 @@ def test_calc_json_is_a_list_with_result_names() -> None:
         "irr",
         "payback_month",
         "cost_per_1k",
+        "data_cost",
+        "infra_cost",
+        "incident_cost",
+        "hardware_cost",
+        "power_cost",
+        "api_cost",
     }
 
 

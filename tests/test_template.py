@@ -34,7 +34,53 @@ from xlcost.workbooks.package import CellRef, defined_names, fill_package
 from xlcost.workbooks.template import DEFAULT_BUDGET, Facts, Template, build_template
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = load_example(SEED) + load_example(COMPARISON)
+EVERY_LINE = Scenario(
+    name="Every cost line",
+    horizon_months=18,
+    discount_rate_annual=0.08,
+    train_gpus=8,
+    train_hours=20,
+    train_price_per_gpu_hour=2.5,
+    retrains=2,
+    serve_gpus=2,
+    serve_hours=730 * 18,
+    serve_price_per_gpu_hour=0.8,
+    maintain_months=12,
+    maintain_units_per_month=20,
+    maintain_price_per_unit=90,
+    volume=3e8,
+    ctr=0.04,
+    cvr=0.03,
+    value_per_conversion=2.0,
+    baseline_ctr=0.035,
+    baseline_cvr=0.03,
+    data_prep_cost=12000,
+    data_refresh_per_month=800,
+    storage_gb=2000,
+    storage_price_per_gb_month=0.023,
+    egress_gb_per_month=500,
+    egress_price_per_gb=0.09,
+    software_per_month=300,
+    setup_cost=5000,
+    incidents_per_month=1.5,
+    incident_hours=6,
+    incident_price_per_hour=95,
+    own_gpus=4,
+    gpu_purchase_price=9000,
+    useful_life_months=48,
+    salvage_rate=0.15,
+    power_kw_per_gpu=0.35,
+    pue=1.4,
+    electricity_price_per_kwh=0.13,
+    hosting_per_gpu_month=120,
+    api_price_per_m_input_tokens=0.1,
+    api_price_per_m_output_tokens=0.4,
+    api_input_tokens_per_request=300,
+    api_output_tokens_per_request=5,
+    api_requests=2e7,
+)
+"""Every cost line active, owned GPUs sold back before the end of their life."""
+SCENARIOS = load_example(SEED) + load_example(COMPARISON) + [EVERY_LINE]
 IDS = [s.name.split()[0] for s in SCENARIOS]
 REL = 1e-9
 
@@ -240,6 +286,15 @@ def _blanked(tmp_path: Path, mode: str) -> tuple[Path, Scenario]:
         "serve_overhead_rate": 0.1, "gpus_per_replica": 2, "target_utilization": 0.5,
         "min_replicas": 4, "maintain_fixed_per_month": 500, "baseline_ctr": 0.001,
         "baseline_cvr": 0.001,
+        "data_prep_cost": 1000, "data_refresh_per_month": 100, "storage_gb": 500,
+        "storage_price_per_gb_month": 0.023, "egress_gb_per_month": 100,
+        "egress_price_per_gb": 0.09, "software_per_month": 50, "setup_cost": 2000,
+        "incidents_per_month": 2, "incident_hours": 4, "incident_price_per_hour": 80,
+        "own_gpus": 2, "gpu_purchase_price": 25000, "useful_life_months": 48,
+        "salvage_rate": 0.1, "power_kw_per_gpu": 0.7, "pue": 1.2,
+        "electricity_price_per_kwh": 0.12, "hosting_per_gpu_month": 150,
+        "api_price_per_m_input_tokens": 0.15, "api_price_per_m_output_tokens": 0.6,
+        "api_input_tokens_per_request": 500, "api_output_tokens_per_request": 20,
     }  # fmt: skip
     assert set(odd) == set(L.DEFAULTED)
     built = tmp_path / f"built_{mode}.xlsx"

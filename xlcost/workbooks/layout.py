@@ -12,6 +12,7 @@ zero, so the template supports horizons up to :data:`MAX_MONTHS` months.
 
 from __future__ import annotations
 
+from xlcost.engine.evaluate import CASH_FLOW_LINES
 from xlcost.engine.model import GROUPS, INPUT_NAMES, RESULT_NAMES, input_spec
 
 __all__ = [
@@ -85,7 +86,16 @@ USED_COL = "F"
 USED_CELLS: dict[str, str] = {f"used_{n}": f"{USED_COL}{INPUT_ROWS[n]}" for n in DEFAULTED}
 """``used_<name>`` → cell on the Inputs sheet: the input, or its default when blank."""
 
-DERIVED = ("used_train_hours", "used_serve_gpus", "used_maintain_months", "upfront_train_cost")
+DERIVED = (
+    "used_train_hours",
+    "used_serve_gpus",
+    "used_maintain_months",
+    "upfront_train_cost",
+    "serve_gpu_cost",
+    "used_api_requests",
+    "upfront_cost",
+    "gpu_value_left",
+)
 """Helper results on the Costs sheet, above the seed table (also defined names)."""
 RESULT_ROWS: dict[str, int] = {
     name: row for row, name in enumerate((*DERIVED, *RESULT_NAMES), start=5)
@@ -101,15 +111,19 @@ CF_FIRST_ROW = CF_HEADER_ROW + 1
 CF_LAST_ROW = CF_FIRST_ROW + MAX_MONTHS
 CF_COLUMNS = ("month", "cost", "benefit", "net", "cumulative", "paid_back")
 CF_COL = {name: "ABCDEF"[i] for i, name in enumerate(CF_COLUMNS)}
+CF_LINE_COL: dict[str, str] = {name: "GHIJKLMN"[i] for i, name in enumerate(CASH_FLOW_LINES)}
+"""Each cost line's column on the Cash flow sheet; a month's cost is their sum."""
+CF_SIDE_COL = 16
+"""First column (P) of what sits right of the schedule: the chart and the IRR search."""
 CF_RATE_CELL = "C3"
 CF_GUESS_CELL = "C4"
 CF_SEARCH_ROW = 28
 """Header row of the IRR search (bisection) on the Cash flow sheet, below the chart."""
 CF_SEARCH_STEPS = 40
-CF_SEARCH_COL = {"step": "H", "low": "I", "high": "J", "npv": "K"}
+CF_SEARCH_COL = {"step": "P", "low": "Q", "high": "R", "npv": "S"}
 CF_SEARCH_BRACKET = (0.01, 300.0)
 """1 + monthly rate searched: −99 % to +29,900 % a month (300^120 is still a finite double)."""
-CF_SEARCH_SIGN_CELL = f"K{CF_SEARCH_ROW - 1}"
+CF_SEARCH_SIGN_CELL = f"S{CF_SEARCH_ROW - 1}"
 
 SCN_BUDGET_CELL = "C4"
 SCN_HEADER_ROW = 6
@@ -121,6 +135,16 @@ SCN_CALCS = (
     "used_serve_gpus",
     "used_maintain_months",
     "upfront_train_cost",
+    "serve_gpu_cost",
+    "used_api_requests",
+    "data_cost",
+    "infra_cost",
+    "incident_cost",
+    "hardware_cost",
+    "power_cost",
+    "api_cost",
+    "upfront_cost",
+    "gpu_value_left",
     "train_cost",
     "deploy_cost",
     "maintain_cost",

@@ -39,7 +39,7 @@ import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -50,7 +50,13 @@ from xlcost.engine import compute, costs, finance
 from xlcost.engine.allocate import rank_results
 from xlcost.engine.catalog import GPU_FIELDS, default_catalog
 from xlcost.engine.errors import XlcostError
-from xlcost.engine.evaluate import evaluate, evaluate_with_schedule
+from xlcost.engine.evaluate import (
+    CASH_FLOW_LINES,
+    evaluate,
+    evaluate_with_schedule,
+    flow_parts,
+    schedule_lines,
+)
 from xlcost.engine.examples import COMPARISON, load_example, seed_scenario
 from xlcost.engine.model import (
     INPUT_NAMES,
@@ -105,6 +111,10 @@ class Option:
     used_maintain_months: float
     upfront_train_cost: float
     monthly_rate: float
+    serve_gpu_cost: float
+    used_api_requests: float
+    upfront_cost: float
+    gpu_value_left: float
 
     @classmethod
     def of(cls, s: Scenario, results: Results | None = None) -> Option:
@@ -133,6 +143,7 @@ class Option:
         upfront = costs.train_cost(
             s.train_gpus, hours, s.train_price_per_gpu_hour, s.train_runs, s.train_overhead_rate
         )
+        parts = flow_parts(s)
         return cls(
             scenario=s,
             results=evaluate(s) if results is None else results,
@@ -143,6 +154,10 @@ class Option:
             ),
             upfront_train_cost=float(upfront),
             monthly_rate=float(finance.monthly_rate(s.discount_rate_annual)),
+            serve_gpu_cost=parts["serve_gpu_cost"],
+            used_api_requests=parts["api_requests"],
+            upfront_cost=parts["c0"],
+            gpu_value_left=parts["s"],
         )
 
     def value(self, name: str) -> Value:
@@ -166,6 +181,7 @@ class Facts:
     ranks: tuple[int, ...]
     within_budget: tuple[bool, ...]
     recommendation: str
+    lines: dict[str, list[float]]
 
     @classmethod
     def of(cls, scenario: Scenario, comparison: Sequence[Scenario], budget: float | None) -> Facts:
@@ -195,6 +211,7 @@ class Facts:
             tuple(o.rank for o in ranked),
             tuple(o.within_budget for o in ranked),
             recommendation,
+            schedule_lines(scenario),
         )
 
     @cached_property
@@ -226,6 +243,11 @@ class Facts:
         nets = np.array([row.net for row in self._laid_out])
         with np.errstate(over="ignore"):
             return float(nets[0] + np.sum(nets[1:] / growth ** np.arange(1, nets.size)))
+
+    def line(self, name: str, t: int) -> float:
+        """Month ``t``'s cost of one cash-flow line; 0 beyond the horizon."""
+        amounts = self.lines[name]
+        return amounts[t] if t < len(amounts) else 0.0
 
     def month(self, t: int) -> CashFlowRow:
         """Month ``t`` of the schedule; beyond the horizon nothing flows (cumulative stays)."""
@@ -279,6 +301,7 @@ def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
         "REPLICAS", r("peak_qps"), r("qps_per_replica"), r("target_utilization"), r("min_replicas")
     )[1:]
     train = (r("train_gpus"), r("used_train_hours"), r("train_price_per_gpu_hour"))
+    h = r("horizon_months")
     return {
         "used_train_hours": (
             f"=IF(ISBLANK({r('train_hours')}),{hours_estimate},{r('train_hours')})"
@@ -291,26 +314,65 @@ def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
             f"IF({r('maintain_months')}>{r('horizon_months')},NA(),{r('maintain_months')}))"
         ),
         "upfront_train_cost": f("TRAIN_COST", *train, r("train_runs"), r("train_overhead_rate")),
-        "train_cost": f(
-            "TRAIN_COST",
-            *train,
-            f"({r('train_runs')}+{r('retrains')})",
-            r("train_overhead_rate"),
-        ),
-        "deploy_cost": f(
+        "serve_gpu_cost": f(
             "DEPLOY_COST",
             r("used_serve_gpus"),
             r("serve_hours"),
             r("serve_price_per_gpu_hour"),
             r("serve_overhead_rate"),
         ),
+        "used_api_requests": f"=IF(ISBLANK({r('api_requests')}),{r('volume')},{r('api_requests')})",
+        "data_cost": f"={r('data_prep_cost')}+{r('data_refresh_per_month')}*{h}",
+        "infra_cost": f"={h}*({r('storage_gb')}*{r('storage_price_per_gb_month')}+"
+        f"{r('egress_gb_per_month')}*{r('egress_price_per_gb')}+{r('software_per_month')})"
+        f"+{r('setup_cost')}",
+        "incident_cost": f"={r('used_maintain_months')}*{r('incidents_per_month')}*"
+        f"{r('incident_hours')}*{r('incident_price_per_hour')}",
+        "hardware_cost": f(
+            "OWN_GPU_COST",
+            r("own_gpus"),
+            r("gpu_purchase_price"),
+            h,
+            r("useful_life_months"),
+            r("salvage_rate"),
+        ),
+        "power_cost": f(
+            "POWER_COST",
+            r("own_gpus"),
+            r("power_kw_per_gpu"),
+            r("serve_hours"),
+            r("electricity_price_per_kwh"),
+            r("pue"),
+        )
+        + f"+{r('own_gpus')}*{r('hosting_per_gpu_month')}*{h}",
+        "api_cost": f(
+            "API_COST",
+            r("used_api_requests"),
+            r("api_input_tokens_per_request"),
+            r("api_output_tokens_per_request"),
+            r("api_price_per_m_input_tokens"),
+            r("api_price_per_m_output_tokens"),
+        ),
+        "upfront_cost": f"={r('upfront_train_cost')}+{r('data_prep_cost')}+{r('setup_cost')}"
+        f"+{r('own_gpus')}*{r('gpu_purchase_price')}",
+        "gpu_value_left": f"={r('own_gpus')}*{r('gpu_purchase_price')}-{r('hardware_cost')}",
+        "train_cost": f(
+            "TRAIN_COST",
+            *train,
+            f"({r('train_runs')}+{r('retrains')})",
+            r("train_overhead_rate"),
+        )
+        + f"+{r('data_cost')}",
+        "deploy_cost": f"={r('serve_gpu_cost')}+{r('infra_cost')}+{r('hardware_cost')}"
+        f"+{r('power_cost')}+{r('api_cost')}",
         "maintain_cost": f(
             "MAINTAIN_COST",
             r("used_maintain_months"),
             r("maintain_units_per_month"),
             r("maintain_price_per_unit"),
             r("maintain_fixed_per_month"),
-        ),
+        )
+        + f"+{r('incident_cost')}",
         "benefit": f(
             "BENEFIT",
             r("volume"),
@@ -554,6 +616,52 @@ _COST_ROWS: dict[str, tuple[str, str, str]] = {
     "irr": ("IRR (annual)", "(1 + IRR(monthly nets))^12 − 1 on Cash flow", "percent"),
     "payback_month": ("Payback month", "first month with cumulative net ≥ 0 (MATCH)", "month"),
     "cost_per_1k": ("Cost per 1,000 requests", "1000 × C / volume", "money4"),
+    "serve_gpu_cost": (
+        "Rented serving GPUs",
+        "DEPLOY_COST(serving GPUs, serve_hours, price, overhead)",
+        "money",
+    ),
+    "used_api_requests": ("API requests (used)", "api_requests, or volume when blank", "requests"),
+    "upfront_cost": (
+        "Paid in month 0",
+        "up-front training + data preparation + set-up + GPU purchase",
+        "money",
+    ),
+    "gpu_value_left": (
+        "Owned GPUs' value left (month H)",
+        "own_gpus × purchase price − hardware cost",
+        "money",
+    ),
+    "data_cost": (
+        "of which data (in C_train)",
+        "data_prep_cost + data_refresh_per_month × horizon",
+        "money",
+    ),
+    "infra_cost": (
+        "of which infrastructure (in C_deploy)",
+        "horizon × (storage × price + egress × price + software) + set-up",
+        "money",
+    ),
+    "incident_cost": (
+        "of which incidents (in C_maintain)",
+        "maintenance months × incidents × hours × price per hour",
+        "money",
+    ),
+    "hardware_cost": (
+        "of which owned GPUs (in C_deploy)",
+        "OWN_GPU_COST(own_gpus, price, horizon, life, salvage): purchase − value left",
+        "money",
+    ),
+    "power_cost": (
+        "of which power and hosting (in C_deploy)",
+        "POWER_COST(own_gpus, kW, serve_hours, price, PUE) + own_gpus × hosting × horizon",
+        "money",
+    ),
+    "api_cost": (
+        "of which hosted API (in C_deploy)",
+        "API_COST(requests, input tokens, output tokens, input price, output price)",
+        "money",
+    ),
 }
 _FORMATS = {
     "money": S.MONEY,
@@ -623,14 +731,27 @@ def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
     return calcs
 
 
+_CF_LINE_LABELS = {
+    "training_gpus": "Training GPUs",
+    "data": "Data",
+    "serving_gpus": "Rented serving GPUs",
+    "infrastructure": "Infra-structure",
+    "owned_gpus": "Owned GPUs (value left back)",
+    "power_hosting": "Power and hosting",
+    "hosted_api": "Hosted API",
+    "maintenance": "Maintenance, incidents",
+}
+
+
 def _cashflow_sheet(wb: Workbook) -> list[Calc]:
     ws = wb.create_sheet(L.CASHFLOW)
     _title(
         ws,
         "Cash flow: monthly schedule",
-        f"Month 0 pays the up-front training; months 1..horizon each carry 1/horizon of "
-        f"deployment, retraining and benefit; maintenance is paid in months 1..maintenance "
-        f"months. Rows beyond the horizon (up to {L.MAX_MONTHS}) are zero.",
+        f"Month 0 pays the up-front training, data preparation, set-up and any GPU purchase; "
+        f"months 1..horizon each carry 1/horizon of the other costs and of the benefit; "
+        f"maintenance is paid in months 1..maintenance months; owned GPUs' value left comes "
+        f"back in the last month. Rows beyond the horizon (up to {L.MAX_MONTHS}) are zero.",
         {"A": 10, "B": 26, "C": 16, "D": 16, "E": 16, "F": 12},
     )
     calcs = [
@@ -673,12 +794,27 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
     ws["E5"].style = S.RESULT
     ws["E5"].number_format = "0"
     _header(ws, L.CF_HEADER_ROW, ["Month", "Cost", "Benefit", "Net", "Cumulative", "Paid back"])
+    _header(
+        ws,
+        L.CF_HEADER_ROW,
+        [_CF_LINE_LABELS[k] for k in CASH_FLOW_LINES],
+        first_col=column_index_from_string(L.CF_LINE_COL[CASH_FLOW_LINES[0]]),
+    )
+    ws.cell(L.CF_HEADER_ROW - 1, column_index_from_string(L.CF_LINE_COL[CASH_FLOW_LINES[0]]),
+            "Cost by line (they add up to Cost)").style = S.GROUP  # fmt: skip
+    for k in CASH_FLOW_LINES:
+        ws.column_dimensions[L.CF_LINE_COL[k]].width = 16
+        ws[f"{L.CF_LINE_COL[k]}{L.CF_HEADER_ROW}"].alignment = Alignment(wrap_text=True)
+    ws.row_dimensions[L.CF_HEADER_ROW].height = 30
     for t in range(L.MAX_MONTHS + 1):
         row = first + t
         ws.cell(row, 1, t)
         for key in ("cost", "benefit", "net", "cumulative", "paid_back"):
             ws[f"{c[key]}{row}"].style = S.CALC
             ws[f"{c[key]}{row}"].number_format = "0" if key == "paid_back" else S.MONEY
+        for k in CASH_FLOW_LINES:
+            ws[f"{L.CF_LINE_COL[k]}{row}"].style = S.CALC
+            ws[f"{L.CF_LINE_COL[k]}{row}"].number_format = S.MONEY
         calcs.extend(_month_calcs(t, row))
     chart = LineChart()
     chart.title = "Cumulative cash flow"
@@ -692,8 +828,8 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
     chart.x_axis.tickLblSkip = 12
     chart.x_axis.tickLblPos = "low"
     chart.width, chart.height = 18, 9
-    ws.add_chart(chart, f"H{L.CF_HEADER_ROW}")
-    _finish(ws, f"A{first}", "Q", L.CF_LAST_ROW)
+    ws.add_chart(chart, f"{get_column_letter(L.CF_SIDE_COL)}{L.CF_HEADER_ROW}")
+    _finish(ws, f"A{first}", get_column_letter(L.CF_SIDE_COL + 9), L.CF_LAST_ROW)
     return calcs
 
 
@@ -711,12 +847,13 @@ def _irr_search(ws: Worksheet) -> list[Calc]:
     first, last = L.CF_FIRST_ROW, L.CF_LAST_ROW
     nets = f"${net}${first}+NPV({{}}-1,${net}${first + 1}:${net}${last})"
     sign = f"${L.CF_SEARCH_SIGN_CELL[0]}${L.CF_SEARCH_SIGN_CELL[1:]}"
-    ws.cell(top - 3, 8, "IRR search").style = S.GROUP
-    ws.cell(top - 2, 8, "Bisection of 1 + r; last midpoint = guess")
-    ws.cell(top - 2, 8).style = S.NOTE
-    ws.cell(top - 1, 8, "Sign of NPV at the low end")
-    _header(ws, top, ["Step", "Low (1 + r)", "High (1 + r)", "NPV at midpoint"], first_col=8)
-    for name, width in (("H", 26), ("I", 16), ("J", 16), ("K", 18)):
+    side = L.CF_SIDE_COL
+    ws.cell(top - 3, side, "IRR search").style = S.GROUP
+    ws.cell(top - 2, side, "Bisection of 1 + r; last midpoint = guess")
+    ws.cell(top - 2, side).style = S.NOTE
+    ws.cell(top - 1, side, "Sign of NPV at the low end")
+    _header(ws, top, ["Step", "Low (1 + r)", "High (1 + r)", "NPV at midpoint"], first_col=side)
+    for name, width in zip(col.values(), (26, 16, 16, 18), strict=True):
         ws.column_dimensions[name].width = width
     calcs = [
         Calc(
@@ -730,7 +867,7 @@ def _irr_search(ws: Worksheet) -> list[Calc]:
     ws[L.CF_SEARCH_SIGN_CELL].style = S.CALC
     for k in range(L.CF_SEARCH_STEPS):
         row = top + 1 + k
-        ws.cell(row, 8, k)
+        ws.cell(row, side, k)
         lo, hi = f"{col['low']}{row}", f"{col['high']}{row}"
         mid = f"SQRT({lo}*{hi})"
         if k == 0:
@@ -761,20 +898,48 @@ def _search_value(step: int, i: int, f: Facts) -> float:
     return f.irr_search[step][i]
 
 
+def _line_value(name: str, t: int, f: Facts) -> float:
+    return f.line(name, t)
+
+
 def _month_calcs(t: int, row: int) -> list[Calc]:
     c = L.CF_COL
     m = f"{c['month']}{row}"
+    lc = L.CF_LINE_COL
+    cost = f"=SUM({lc[CASH_FLOW_LINES[0]]}{row}:{lc[CASH_FLOW_LINES[-1]]}{row})"
     if t == 0:
-        cost, benefit, cumulative = "=upfront_train_cost", "=0", f"={c['net']}{row}"
+        benefit, cumulative = "=0", f"={c['net']}{row}"
+        lines = {
+            "training_gpus": "=upfront_train_cost",
+            "data": "=used_data_prep_cost",
+            "serving_gpus": "=0",
+            "infrastructure": "=used_setup_cost",
+            "owned_gpus": "=used_own_gpus*used_gpu_purchase_price",
+            "power_hosting": "=0",
+            "hosted_api": "=0",
+            "maintenance": "=0",
+        }
     else:
-        cost = (
-            f"=IF({m}>horizon_months,0,(deploy_cost+train_cost-upfront_train_cost)"
-            f"/horizon_months+IF({m}<=used_maintain_months,maintain_cost/used_maintain_months,0))"
-        )
         benefit = f"=IF({m}>horizon_months,0,benefit/horizon_months)"
         cumulative = f"={c['cumulative']}{row - 1}+{c['net']}{row}"
+        monthly = {
+            "training_gpus": "(train_cost-data_cost-upfront_train_cost)/horizon_months",
+            "data": "(data_cost-used_data_prep_cost)/horizon_months",
+            "serving_gpus": "serve_gpu_cost/horizon_months",
+            "infrastructure": "(infra_cost-used_setup_cost)/horizon_months",
+            "owned_gpus": f"IF({m}=horizon_months,-gpu_value_left,0)",
+            "power_hosting": "power_cost/horizon_months",
+            "hosted_api": "api_cost/horizon_months",
+            "maintenance": f"IF({m}<=used_maintain_months,maintain_cost/used_maintain_months,0)",
+        }
+        lines = {k: f"=IF({m}>horizon_months,0,{v})" for k, v in monthly.items()}
     paid = f"=IF(AND({m}<=horizon_months,ROUND({c['cumulative']}{row},6)>=0),1,0)"
+    line_calcs = [
+        Calc(L.CASHFLOW, f"{lc[k]}{row}", lines[k], partial(_line_value, k, t))
+        for k in CASH_FLOW_LINES
+    ]
     return [
+        *line_calcs,
         Calc(L.CASHFLOW, f"{c['cost']}{row}", cost, lambda f: f.month(t).cost),
         Calc(L.CASHFLOW, f"{c['benefit']}{row}", benefit, lambda f: f.month(t).benefit),
         Calc(
@@ -798,6 +963,16 @@ _SCN_LABELS = {
     "used_serve_gpus": "Serving GPUs (used)",
     "used_maintain_months": "Maintenance months (used)",
     "upfront_train_cost": "Up-front training (month 0)",
+    "serve_gpu_cost": "Rented serving GPUs",
+    "used_api_requests": "API requests (used)",
+    "data_cost": "of which data",
+    "infra_cost": "of which infrastructure",
+    "incident_cost": "of which incidents",
+    "hardware_cost": "of which owned GPUs",
+    "power_cost": "of which power and hosting",
+    "api_cost": "of which hosted API",
+    "upfront_cost": "Paid in month 0",
+    "gpu_value_left": "Owned GPUs' value left (month H)",
     "train_cost": "Training cost",
     "deploy_cost": "Deployment cost",
     "maintain_cost": "Maintenance cost",
@@ -856,8 +1031,8 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
 
         formulas = _model_formulas(mode, ref)
         a = (
-            f"({ref('benefit')}-{ref('deploy_cost')}-({ref('train_cost')}-"
-            f"{ref('upfront_train_cost')}))/{ref('horizon_months')}"
+            f"({ref('benefit')}-({ref('total_cost')}-{ref('maintain_cost')}-"
+            f"{ref('upfront_cost')}+{ref('gpu_value_left')}))/{ref('horizon_months')}"
         )
         m = (
             f"IF({ref('used_maintain_months')}>0,{ref('maintain_cost')}/"
@@ -865,8 +1040,9 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
         )
         rate = ref("monthly_rate")
         formulas |= {
-            "npv": f"=-{ref('upfront_train_cost')}+PV({rate},{ref('horizon_months')},-{a})"
-            f"-PV({rate},{ref('used_maintain_months')},-{m})",
+            "npv": f"=-{ref('upfront_cost')}+PV({rate},{ref('horizon_months')},-{a})"
+            f"-PV({rate},{ref('used_maintain_months')},-{m})"
+            f"+{ref('gpu_value_left')}/(1+{rate})^{ref('horizon_months')}",
             "rank": f"=RANK({ref('npv')},{span('npv')})+SUMPRODUCT(({span('npv')}="
             f"{ref('npv')})*({span('roi')}>{ref('roi')}))",
             "within_budget": f"=IF(OR(ISBLANK(${L.SCN_BUDGET_CELL[0]}${L.SCN_BUDGET_CELL[1:]}),"
@@ -887,6 +1063,7 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
                 "used_train_hours": "#,##0.00",
                 "used_serve_gpus": "#,##0",
                 "used_maintain_months": "0",
+                "used_api_requests": "#,##0",
                 "rank": "0",
                 "within_budget": "General",
                 "eligible_rank": "0",

@@ -43,5 +43,20 @@ SPEC_SIGNATURES: dict[str, list[tuple[str, object]]] = {
         ("gpus", None), ("kw_per_gpu", None), ("hours", None), ("price_per_kwh", None),
         ("pue", 1.3),
     ],
+    # sizing from first principles (the serving estimator)
+    "INFER_FLOPS": [("params", None), ("tokens", None), ("flops_per_param_token", 2)],
+    "SERVE_QPS": [
+        ("params", None), ("tokens_per_request", None), ("peak_tflops", None), ("mfu", 0.5),
+    ],
+    "DECODE_QPS": [
+        ("params", None), ("output_tokens", None), ("bandwidth_tbs", None), ("batch", 1),
+        ("bytes_per_param", 2), ("mbu", 0.6),
+    ],
+    "FIT_GPUS": [("params", None), ("memory_gb", None), ("bytes_per_param", 2), ("overhead", 1.2)],
+    "LATENCY_MS": [
+        ("params", None), ("tokens_per_request", None), ("output_tokens", None),
+        ("peak_tflops", None), ("bandwidth_tbs", None), ("mfu", 0.5), ("bytes_per_param", 2),
+        ("mbu", 0.6),
+    ],
     "XLCOST_VERSION": [],
 }  # fmt: skip

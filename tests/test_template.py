@@ -283,9 +283,11 @@ def _blanked(tmp_path: Path, mode: str) -> tuple[Path, Scenario]:
     odd = {
         "discount_rate_annual": 0.08, "currency": "EUR", "train_runs": 3,
         "train_overhead_rate": 0.2, "retrains": 2, "mfu": 0.3, "flops_per_param_token": 8,
-        "serve_overhead_rate": 0.1, "gpus_per_replica": 2, "target_utilization": 0.5,
+        "serve_overhead_rate": 0.1, "target_utilization": 0.5,
         "min_replicas": 4, "maintain_fixed_per_month": 500, "baseline_ctr": 0.001,
-        "baseline_cvr": 0.001,
+        "baseline_cvr": 0.001, "epochs": 2, "items_per_request": 30,
+        "output_tokens_per_request": 5, "serve_mfu": 0.4, "serve_mbu": 0.5, "bytes_per_param": 1,
+        "serve_batch": 8,
         "data_prep_cost": 1000, "data_refresh_per_month": 100, "storage_gb": 500,
         "storage_price_per_gb_month": 0.023, "egress_gb_per_month": 100,
         "egress_price_per_gb": 0.09, "software_per_month": 50, "setup_cost": 2000,

@@ -74,6 +74,20 @@ GOOD = [
     ("POWER_COST", (8, 0.7, 8760, 0.10), 6377.28),  # 8 × 0.7 × 1.3 × 8760 × 0.1
     ("POWER_COST", (8, 0.7, 8760, 0.10, 1), 4905.6),  # PUE 1: 8 × 0.7 × 8760 × 0.1
     ("POWER_COST", (1, 1, 100, 0.2, 1.5), 30.0),
+    # the serving estimator, by hand
+    ("INFER_FLOPS", (110e6, 128), 2.816e10),  # 2 × 110e6 × 128
+    ("INFER_FLOPS", (7e9, 100, 6), 4.2e12),
+    ("SERVE_QPS", (110e6, 128, 312), 5539.7727),  # 312e12 × 0.5 / 2.816e10
+    ("SERVE_QPS", (110e6, 128, 312, 0.7261), 8044.8580),  # 2.265432e14 / 2.816e10
+    ("SERVE_QPS", (110e6, 6400, 121, 0.5), 42.96875),  # 121e12 × 0.5 / (2 × 110e6 × 6400)
+    ("DECODE_QPS", (7e9, 100, 3.35), 1.4357),  # 0.6 × 3.35e12 / 14e9 = 143.57 steps/s ÷ 100
+    ("DECODE_QPS", (7e9, 100, 3.35, 8, 1, 0.5), 19.1429),  # 0.5 × 3.35e12 / 7e9 × 8 / 100
+    ("FIT_GPUS", (70e9, 80), 3.0),  # 1.2 × 140 GB = 168 GB on 80 GB GPUs
+    ("FIT_GPUS", (70e9, 80, 0.5), 1.0),  # INT4: 42 GB
+    ("FIT_GPUS", (7e9, 24, 2, 1), 1.0),  # 14 GB, no overhead
+    ("FIT_GPUS", (10e9, 24), 1.0),  # exactly 24 GB = 1 GPU (rounding before the ceiling)
+    ("LATENCY_MS", (110e6, 12800, 0, 121, 0.3), 46.5455),  # 2.816e12 / 60.5e12 s
+    ("LATENCY_MS", (7e9, 0, 100, 989, 3.35), 696.5174),  # 100 × 14e9 / (3.35e12 × 0.6)
 ]
 
 
@@ -160,6 +174,18 @@ BAD = [
     ("GPU_SPEC", (None, "price_per_hour"), "#VALUE!", "gpu"),
     ("GPU_SPEC", ("#REF!", "price_per_hour"), "#REF!", "gpu"),
     ("XLCOST_VERSION", (1,), "#VALUE!", "too many"),
+    ("INFER_FLOPS", (0, 128), "#NUM!", "params"),
+    ("SERVE_QPS", (0, 128, 312), "#DIV/0!", "params"),
+    ("SERVE_QPS", (110e6, 0, 312), "#DIV/0!", "tokens_per_request"),
+    ("SERVE_QPS", (110e6, 128, -1), "#NUM!", "peak_tflops"),
+    ("SERVE_QPS", (110e6, 128, 312, 1.5), "#NUM!", "mfu"),
+    ("SERVE_QPS", (110e6, "128 tokens", 312), "#VALUE!", "tokens_per_request"),
+    ("DECODE_QPS", (7e9, 0, 3.35), "#DIV/0!", "output_tokens"),
+    ("DECODE_QPS", (7e9, 100, 3.35, 1, 2, 0), "#NUM!", "mbu"),
+    ("FIT_GPUS", (70e9, 0), "#DIV/0!", "memory_gb"),
+    ("FIT_GPUS", (70e9, None), "#VALUE!", "memory_gb"),
+    ("LATENCY_MS", (7e9, 128, 10, 0, 3.35), "#DIV/0!", "peak_tflops"),
+    ("LATENCY_MS", (7e9, -1, 10, 989, 3.35), "#NUM!", "tokens_per_request"),
 ]
 
 

@@ -52,9 +52,14 @@ BAD_ROWS = [
     ({"colour": "blue"}, "colour: not an xlcost input name, got 'blue'"),
     (
         {"train_hours": None},
-        "train_hours: required unless model_params, train_tokens and gpu_peak_tflops are all given",
+        "train_hours: required unless model_params, train_tokens (or train_examples and "
+        "tokens_per_example) and gpu_peak_tflops (or train_gpu) are all given",
     ),
-    ({"serve_gpus": ""}, "serve_gpus: required unless peak_qps and qps_per_replica are both given"),
+    (
+        {"serve_gpus": ""},
+        "serve_gpus: required unless peak_qps and either qps_per_replica or model_params, "
+        "tokens_per_item and serve_peak_tflops (or serve_gpu) are given",
+    ),
     ({"maintain_months": 3}, "maintain_months: must be ≤ horizon_months"),
     ({"name": ""}, "name: required"),
 ]

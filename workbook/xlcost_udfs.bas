@@ -40,6 +40,19 @@ failed:
     BENEFIT = Err.Description
 End Function
 
+Function DECODE_QPS(params, output_tokens, bandwidth_tbs, Optional batch, Optional bytes_per_param, Optional mbu)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        DECODE_QPS = XLPy.CallUDF("xlcost.udfs", "DECODE_QPS", Array(params, output_tokens, bandwidth_tbs, batch, bytes_per_param, mbu), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        DECODE_QPS = XLPy.CallUDF("xlcost.udfs", "DECODE_QPS", Array(params, output_tokens, bandwidth_tbs, batch, bytes_per_param, mbu))
+        Exit Function
+    #End If
+failed:
+    DECODE_QPS = Err.Description
+End Function
+
 Function DEPLOY_COST(gpus, hours, price_per_gpu_hour, Optional overhead_rate)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -53,6 +66,19 @@ failed:
     DEPLOY_COST = Err.Description
 End Function
 
+Function FIT_GPUS(params, memory_gb, Optional bytes_per_param, Optional overhead)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        FIT_GPUS = XLPy.CallUDF("xlcost.udfs", "FIT_GPUS", Array(params, memory_gb, bytes_per_param, overhead), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        FIT_GPUS = XLPy.CallUDF("xlcost.udfs", "FIT_GPUS", Array(params, memory_gb, bytes_per_param, overhead))
+        Exit Function
+    #End If
+failed:
+    FIT_GPUS = Err.Description
+End Function
+
 Function GPU_SPEC(gpu, field)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -64,6 +90,32 @@ Function GPU_SPEC(gpu, field)
     #End If
 failed:
     GPU_SPEC = Err.Description
+End Function
+
+Function INFER_FLOPS(params, tokens, Optional flops_per_param_token)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        INFER_FLOPS = XLPy.CallUDF("xlcost.udfs", "INFER_FLOPS", Array(params, tokens, flops_per_param_token), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        INFER_FLOPS = XLPy.CallUDF("xlcost.udfs", "INFER_FLOPS", Array(params, tokens, flops_per_param_token))
+        Exit Function
+    #End If
+failed:
+    INFER_FLOPS = Err.Description
+End Function
+
+Function LATENCY_MS(params, tokens_per_request, output_tokens, peak_tflops, bandwidth_tbs, Optional mfu, Optional bytes_per_param, Optional mbu)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        LATENCY_MS = XLPy.CallUDF("xlcost.udfs", "LATENCY_MS", Array(params, tokens_per_request, output_tokens, peak_tflops, bandwidth_tbs, mfu, bytes_per_param, mbu), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        LATENCY_MS = XLPy.CallUDF("xlcost.udfs", "LATENCY_MS", Array(params, tokens_per_request, output_tokens, peak_tflops, bandwidth_tbs, mfu, bytes_per_param, mbu))
+        Exit Function
+    #End If
+failed:
+    LATENCY_MS = Err.Description
 End Function
 
 Function MAINTAIN_COST(months, units_per_month, price_per_unit, Optional fixed_per_month)
@@ -129,6 +181,19 @@ Function ROI(benefit, cost, Optional basis)
     #End If
 failed:
     ROI = Err.Description
+End Function
+
+Function SERVE_QPS(params, tokens_per_request, peak_tflops, Optional mfu)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        SERVE_QPS = XLPy.CallUDF("xlcost.udfs", "SERVE_QPS", Array(params, tokens_per_request, peak_tflops, mfu), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        SERVE_QPS = XLPy.CallUDF("xlcost.udfs", "SERVE_QPS", Array(params, tokens_per_request, peak_tflops, mfu))
+        Exit Function
+    #End If
+failed:
+    SERVE_QPS = Err.Description
 End Function
 
 Function TRAIN_COST(gpus, hours, price_per_gpu_hour, Optional runs, Optional overhead_rate)

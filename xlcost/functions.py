@@ -137,9 +137,10 @@ class Arg:
 
     ``default`` is ``None`` for a required argument; ``domain`` names the check applied to it:
     "nonneg" (finite, ≥ 0), "positive" (finite, > 0), "rate" (in [0, 1]), "util" (in (0, 1]),
-    "any" (finite), "text" (a string). ``zero`` is the error a 0 gives in a "positive" argument:
-    ``#DIV/0!`` for divisors (ROI's cost), else ``#NUM!``. ``choices`` lists the accepted
-    words of a "text" argument (case-insensitive); empty means any text.
+    "ge1" (finite, ≥ 1), "any" (finite), "text" (a string). ``zero`` is the error a 0 gives
+    in a "positive" argument: ``#DIV/0!`` for divisors (ROI's cost), else ``#NUM!``.
+    ``choices`` lists the accepted words of a "text" argument (case-insensitive); empty means
+    any text.
     """
 
     name: str
@@ -578,6 +579,28 @@ def _replicas(*a: str) -> str:
     return f"MAX({a[3]},ROUNDUP(ROUND({a[0]}/({a[1]}*{a[2]}),9),0))"
 
 
+def _infer_flops(*a: str) -> str:
+    return f"{a[2]}*{a[0]}*{a[1]}"
+
+
+def _serve_qps(*a: str) -> str:
+    return f"{a[2]}*10^12*{a[3]}/(2*{a[0]}*{a[1]})"
+
+
+def _decode_qps(*a: str) -> str:
+    return f"{a[5]}*{a[2]}*10^12/({a[0]}*{a[4]})*{a[3]}/{a[1]}"
+
+
+def _fit_gpus(*a: str) -> str:
+    return f"ROUNDUP(ROUND({a[3]}*{a[0]}*{a[2]}/({a[1]}*10^9),9),0)"
+
+
+def _latency_ms(*a: str) -> str:
+    return (
+        f"1000*(2*{a[0]}*{a[1]}/({a[3]}*10^12*{a[5]})+{a[2]}*{a[0]}*{a[6]}/({a[4]}*10^12*{a[7]}))"
+    )
+
+
 def _api_cost(*a: str) -> str:
     return f"{a[0]}*({a[1]}*{a[3]}+{a[2]}*{a[4]})/10^6"
 
@@ -767,6 +790,117 @@ REGISTRY: dict[str, ExcelFunction] = {
             ),
             _replicas,
             compute.replicas,
+        ),
+        ExcelFunction(
+            "INFER_FLOPS",
+            "Inference compute in FLOP: factor × params × tokens (2 per parameter-token)",
+            (
+                Arg("params", "Model parameters", domain="positive"),
+                Arg("tokens", "Tokens read or generated", domain="positive"),
+                Arg(
+                    "flops_per_param_token",
+                    "2 for a forward pass (default 2)",
+                    2.0,
+                    domain="positive",
+                ),
+            ),
+            _infer_flops,
+            compute.infer_flops,
+        ),
+        ExcelFunction(
+            "SERVE_QPS",
+            "Compute-bound requests/s of one GPU: peak × 10^12 × MFU / (2 × params × tokens)",
+            (
+                Arg("params", "Model parameters", domain="positive", zero="#DIV/0!"),
+                Arg(
+                    "tokens_per_request",
+                    "Tokens per request: items × tokens per item (+ output tokens)",
+                    domain="positive",
+                    zero="#DIV/0!",
+                ),
+                Arg("peak_tflops", "Dense BF16/FP16 peak TFLOP/s of one GPU", domain="positive"),
+                Arg("mfu", "Achieved fraction of peak, 0–1 (default 0.5)", 0.5, domain="util"),
+            ),
+            _serve_qps,
+            compute.serve_qps,
+        ),
+        ExcelFunction(
+            "DECODE_QPS",
+            "Bandwidth-bound requests/s of one GPU generating output tokens",
+            (
+                Arg("params", "Model parameters", domain="positive", zero="#DIV/0!"),
+                Arg(
+                    "output_tokens",
+                    "Tokens generated per request",
+                    domain="positive",
+                    zero="#DIV/0!",
+                ),
+                Arg("bandwidth_tbs", "Memory bandwidth of one GPU, TB/s", domain="positive"),
+                Arg("batch", "Sequences decoded together (default 1)", 1.0, domain="positive"),
+                Arg(
+                    "bytes_per_param",
+                    "2 FP16/BF16, 1 INT8/FP8, 0.5 INT4 (default 2)",
+                    2.0,
+                    domain="positive",
+                    zero="#DIV/0!",
+                ),
+                Arg("mbu", "Achieved fraction of bandwidth, 0–1 (default 0.6)", 0.6, domain="util"),
+            ),
+            _decode_qps,
+            compute.decode_qps,
+        ),
+        ExcelFunction(
+            "FIT_GPUS",
+            "GPUs one replica needs for the model: ceil(overhead × params × bytes / memory)",
+            (
+                Arg("params", "Model parameters", domain="positive"),
+                Arg("memory_gb", "Memory of one GPU, GB", domain="positive", zero="#DIV/0!"),
+                Arg(
+                    "bytes_per_param",
+                    "2 FP16/BF16, 1 INT8/FP8, 0.5 INT4 (default 2)",
+                    2.0,
+                    domain="positive",
+                ),
+                Arg(
+                    "overhead",
+                    "Weights plus activations and cache (default 1.2)",
+                    1.2,
+                    domain="positive",
+                ),
+            ),
+            _fit_gpus,
+            compute.fit_gpus,
+        ),
+        ExcelFunction(
+            "LATENCY_MS",
+            "Batch-1 latency lower bound of one request on one GPU, in ms",
+            (
+                Arg("params", "Model parameters", domain="positive"),
+                Arg("tokens_per_request", "Tokens read per request (items × tokens per item)"),
+                Arg("output_tokens", "Tokens generated per request"),
+                Arg(
+                    "peak_tflops",
+                    "Dense BF16/FP16 peak TFLOP/s of one GPU",
+                    domain="positive",
+                    zero="#DIV/0!",
+                ),
+                Arg(
+                    "bandwidth_tbs",
+                    "Memory bandwidth of one GPU, TB/s",
+                    domain="positive",
+                    zero="#DIV/0!",
+                ),
+                Arg("mfu", "Achieved fraction of peak, 0–1 (default 0.5)", 0.5, domain="util"),
+                Arg(
+                    "bytes_per_param",
+                    "2 FP16/BF16, 1 INT8/FP8, 0.5 INT4 (default 2)",
+                    2.0,
+                    domain="positive",
+                ),
+                Arg("mbu", "Achieved fraction of bandwidth, 0–1 (default 0.6)", 0.6, domain="util"),
+            ),
+            _latency_ms,
+            compute.latency_ms,
         ),
         ExcelFunction(
             "API_COST",

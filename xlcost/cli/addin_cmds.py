@@ -15,10 +15,12 @@ from typing import Annotated
 import typer
 
 from xlcost import addin
-from xlcost.cli._app import app, user_errors
+from xlcost.cli._app import XlcostTyper, app, examples, user_errors
 
-addin_app = typer.Typer(
-    help="Set up Excel on Windows (classic xlwings): config, install, import; each undoable.",
+addin_app = XlcostTyper(
+    help="Set up Excel on Windows: config, install, import; each undoable.\n\n"
+    "Classic xlwings: each step prints what it did and --undo reverts it.",
+    epilog=examples("xlcost addin config --dry-run", "xlcost addin uninstall"),
     no_args_is_help=True,
 )
 app.add_typer(addin_app, name="addin")
@@ -52,7 +54,7 @@ def _run(
     typer.echo("\n".join(lines))
 
 
-@addin_app.command()
+@addin_app.command(epilog=examples("xlcost addin config --dry-run", "xlcost addin config --undo"))
 @user_errors
 def config(
     interpreter: Annotated[
@@ -63,7 +65,9 @@ def config(
     dry_run: DryRunOpt = False,
     undo: UndoOpt = False,
 ) -> None:
-    """Write the xlwings user config (.xlwings\\xlwings.conf): INTERPRETER_WIN and UDF MODULES."""
+    """Write the xlwings user config: interpreter and UDF module.
+
+    The file is .xlwings\\xlwings.conf (INTERPRETER_WIN and UDF MODULES)."""
     target = addin.resolve_target(home, dry_run=dry_run)
     _run(
         "config",
@@ -74,7 +78,7 @@ def config(
     )
 
 
-@addin_app.command()
+@addin_app.command(epilog=examples("xlcost addin install --dry-run", "xlcost addin install"))
 @user_errors
 def install(
     xlstart: Annotated[
@@ -87,12 +91,19 @@ def install(
     dry_run: DryRunOpt = False,
     undo: UndoOpt = False,
 ) -> None:
-    """Install the xlwings add-in (xlwings.xlam) into Excel's start-up folder. Quit Excel first."""
+    """Install the xlwings add-in into Excel's start-up folder.
+
+    The add-in is xlwings.xlam. Quit Excel first."""
     target = addin.resolve_target(home, xlstart, dry_run=dry_run)
     _run("install", target, lambda: addin.install_writes(target), dry_run=dry_run, undo=undo)
 
 
-@addin_app.command("import")
+@addin_app.command(
+    "import",
+    epilog=examples(
+        "xlcost addin import --template workbook/xlcost_template.xlsx --out xlcost.xlsm"
+    ),
+)
 @user_errors
 def import_cmd(
     template: Annotated[
@@ -107,7 +118,7 @@ def import_cmd(
     dry_run: DryRunOpt = False,
     undo: UndoOpt = False,
 ) -> None:
-    """Write a macro-enabled copy of the template with the functions' VBA module imported.
+    """Copy the template as an .xlsm with the functions' VBA module.
 
     Excel does the import (Windows, with "Trust access to the VBA project object model").
     """
@@ -124,8 +135,8 @@ def import_cmd(
     _run("import", target, make, dry_run=dry_run, undo=undo)
 
 
-@addin_app.command()
+@addin_app.command(epilog=examples("xlcost addin uninstall --dry-run", "xlcost addin uninstall"))
 @user_errors
 def uninstall(home: HomeOpt = None, dry_run: DryRunOpt = False) -> None:
-    """Undo every step: restore the backed-up files, remove the files the steps created."""
+    """Undo every step: restore backed-up files, remove created ones."""
     typer.echo("\n".join(addin.undo(addin.resolve_target(home, dry_run=dry_run), dry_run=dry_run)))

@@ -22,7 +22,7 @@ from xlcost.batch import (
     run,
     validate_file,
 )
-from xlcost.cli._app import app, user_errors
+from xlcost.cli._app import app, examples, user_errors
 from xlcost.cli.workbook_cmds import Mode, ModeOpt
 from xlcost.engine.errors import XlcostError
 
@@ -104,12 +104,22 @@ def _write(
     batch.finish()
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "xlcost generate examples/ranker_options.yaml --out books/",
+        "xlcost generate options.csv --single all_options.xlsx --mode portable",
+    )
+)
 @user_errors
 def generate(
     scenario_file: Annotated[
         Path,
-        typer.Argument(help="Scenario list (CSV, XLSX, YAML, JSON).", exists=True, dir_okay=False),
+        typer.Argument(
+            metavar="SCENARIO_FILE",
+            help="Scenario list (CSV, XLSX, YAML, JSON).",
+            exists=True,
+            dir_okay=False,
+        ),
     ],
     out: Annotated[
         Path | None,
@@ -139,7 +149,10 @@ def generate(
         ),
     ] = None,
 ) -> None:
-    """Write the template workbook once per scenario of SCENARIO_FILE (or once for all)."""
+    """Write one template workbook per scenario (or one for all).
+
+    One workbook per scenario of SCENARIO_FILE into --out, or all of them side by side on
+    the Scenarios sheet of one --single workbook."""
     if (out is None) == (single is None):
         raise XlcostError("give --out DIR (one workbook per scenario) or --single FILE")
     if single is not None and single.suffix.lower() != ".xlsx":
@@ -151,12 +164,18 @@ def generate(
     _write("generate", total, tasks, generate_one, workers)
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "xlcost fill my_template.xlsm rows.csv --out filled/",
+        "xlcost fill my_template.xlsx rows.xlsx --out filled/ --workers 2 --force",
+    )
+)
 @user_errors
 def fill(
     template: Annotated[
         Path,
         typer.Argument(
+            metavar="TEMPLATE",
             help="Workbook (.xlsx/.xlsm) whose defined names are the columns to fill; "
             "your own customised copy of the template works.",
             exists=True,
@@ -166,6 +185,7 @@ def fill(
     data_file: Annotated[
         Path,
         typer.Argument(
+            metavar="DATA_FILE",
             help="Rows to fill in (CSV, XLSX, YAML, JSON); one output per row, named after "
             "its 'name'.",
             exists=True,
@@ -180,23 +200,33 @@ def fill(
     force: ForceOpt = False,
     workers: WorkersOpt = 1,
 ) -> None:
-    """Fill TEMPLATE once per row of DATA_FILE through its defined names, losslessly."""
+    """Fill a workbook once per data row through its defined names.
+
+    TEMPLATE is filled once per row of DATA_FILE, losslessly: every other part of the file
+    stays byte-identical."""
     total, tasks = fill_tasks(
         template, data_file, _out_dir(out), ignore_unknown=ignore_unknown, overwrite=force
     )
     _write("fill", total, tasks, fill_one, workers)
 
 
-@app.command()
+@app.command(epilog=examples("xlcost validate filled/*.xlsm", "xlcost validate q3.xlsx -j 2"))
 @user_errors
 def validate(
     workbooks: Annotated[
         list[Path],
-        typer.Argument(help="Filled workbooks (.xlsx/.xlsm).", exists=True, dir_okay=False),
+        typer.Argument(
+            metavar="WORKBOOK...",
+            help="Filled workbooks (.xlsx/.xlsm).",
+            exists=True,
+            dir_okay=False,
+        ),
     ],
     workers: WorkersOpt = 1,
 ) -> None:
-    """Check the inputs of filled workbooks; every problem names its file and cell."""
+    """Check the inputs of filled workbooks, naming file and cell.
+
+    Each problem is one line naming the workbook, the cell and the input."""
     batch = Batch("validate", "workbook", len(workbooks))
     for outcome in batch.successes(workbooks, validate_file, workers):
         typer.echo(outcome.note)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from xlcost.batch import CalcTask, calc_file
-from xlcost.cli._app import app, user_errors
+from xlcost.cli._app import app, examples, user_errors
 from xlcost.cli.batch_cmds import Batch, WorkersOpt
 from xlcost.engine import evaluate, seed_scenario
 from xlcost.engine.allocate import (
@@ -83,7 +83,7 @@ def seed_lines(s: Scenario, r: Results) -> list[str]:
     return table(rows, ["", "formula", f"amount ({s.currency})"]).splitlines()
 
 
-@app.command()
+@app.command(epilog=examples("xlcost demo", "xlcost demo --out demo-books --force"))
 @user_errors
 def demo(
     out: Annotated[Path, typer.Option(help="Directory for the two template workbooks.")] = Path(
@@ -98,8 +98,10 @@ def demo(
         ),
     ] = False,
 ) -> None:
-    """Show the seed's worked example (BERT ranker): 480 + 10 + 100 = 590, benefit 150, and
-    write the udf and portable template workbooks into OUT."""
+    """Show the worked example and write the two template workbooks.
+
+    The worked example (BERT ranker) of the cost-accounting method: 480 + 10 + 100 = 590,
+    benefit 150; the udf and portable template workbooks are written into OUT."""
     from xlcost.cli.workbook_cmds import write_templates
 
     s = seed_scenario()
@@ -111,12 +113,19 @@ def demo(
     typer.echo("\n".join(f"  {p}" for p in paths))
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "xlcost calc examples/ranker_options.yaml",
+        "xlcost calc q1.csv q2.yaml -f csv > results.csv",
+        "xlcost calc filled/*.xlsx -f json --workers 2",
+    )
+)
 @user_errors
 def calc(
     files: Annotated[
         list[Path],
         typer.Argument(
+            metavar="FILE...",
             help="Scenario files (YAML, JSON, CSV, XLSX) or filled workbooks (.xlsx/.xlsm with "
             "defined names for the inputs).",
             exists=True,
@@ -127,9 +136,10 @@ def calc(
     ignore_unknown: IgnoreOpt = False,
     workers: WorkersOpt = 1,
 ) -> None:
-    """Compute costs, benefit, ROI, NPV, IRR and payback for every scenario in FILES.
+    """Compute costs, benefit, ROI, NPV, IRR and payback of scenarios.
 
-    A bad file is reported and skipped; the exit code is 1 if any file failed."""
+    Every scenario of every FILE, one table row (or CSV/JSON record) each. A bad file is
+    reported and skipped; the exit code is 1 if any file failed."""
     batch = Batch("calc", "file", len(files))
     tasks = [CalcTask(f, ignore_unknown) for f in files]
     results = [r for o in batch.successes(tasks, calc_file, workers) for r in o.results]
@@ -138,13 +148,22 @@ def calc(
     batch.finish()
 
 
-@app.command("compare")
+@app.command(
+    "compare",
+    epilog=examples(
+        "xlcost compare examples/ranker_options.yaml --budget 1000000",
+        "xlcost compare options.csv --by roi -f json",
+    ),
+)
 @user_errors
 def compare_cmd(
     file: Annotated[
         Path,
         typer.Argument(
-            help="Scenario file with the options to compare.", exists=True, dir_okay=False
+            metavar="FILE",
+            help="Scenario file with the options to compare.",
+            exists=True,
+            dir_okay=False,
         ),
     ],
     budget: Annotated[
@@ -156,7 +175,10 @@ def compare_cmd(
     fmt: FormatOpt = Format.table,
     ignore_unknown: IgnoreOpt = False,
 ) -> None:
-    """Rank the options in FILE, apply a budget, and name the recommended one."""
+    """Rank options, apply a budget and name the recommended one.
+
+    The options of FILE are ranked by NPV (or ROI); the recommendation is the best one within
+    the budget with a positive NPV, or none."""
     c = compare(load_scenarios(file, ignore_unknown=ignore_unknown), budget=budget, by=by.value)
     for warning in c.warnings:
         typer.echo(f"xlcost: warning: {warning}", err=True)
@@ -199,13 +221,15 @@ def compare_cmd(
     typer.echo(f"\nRecommended: {c.recommended or 'none'} — {c.reason}")
 
 
-@app.command()
+@app.command(epilog=examples("xlcost catalog", "xlcost catalog -f csv --catalog my_prices.yaml"))
 @user_errors
 def catalog(
     catalog_file: CatalogOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """List the GPU catalog: specs, on-demand price, price source and date."""
+    """List the GPU catalog: specs, price, price source and date.
+
+    Prices are on-demand per GPU-hour, each with its source and as-of date."""
     cat = load_catalog(catalog_file)
     records = [g.model_dump(mode="json") for g in cat.gpus]
     if fmt is Format.json:
@@ -237,7 +261,12 @@ def catalog(
         )
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "xlcost gpus --flops 1.3e21 --deadline-hours 24",
+        "xlcost gpus --peak-qps 500 --flops-per-query 2e11 --model-memory-gb 20",
+    )
+)
 @user_errors
 def gpus(
     flops: Annotated[
@@ -261,8 +290,9 @@ def gpus(
     ] = None,
     catalog_file: CatalogOpt = None,
 ) -> None:
-    """Cheapest catalog GPU for a training job (--flops, --deadline-hours) or serving load
-    (--peak-qps, --flops-per-query)."""
+    """Find the cheapest catalog GPU for a training or serving job.
+
+    Training: --flops and --deadline-hours; serving: --peak-qps and --flops-per-query."""
     from pydantic import ValidationError
 
     from xlcost.engine.errors import XlcostError
@@ -304,8 +334,10 @@ def gpus(
     typer.echo(f"\nCheapest: {options[0].gpus} × {options[0].gpu}")
 
 
-@app.command()
+@app.command(epilog=examples("xlcost schema > scenario.schema.json"))
 @user_errors
 def schema() -> None:
-    """Print the JSON Schema of a scenario (every input, its unit, default and limits)."""
+    """Print the JSON Schema of a scenario: inputs, units, limits.
+
+    Every input with its unit, default and limits, for editors and validators."""
     typer.echo(json.dumps(Scenario.model_json_schema(), indent=2, ensure_ascii=False))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from xlcost.cli._app import app, user_errors
+from xlcost.cli._app import app, examples, user_errors
 from xlcost.engine.errors import XlcostError
 from xlcost.engine.examples import seed_scenario
 from xlcost.scenario_files import load_scenarios
@@ -54,7 +54,12 @@ def write_templates(directory: Path, *, overwrite: bool = False) -> list[Path]:
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace existing output files.")]
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "xlcost template --mode portable --out my_template.xlsx",
+        "xlcost template --scenario examples/seed_bert_ranker.yaml --out seed.xlsx --force",
+    )
+)
 @user_errors
 def template(
     mode: ModeOpt = Mode.udf,
@@ -87,7 +92,9 @@ def template(
         bool, typer.Option("--no-budget", help="Leave the budget blank (no limit).")
     ] = False,
 ) -> None:
-    """Write the template workbook: Inputs, Costs, Cash flow, Scenarios, Catalog, charts."""
+    """Write the template workbook, pre-filled with one scenario.
+
+    Sheets: Inputs, Costs, Cash flow, Scenarios, Catalog, with charts."""
     from xlcost.workbooks.template import DEFAULT_BUDGET, build_template
 
     if no_budget and budget is not None:

@@ -17,7 +17,20 @@ from numpy.typing import ArrayLike
 
 from xlcost.engine.costs import Float, _f
 
-__all__ = ["SECONDS_PER_HOUR", "replicas", "train_flops", "train_hours"]
+__all__ = [
+    "MEMORY_OVERHEAD",
+    "SECONDS_PER_HOUR",
+    "SERVE_MBU",
+    "SERVE_MFU",
+    "decode_qps",
+    "fit_gpus",
+    "infer_flops",
+    "latency_ms",
+    "replicas",
+    "serve_qps",
+    "train_flops",
+    "train_hours",
+]
 
 SECONDS_PER_HOUR = 3600.0
 
@@ -99,3 +112,180 @@ def replicas(
     # (0.7 is not exact in binary); the native Excel form does the same with ROUND and ROUNDUP.
     ratio = _f(peak_qps) / (_f(qps_per_replica) * _f(target_utilization))
     return np.maximum(_f(min_replicas), np.ceil(np.round(ratio, 9)))
+
+
+# --- Serving from first principles -----------------------------------------------------------
+#
+# Calibration of the defaults (each is a starting point; a measured throughput replaces it):
+#
+# * serve_mfu = 0.5 — achieved fraction of the dense peak while encoding / prefilling. NVIDIA's
+#   TensorRT BERT demo reports BERT-base (110 M parameters), sequence 128, batch 128, FP16 on an
+#   A100-40GB at 8,045 sequences/s: 8,045 × 2 × 110e6 × 128 / 312e12 ≈ 0.73 of the peak. Pope et
+#   al., "Efficiently Scaling Transformer Inference" (MLSys 2023) reach 0.76 during large-batch
+#   prefill of PaLM 540B. 0.5 leaves room for smaller batches, padding and a serving stack less
+#   tuned than a vendor benchmark (the TensorRT figure is reproduced within 31 % by it).
+# * serve_mbu = 0.6 — achieved fraction of the memory bandwidth while decoding. Databricks /
+#   MosaicML, "LLM Inference Performance Engineering: Best Practices" (2023) define MBU and work
+#   their example at 0.5; optimised stacks (vLLM, TensorRT-LLM) are reported at 0.6–0.85.
+# * overhead = 1.2 — memory for weights plus 20 % for activations and cache: EleutherAI,
+#   "Transformer Math 101" (Anthony, Biderman, Bekman, 2023): total inference memory ≈ 1.2 ×
+#   model memory.
+#
+# Each can be off by a factor of about two for a given deployment (batching, sequence length,
+# kernels, quantisation); the checks warn when a typed number is physically impossible.
+
+SERVE_MFU = 0.5
+SERVE_MBU = 0.6
+MEMORY_OVERHEAD = 1.2
+
+
+def infer_flops(
+    params: ArrayLike, tokens: ArrayLike, flops_per_param_token: ArrayLike = 2
+) -> Float:
+    """Inference (forward-pass) compute ``FLOP = factor × params × tokens``.
+
+    Parameters
+    ----------
+    params : model parameters (count, > 0).
+    tokens : tokens read or generated (count, > 0).
+    flops_per_param_token : 2 for a forward pass (one multiply-add per parameter per token;
+        Kaplan et al. 2020, §2.1) (default 2).
+
+    Examples
+    --------
+    BERT-base (110 M) reading one sequence of 128 tokens:
+
+    >>> f"{float(infer_flops(110e6, 128)):.4g}"
+    '2.816e+10'
+    """
+    return _f(flops_per_param_token) * _f(params) * _f(tokens)
+
+
+def serve_qps(
+    params: ArrayLike, tokens_per_request: ArrayLike, peak_tflops: ArrayLike, mfu: ArrayLike = 0.5
+) -> Float:
+    """Compute-bound requests per second of one GPU: ``peak·10¹²·mfu / (2·params·tokens)``.
+
+    Parameters
+    ----------
+    params : model parameters (count, > 0).
+    tokens_per_request : tokens the model processes per request — tokens per scored item ×
+        items per request, plus generated tokens (count, > 0).
+    peak_tflops : dense BF16/FP16 peak of one GPU (TFLOP/s, > 0).
+    mfu : achieved fraction of the peak, in (0, 1] (default 0.5; see the module notes).
+
+    Examples
+    --------
+    NVIDIA's TensorRT BERT-base figure (A100-40GB, sequence 128, FP16: 8,045 sequences/s) at
+    its implied MFU, and with the default:
+
+    >>> mfu = 8045 * 2 * 110e6 * 128 / 312e12
+    >>> round(mfu, 3), round(float(serve_qps(110e6, 128, 312, mfu)))
+    (0.726, 8045)
+    >>> round(float(serve_qps(110e6, 128, 312)))
+    5540
+    """
+    return _f(peak_tflops) * 1e12 * _f(mfu) / (2.0 * _f(params) * _f(tokens_per_request))
+
+
+def decode_qps(
+    params: ArrayLike,
+    output_tokens: ArrayLike,
+    bandwidth_tbs: ArrayLike,
+    batch: ArrayLike = 1,
+    bytes_per_param: ArrayLike = 2,
+    mbu: ArrayLike = 0.6,
+) -> Float:
+    """Bandwidth-bound requests per second of one GPU while generating.
+
+    Each decode step reads all weights once: steps/s ``= mbu·bandwidth·10¹² / (params·bytes)``;
+    requests/s ``= steps/s × batch / output_tokens``.
+
+    Parameters
+    ----------
+    params : model parameters (count, > 0).
+    output_tokens : generated tokens per request (count, > 0).
+    bandwidth_tbs : memory bandwidth of one GPU (TB/s, > 0).
+    batch : sequences decoded together (count, > 0; default 1).
+    bytes_per_param : 2 FP16/BF16, 1 INT8/FP8, 0.5 INT4 (default 2).
+    mbu : achieved fraction of the bandwidth, in (0, 1] (default 0.6; see the module notes).
+
+    Examples
+    --------
+    A 7B model in BF16 on an H100 (3.35 TB/s) writing 100 tokens, one sequence at a time:
+    0.6 × 3.35e12 / 14e9 ≈ 143.6 steps/s, so 1.436 requests/s:
+
+    >>> round(float(decode_qps(7e9, 100, 3.35)), 3)
+    1.436
+    """
+    steps = _f(mbu) * _f(bandwidth_tbs) * 1e12 / (_f(params) * _f(bytes_per_param))
+    return steps * _f(batch) / _f(output_tokens)
+
+
+def fit_gpus(
+    params: ArrayLike,
+    memory_gb: ArrayLike,
+    bytes_per_param: ArrayLike = 2,
+    overhead: ArrayLike = 1.2,
+) -> Float:
+    """GPUs one replica needs to hold the model: ``⌈overhead·params·bytes / (memory·10⁹)⌉``.
+
+    Parameters
+    ----------
+    params : model parameters (count, > 0).
+    memory_gb : memory of one GPU (GB, > 0).
+    bytes_per_param : 2 FP16/BF16, 1 INT8/FP8, 0.5 INT4 (default 2).
+    overhead : weights plus activations and cache (default 1.2; see the module notes).
+
+    Examples
+    --------
+    A 70B model in BF16 on 80 GB GPUs: 1.2 × 140 GB = 168 GB, so 3 GPUs:
+
+    >>> float(fit_gpus(70e9, 80))
+    3.0
+    >>> float(fit_gpus(7e9, 24))   # 16.8 GB on a 24 GB L4
+    1.0
+    """
+    ratio = _f(overhead) * _f(params) * _f(bytes_per_param) / (_f(memory_gb) * 1e9)
+    return np.ceil(np.round(ratio, 9))
+
+
+def latency_ms(
+    params: ArrayLike,
+    tokens_per_request: ArrayLike,
+    output_tokens: ArrayLike,
+    peak_tflops: ArrayLike,
+    bandwidth_tbs: ArrayLike,
+    mfu: ArrayLike = 0.5,
+    bytes_per_param: ArrayLike = 2,
+    mbu: ArrayLike = 0.6,
+) -> Float:
+    """Batch-1 latency lower bound of one request on one GPU, in milliseconds.
+
+    ``encode FLOPs / (peak·mfu) + output tokens × weight bytes / (bandwidth·mbu)``, with encode
+    FLOPs ``= 2·params·tokens_per_request`` and weight bytes ``= params·bytes_per_param``.
+    Queueing, network and batching delays come on top; a replica of several GPUs (tensor
+    parallel) divides it by at most their number.
+
+    Parameters
+    ----------
+    params : model parameters (count, > 0).
+    tokens_per_request : tokens read per request (items × tokens per item) (count, ≥ 0).
+    output_tokens : generated tokens per request (count, ≥ 0).
+    peak_tflops : dense peak of one GPU (TFLOP/s, > 0).
+    bandwidth_tbs : memory bandwidth of one GPU (TB/s, > 0).
+    mfu, bytes_per_param, mbu : as in :func:`serve_qps` and :func:`decode_qps`.
+
+    Examples
+    --------
+    BERT-base scoring 100 candidates of 128 tokens on an L4 (121 TFLOP/s, 0.3 TB/s):
+    2 × 110e6 × 12,800 / (121e12 × 0.5) = 46.5 ms:
+
+    >>> round(float(latency_ms(110e6, 12800, 0, 121, 0.3)), 1)
+    46.5
+    """
+    encode = 2.0 * _f(params) * _f(tokens_per_request) / (_f(peak_tflops) * 1e12 * _f(mfu))
+    decode = (
+        _f(output_tokens) * _f(params) * _f(bytes_per_param) / (_f(bandwidth_tbs) * 1e12 * _f(mbu))
+    )
+    return 1000.0 * (encode + decode)

@@ -30,11 +30,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from xlcost.engine import compute, costs, finance
+from xlcost.engine.catalog import Catalog, default_catalog
 from xlcost.engine.errors import InputError, ScenarioErrors, XlcostError
 from xlcost.engine.model import (
     CROSS_RULES,
+    GPU_FILLS,
     NUMERIC_INPUTS,
     RESULT_NAMES,
+    TEXT_INPUTS,
     CashFlowRow,
     Results,
     Scenario,
@@ -44,12 +47,17 @@ from xlcost.engine.model import (
 __all__ = [
     "CASH_FLOW_LINES",
     "COST_LINES",
+    "USED_NAMES",
+    "derived_columns",
     "evaluate",
     "evaluate_columns",
     "evaluate_with_schedule",
     "flow_parts",
+    "resolve_gpus",
+    "scenario_data",
     "schedule",
     "schedule_lines",
+    "used_inputs",
 ]
 
 COST_LINES = (
@@ -88,10 +96,87 @@ _DEFAULTS: dict[str, float] = {
 _WHOLE = ("horizon_months", "maintain_months")
 
 
-def _columns(data: Mapping[str, ArrayLike]) -> tuple[dict[str, Array], int]:
-    unknown = sorted(set(data) - set(NUMERIC_INPUTS) - {"name", "currency"})
+def _gpu_names(value: Any) -> NDArray[Any]:
+    """A GPU-name column as an object array; blanks (``None``, ``""``, nan) as ``""``."""
+    a = np.asarray(value, dtype=object)
+    flat = [
+        "" if x is None or (isinstance(x, float) and math.isnan(x)) else str(x).strip()
+        for x in a.ravel().tolist()
+    ]
+    out = np.empty(len(flat), dtype=object)
+    out[:] = flat
+    return out.reshape(a.shape)
+
+
+def resolve_gpus(
+    data: Mapping[str, Any], catalog: Catalog | None = None, *, row_offset: int = 1
+) -> dict[str, Any]:
+    """``data`` with the GPU names (``train_gpu``, ``serve_gpu``) turned into numbers.
+
+    Each named GPU fills, where they are blank, the inputs of :data:`GPU_FILLS` from
+    ``catalog`` (default: the packaged one); the names themselves are dropped, so the result
+    is what :func:`evaluate_columns` computes with. An unknown name raises
+    :class:`ScenarioErrors` naming the row and the known GPUs.
+
+    Examples
+    --------
+    >>> out = resolve_gpus({"serve_gpu": ["L4", ""], "serve_peak_tflops": [float("nan"), 50]})
+    >>> out["serve_peak_tflops"].tolist(), out["serve_memory_gb"].tolist()[0]
+    ([121.0, 50.0], 24.0)
+    >>> resolve_gpus({"serve_gpu": "B300"})
+    Traceback (most recent call last):
+    ...
+    xlcost.engine.errors.ScenarioErrors: row 1, serve_gpu: unknown GPU 'B300'; known: T4, ...
+    """
+    if not any(k in data for k in GPU_FILLS):
+        return dict(data)
+    cat = catalog or default_catalog()
+    out = {k: v for k, v in data.items() if k not in GPU_FILLS}
+    problems: list[InputError] = []
+    for gpu, fills in GPU_FILLS.items():
+        if gpu not in data:
+            continue
+        names = _gpu_names(data[gpu])
+        if not any(names.ravel().tolist()):
+            continue
+        lengths = [np.shape(data[k])[0] for k in data if k not in TEXT_INPUTS and np.ndim(data[k])]
+        n = max([*lengths, names.size if names.ndim else 1])
+        names = np.broadcast_to(names, (n,)) if names.ndim else np.full(n, names.item(), object)
+        uniq, inverse = np.unique(names.astype(str), return_inverse=True)
+        values = {field: np.full(len(uniq), np.nan) for field in fills}
+        for j, name in enumerate(uniq.tolist()):
+            if not name:
+                continue
+            try:
+                spec = cat.get(name)
+            except KeyError:
+                row = int(np.flatnonzero(inverse == j)[0])
+                known = ", ".join(cat.names())
+                reason = f"unknown GPU {name!r}; known: {known}"
+                problems.append(InputError(gpu, reason, where=f"row {row + row_offset}"))
+                continue
+            for field, source in fills.items():
+                values[field][j] = float(getattr(spec, source))
+        for field in fills:
+            typed = np.broadcast_to(np.asarray(data.get(field, np.nan), dtype=np.float64), (n,))
+            out[field] = np.where(np.isnan(typed), values[field][inverse], typed)
+    if problems:
+        raise ScenarioErrors(problems)
+    return out
+
+
+def scenario_data(scenario: Scenario) -> dict[str, Any]:
+    """One scenario as :func:`evaluate_columns` input: its numeric columns and GPU names."""
+    return {**scenario.columns(), "train_gpu": scenario.train_gpu, "serve_gpu": scenario.serve_gpu}
+
+
+def _columns(
+    data: Mapping[str, ArrayLike], catalog: Catalog | None = None
+) -> tuple[dict[str, Array], int]:
+    unknown = sorted(set(data) - set(NUMERIC_INPUTS) - set(TEXT_INPUTS))
     if unknown:
         raise InputError(unknown[0], "not an xlcost input name")
+    data = resolve_gpus(data, catalog)
     arrays = {k: np.asarray(v, dtype=np.float64) for k, v in data.items() if k in NUMERIC_INPUTS}
     n = int(np.broadcast_shapes(*(a.shape for a in arrays.values()), (1,))[0]) if arrays else 1
     cols: dict[str, Array] = {}
@@ -150,12 +235,67 @@ def validate_columns(cols: Mapping[str, Array], *, row_offset: int = 1) -> None:
         raise ScenarioErrors(problems)
 
 
+def _given(typed: Array, estimate: Any) -> Array:
+    """The typed value where given, else the estimate."""
+    return np.where(np.isnan(typed), estimate, typed)
+
+
+def derived_columns(v: Mapping[str, Array]) -> dict[str, Array]:
+    """The estimated inputs in effect: training tokens, GPUs and QPS per replica.
+
+    ``train_tokens`` (blank = examples × tokens per example × epochs), ``gpus_per_replica``
+    (blank = :func:`~xlcost.engine.compute.fit_gpus`, or 1 when model size or GPU memory is not
+    given), ``qps_per_replica`` (blank = the per-GPU estimate — compute-bound, and when tokens
+    are generated also bandwidth-bound, the smaller — × GPUs per replica), the per-GPU
+    estimate itself (``qps_per_gpu``) and the batch-1 latency bound (``latency_ms``); ``nan``
+    where an estimate lacks its inputs.
+    """
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        tokens = _given(
+            v["train_tokens"], v["train_examples"] * v["tokens_per_example"] * v["epochs"]
+        )
+        fit = compute.fit_gpus(v["model_params"], v["serve_memory_gb"], v["bytes_per_param"])
+        gpus = _given(v["gpus_per_replica"], np.where(np.isnan(fit), 1.0, np.maximum(fit, 1.0)))
+        read = v["tokens_per_item"] * v["items_per_request"]
+        out_tokens = v["output_tokens_per_request"]
+        compute_bound = compute.serve_qps(
+            v["model_params"], read + out_tokens, v["serve_peak_tflops"], v["serve_mfu"]
+        )
+        decode_bound = compute.decode_qps(
+            v["model_params"],
+            out_tokens,
+            v["serve_memory_bandwidth_tbs"],
+            v["serve_batch"],
+            v["bytes_per_param"],
+            v["serve_mbu"],
+        )
+        per_gpu = np.where(out_tokens > 0, np.minimum(compute_bound, decode_bound), compute_bound)
+        latency = compute.latency_ms(
+            v["model_params"],
+            read,
+            out_tokens,
+            v["serve_peak_tflops"],
+            np.where(out_tokens > 0, v["serve_memory_bandwidth_tbs"], 1.0),
+            v["serve_mfu"],
+            v["bytes_per_param"],
+            v["serve_mbu"],
+        )
+    return {
+        "train_tokens": tokens,
+        "gpus_per_replica": gpus,
+        "qps_per_gpu": per_gpu,
+        "qps_per_replica": _given(v["qps_per_replica"], per_gpu * gpus),
+        "latency_ms": np.asarray(latency),
+    }
+
+
 def _resolved(v: Mapping[str, Array]) -> dict[str, Array]:
     """Fill the derived inputs: estimated training hours, sized serving GPUs, maintenance months."""
+    e = derived_columns(v)
     with np.errstate(invalid="ignore", divide="ignore"):
         est_hours = compute.train_hours(
             v["model_params"],
-            v["train_tokens"],
+            e["train_tokens"],
             v["train_gpus"],
             v["gpu_peak_tflops"],
             v["mfu"],
@@ -163,9 +303,9 @@ def _resolved(v: Mapping[str, Array]) -> dict[str, Array]:
         )
         sized = (
             compute.replicas(
-                v["peak_qps"], v["qps_per_replica"], v["target_utilization"], v["min_replicas"]
+                v["peak_qps"], e["qps_per_replica"], v["target_utilization"], v["min_replicas"]
             )
-            * v["gpus_per_replica"]
+            * e["gpus_per_replica"]
         )
     return {
         "train_hours": np.where(np.isnan(v["train_hours"]), est_hours, v["train_hours"]),
@@ -175,6 +315,36 @@ def _resolved(v: Mapping[str, Array]) -> dict[str, Array]:
         ),
         "api_requests": np.where(np.isnan(v["api_requests"]), v["volume"], v["api_requests"]),
     }
+
+
+USED_NAMES: tuple[str, ...] = (
+    "train_tokens",
+    "gpu_peak_tflops",
+    "train_price_per_gpu_hour",
+    "serve_peak_tflops",
+    "serve_memory_gb",
+    "serve_memory_bandwidth_tbs",
+    "serve_price_per_gpu_hour",
+    "gpus_per_replica",
+    "qps_per_replica",
+    "train_hours",
+    "serve_gpus",
+    "maintain_months",
+)
+"""The inputs whose value in effect can differ from the typed one (catalog, estimators)."""
+
+
+def used_inputs(scenario: Scenario, catalog: Catalog | None = None) -> dict[str, float | None]:
+    """The values in effect of :data:`USED_NAMES` for one scenario (``None``: not estimable).
+
+    >>> from xlcost.engine.examples import seed_scenario
+    >>> used = used_inputs(seed_scenario())
+    >>> used["train_hours"], used["serve_gpus"], used["gpus_per_replica"], used["qps_per_replica"]
+    (3.0, 1.0, 1.0, None)
+    """
+    cols, _ = _columns(scenario_data(scenario), catalog)
+    merged = {**cols, **derived_columns(cols), **_resolved(cols)}
+    return {k: _value(float(merged[k][0])) for k in USED_NAMES}
 
 
 def _flows(v: Mapping[str, Array]) -> dict[str, Array]:
@@ -345,7 +515,11 @@ def _payback(f: Mapping[str, Array]) -> Array:
 
 
 def evaluate_columns(
-    data: Mapping[str, ArrayLike], *, validate: bool = True, with_irr: bool = True
+    data: Mapping[str, ArrayLike],
+    *,
+    validate: bool = True,
+    with_irr: bool = True,
+    catalog: Catalog | None = None,
 ) -> dict[str, Array]:
     """Evaluate many scenarios at once.
 
@@ -360,6 +534,9 @@ def evaluate_columns(
         first bad row of each field). Pass ``False`` only for data already validated.
     with_irr
         Compute ``irr`` (an iterative solve; the rest is closed-form).
+    catalog
+        Where ``train_gpu`` / ``serve_gpu`` names are looked up (:func:`resolve_gpus`;
+        default: the packaged catalog).
 
     Returns
     -------
@@ -376,7 +553,7 @@ def evaluate_columns(
     >>> out["total_cost"].tolist()
     [590.0, 1070.0]
     """
-    cols, _ = _columns(data)
+    cols, _ = _columns(data, catalog)
     if validate:
         validate_columns(cols)
     return _result_columns(cols, _flows(cols), with_irr=with_irr)
@@ -416,8 +593,8 @@ def _value(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def evaluate(scenario: Scenario) -> Results:
-    """Evaluate one scenario.
+def evaluate(scenario: Scenario, catalog: Catalog | None = None) -> Results:
+    """Evaluate one scenario (GPU names looked up in ``catalog``, default the packaged one).
 
     Raises :class:`XlcostError` when a total overflows a float (inputs around 1e300).
 
@@ -432,7 +609,8 @@ def evaluate(scenario: Scenario) -> Results:
     >>> round(r.roi, 3), round(r.bcr, 3), round(r.npv, 9)
     (-0.746, 0.254, -440.0)
     """
-    return _results(scenario.name, evaluate_columns(scenario.columns(), validate=False))
+    data = scenario_data(scenario)
+    return _results(scenario.name, evaluate_columns(data, validate=False, catalog=catalog))
 
 
 def _results(name: str, out: Mapping[str, Array]) -> Results:
@@ -449,7 +627,7 @@ def _results(name: str, out: Mapping[str, Array]) -> Results:
     return Results(name=name, **values)
 
 
-def schedule(scenario: Scenario) -> list[CashFlowRow]:
+def schedule(scenario: Scenario, catalog: Catalog | None = None) -> list[CashFlowRow]:
     """The monthly cash-flow schedule, months 0..H; its sums equal the totals.
 
     Examples
@@ -459,11 +637,13 @@ def schedule(scenario: Scenario) -> list[CashFlowRow]:
     ...  for r in schedule(seed_scenario())]
     [(0, 480.0, 0.0, -480.0), (1, 55.0, 75.0, -460.0), (2, 55.0, 75.0, -440.0)]
     """
-    cols, _ = _columns(scenario.columns())
+    cols, _ = _columns(scenario_data(scenario), catalog)
     return _schedule(_flows(cols))
 
 
-def evaluate_with_schedule(scenario: Scenario) -> tuple[Results, list[CashFlowRow]]:
+def evaluate_with_schedule(
+    scenario: Scenario, catalog: Catalog | None = None
+) -> tuple[Results, list[CashFlowRow]]:
     """:func:`evaluate` and :func:`schedule` of one scenario from one pass over its inputs.
 
     Examples
@@ -473,7 +653,7 @@ def evaluate_with_schedule(scenario: Scenario) -> tuple[Results, list[CashFlowRo
     >>> results == evaluate(seed_scenario()) and rows == schedule(seed_scenario())
     True
     """
-    cols, _ = _columns(scenario.columns())
+    cols, _ = _columns(scenario_data(scenario), catalog)
     f = _flows(cols)
     return _results(scenario.name, _result_columns(cols, f)), _schedule(f)
 
@@ -500,7 +680,7 @@ def _schedule(flows: Mapping[str, Array]) -> list[CashFlowRow]:
     return rows
 
 
-def schedule_lines(scenario: Scenario) -> dict[str, list[float]]:
+def schedule_lines(scenario: Scenario, catalog: Catalog | None = None) -> dict[str, list[float]]:
     """Each month's cost (months 0..H) by line of :data:`CASH_FLOW_LINES`; they add up to the
     schedule's cost column, and each line's sum is its total.
 
@@ -511,7 +691,7 @@ def schedule_lines(scenario: Scenario) -> dict[str, list[float]]:
     >>> lines["training_gpus"], lines["serving_gpus"], lines["maintenance"]
     ([480.0, 0.0, 0.0], [0.0, 5.0, 5.0], [0.0, 50.0, 50.0])
     """
-    cols, _ = _columns(scenario.columns())
+    cols, _ = _columns(scenario_data(scenario), catalog)
     return _schedule_lines(_flows(cols))
 
 
@@ -532,7 +712,7 @@ def _schedule_lines(flows: Mapping[str, Array]) -> dict[str, list[float]]:
     return {k: lines[k] for k in CASH_FLOW_LINES}
 
 
-def flow_parts(scenario: Scenario) -> dict[str, float]:
+def flow_parts(scenario: Scenario, catalog: Catalog | None = None) -> dict[str, float]:
     """The schedule's parts the workbook shows: month-0 cost ``c0``, the value left ``s``
     (month H), rented serving cost ``serve_gpu_cost`` and the API requests used.
 
@@ -541,6 +721,6 @@ def flow_parts(scenario: Scenario) -> dict[str, float]:
     >>> p["c0"], p["s"], p["serve_gpu_cost"], p["api_requests"]
     (480.0, 0.0, 10.0, 100000000.0)
     """
-    cols, _ = _columns(scenario.columns())
+    cols, _ = _columns(scenario_data(scenario), catalog)
     f = _flows(cols)
     return {k: float(f[k][0]) for k in ("c0", "s", "serve_gpu_cost", "api_requests")}

@@ -21,13 +21,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "CROSS_RULES",
+    "GPU_FILLS",
     "GROUPS",
     "INPUT_NAMES",
     "NUMERIC_INPUTS",
     "RESULT_NAMES",
+    "TEXT_INPUTS",
     "CashFlowRow",
     "Results",
     "Scenario",
+    "assume_gpu_fills",
     "field_domain",
     "input_spec",
 ]
@@ -157,13 +160,13 @@ class Scenario(BaseModel):
         label="Training hours per run",
         description="Wall-clock hours of one run; blank = estimate from model size and tokens.",
     )
-    train_price_per_gpu_hour: float = _in(
-        REQUIRED,
+    train_price_per_gpu_hour: float | None = _in(
+        None,
         group="training",
         unit="currency/GPU-h",
         ge=0,
         label="Training GPU price",
-        description="Price of one training GPU-hour.",
+        description="Price of one training GPU-hour; blank = the catalog price of train_gpu.",
     )
     train_runs: float = _in(
         1.0,
@@ -195,7 +198,7 @@ class Scenario(BaseModel):
         unit="parameters",
         gt=0,
         label="Model parameters",
-        description="Parameter count, for the training-hours estimate.",
+        description="Parameter count, for the training-hours and serving estimates.",
     )
     train_tokens: float | None = _in(
         None,
@@ -203,7 +206,8 @@ class Scenario(BaseModel):
         unit="tokens",
         gt=0,
         label="Training tokens",
-        description="Tokens (or examples × tokens) per run, for the training-hours estimate.",
+        description="Tokens per run, for the training-hours estimate; blank = train_examples × "
+        "tokens_per_example × epochs.",
     )
     gpu_peak_tflops: float | None = _in(
         None,
@@ -211,7 +215,8 @@ class Scenario(BaseModel):
         unit="TFLOP/s",
         gt=0,
         label="GPU peak (dense BF16)",
-        description="Peak dense BF16/FP16 TFLOP/s of one training GPU, for the estimate.",
+        description="Peak dense BF16/FP16 TFLOP/s of one training GPU, for the estimate; "
+        "blank = the catalog's for train_gpu.",
     )
     mfu: float = _in(
         0.4,
@@ -247,13 +252,13 @@ class Scenario(BaseModel):
         label="Serving hours per GPU",
         description="Hours each GPU serves in the period (24/7 = 730 × months).",
     )
-    serve_price_per_gpu_hour: float = _in(
-        REQUIRED,
+    serve_price_per_gpu_hour: float | None = _in(
+        None,
         group="serving",
         unit="currency/GPU-h",
         ge=0,
         label="Serving GPU price",
-        description="Price of one serving GPU-hour.",
+        description="Price of one serving GPU-hour; blank = the catalog price of serve_gpu.",
     )
     serve_overhead_rate: float = _in(
         0.0,
@@ -277,15 +282,17 @@ class Scenario(BaseModel):
         unit="queries/s",
         gt=0,
         label="QPS per replica",
-        description="Sustained queries per second one replica handles.",
+        description="Sustained queries per second one replica handles; blank = estimate from "
+        "model size, tokens and GPU (measured throughput is better).",
     )
-    gpus_per_replica: float = _in(
-        1.0,
+    gpus_per_replica: float | None = _in(
+        None,
         group="serving",
         unit="GPUs",
         gt=0,
         label="GPUs per replica",
-        description="GPUs in one serving replica.",
+        description="GPUs in one serving replica; blank = enough memory for the model "
+        "(1 when model size or GPU memory is not given).",
     )
     target_utilization: float = _in(
         0.7,
@@ -389,6 +396,139 @@ class Scenario(BaseModel):
         le=1,
         label="Baseline CVR",
         description="Conversion rate of the system the model replaces (0 = none).",
+    )
+
+    # sizing from first principles: GPUs by name, training examples, the serving estimator
+    train_gpu: str | None = Field(
+        None,
+        min_length=1,
+        max_length=40,
+        description="Catalog GPU of the training run, e.g. H100; fills gpu_peak_tflops and "
+        "train_price_per_gpu_hour when those are blank.",
+        json_schema_extra={"group": "training", "unit": "text", "label": "Training GPU"},
+    )
+    train_examples: float | None = _in(
+        None,
+        group="training",
+        unit="examples",
+        gt=0,
+        label="Training examples",
+        description="Examples per epoch, for train_tokens when that is blank.",
+    )
+    tokens_per_example: float | None = _in(
+        None,
+        group="training",
+        unit="tokens",
+        gt=0,
+        label="Tokens per example",
+        description="Tokens in one training example, for train_tokens when that is blank.",
+    )
+    epochs: float = _in(
+        1.0,
+        group="training",
+        unit="epochs",
+        gt=0,
+        label="Epochs",
+        description="Passes over the training examples per run.",
+    )
+    serve_gpu: str | None = Field(
+        None,
+        min_length=1,
+        max_length=40,
+        description="Catalog GPU serving the model, e.g. L4; fills its peak, memory, bandwidth "
+        "and serve_price_per_gpu_hour when those are blank.",
+        json_schema_extra={"group": "serving", "unit": "text", "label": "Serving GPU"},
+    )
+    tokens_per_item: float | None = _in(
+        None,
+        group="serving",
+        unit="tokens",
+        gt=0,
+        label="Tokens per scored item",
+        description="Tokens the model reads per scored item (query + candidate), e.g. 128.",
+    )
+    items_per_request: float = _in(
+        1.0,
+        group="serving",
+        unit="items",
+        gt=0,
+        label="Items per request",
+        description="Candidates scored per request; a ranker's load scales with it.",
+    )
+    output_tokens_per_request: float = _in(
+        0.0,
+        group="serving",
+        unit="tokens",
+        ge=0,
+        label="Output tokens per request",
+        description="Tokens generated per request (0 for scoring and ranking).",
+    )
+    serve_peak_tflops: float | None = _in(
+        None,
+        group="serving",
+        unit="TFLOP/s",
+        gt=0,
+        label="Serving GPU peak (dense)",
+        description="Dense BF16/FP16 peak of one serving GPU; blank = the catalog's for serve_gpu.",
+    )
+    serve_memory_bandwidth_tbs: float | None = _in(
+        None,
+        group="serving",
+        unit="TB/s",
+        gt=0,
+        label="Serving GPU bandwidth",
+        description="Memory bandwidth of one serving GPU; blank = the catalog's for serve_gpu.",
+    )
+    serve_memory_gb: float | None = _in(
+        None,
+        group="serving",
+        unit="GB",
+        gt=0,
+        label="Serving GPU memory",
+        description="Memory of one serving GPU; blank = the catalog's for serve_gpu.",
+    )
+    serve_mfu: float = _in(
+        0.5,
+        group="serving",
+        unit="%",
+        gt=0,
+        le=1,
+        label="Serving FLOPs utilisation",
+        description="Achieved fraction of peak FLOP/s when encoding (TensorRT BERT-base "
+        "on A100: 0.73).",
+    )
+    serve_mbu: float = _in(
+        0.6,
+        group="serving",
+        unit="%",
+        gt=0,
+        le=1,
+        label="Serving bandwidth utilisation",
+        description="Achieved fraction of memory bandwidth when generating tokens.",
+    )
+    bytes_per_param: float = _in(
+        2.0,
+        group="serving",
+        unit="bytes",
+        gt=0,
+        label="Bytes per parameter",
+        description="2 FP16/BF16, 1 INT8/FP8, 0.5 INT4.",
+    )
+    serve_batch: float = _in(
+        1.0,
+        group="serving",
+        unit="sequences",
+        gt=0,
+        label="Decode batch",
+        description="Sequences generated together (for the bandwidth-bound estimate).",
+    )
+    latency_slo_ms: float | None = _in(
+        None,
+        group="serving",
+        unit="ms",
+        gt=0,
+        label="Latency target",
+        description="Response-time target; a warning says when the estimate exceeds it.",
     )
 
     # --- every cost the method names, and the alternatives (owned GPUs, hosted API) ---------
@@ -601,7 +741,7 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _check_rules(self) -> Scenario:
-        columns = self.columns()
+        columns = assume_gpu_fills(self.columns(), self.train_gpu, self.serve_gpu)
         for rule in CROSS_RULES:
             if rule.bad(columns):
                 got = getattr(self, rule.field)
@@ -639,14 +779,68 @@ def _blank(x: Any) -> Any:
     return np.isnan(x)
 
 
+GPU_FILLS: dict[str, dict[str, str]] = {
+    "train_gpu": {"gpu_peak_tflops": "peak_tflops", "train_price_per_gpu_hour": "price_per_hour"},
+    "serve_gpu": {
+        "serve_peak_tflops": "peak_tflops",
+        "serve_memory_gb": "memory_gb",
+        "serve_memory_bandwidth_tbs": "memory_bandwidth_tbs",
+        "serve_price_per_gpu_hour": "price_per_hour",
+    },
+}
+"""GPU-name input → the inputs it fills when blank → the catalog field they come from."""
+
+
+def assume_gpu_fills(
+    columns: dict[str, Any], train_gpu: str | None, serve_gpu: str | None
+) -> dict[str, Any]:
+    """``columns`` with the inputs a named GPU will fill marked as given (for the rules).
+
+    Which catalog applies is known only when the scenario is evaluated; the rules need only
+    to know that a value will be there.
+    """
+    out = dict(columns)
+    for gpu, named in (("train_gpu", train_gpu), ("serve_gpu", serve_gpu)):
+        if named:
+            for field in GPU_FILLS[gpu]:
+                if math.isnan(out[field]):
+                    out[field] = 1.0
+    return out
+
+
+def _no_estimate(v: Columns) -> Any:
+    """Rows where qps_per_replica can be neither read nor estimated."""
+    return _blank(v["qps_per_replica"]) & (
+        _blank(v["model_params"]) | _blank(v["tokens_per_item"]) | _blank(v["serve_peak_tflops"])
+    )
+
+
 CROSS_RULES: tuple[CrossRule, ...] = (
     CrossRule(
         "train_hours",
-        "required unless model_params, train_tokens and gpu_peak_tflops are all given",
+        "required unless model_params, train_tokens (or train_examples and tokens_per_example) "
+        "and gpu_peak_tflops (or train_gpu) are all given",
         lambda v: (
             _blank(v["train_hours"])
-            & (_blank(v["model_params"]) | _blank(v["train_tokens"]) | _blank(v["gpu_peak_tflops"]))
+            & (
+                _blank(v["model_params"])
+                | (
+                    _blank(v["train_tokens"])
+                    & (_blank(v["train_examples"]) | _blank(v["tokens_per_example"]))
+                )
+                | _blank(v["gpu_peak_tflops"])
+            )
         ),
+    ),
+    CrossRule(
+        "train_price_per_gpu_hour",
+        "required unless train_gpu names a catalog GPU",
+        lambda v: _blank(v["train_price_per_gpu_hour"]),
+    ),
+    CrossRule(
+        "serve_price_per_gpu_hour",
+        "required unless serve_gpu names a catalog GPU",
+        lambda v: _blank(v["serve_price_per_gpu_hour"]),
     ),
     CrossRule(
         "train_gpus",
@@ -655,8 +849,19 @@ CROSS_RULES: tuple[CrossRule, ...] = (
     ),
     CrossRule(
         "serve_gpus",
-        "required unless peak_qps and qps_per_replica are both given",
-        lambda v: _blank(v["serve_gpus"]) & (_blank(v["peak_qps"]) | _blank(v["qps_per_replica"])),
+        "required unless peak_qps and either qps_per_replica or model_params, tokens_per_item "
+        "and serve_peak_tflops (or serve_gpu) are given",
+        lambda v: _blank(v["serve_gpus"]) & (_blank(v["peak_qps"]) | _no_estimate(v)),
+    ),
+    CrossRule(
+        "serve_memory_bandwidth_tbs",
+        "required (or serve_gpu) to estimate qps_per_replica when output_tokens_per_request > 0",
+        lambda v: (
+            _blank(v["serve_gpus"])
+            & _blank(v["qps_per_replica"])
+            & (v["output_tokens_per_request"] > 0)
+            & _blank(v["serve_memory_bandwidth_tbs"])
+        ),
     ),
     CrossRule(
         "maintain_months",
@@ -667,7 +872,7 @@ CROSS_RULES: tuple[CrossRule, ...] = (
 
 
 INPUT_NAMES: tuple[str, ...] = tuple(Scenario.model_fields)
-TEXT_INPUTS: tuple[str, ...] = ("name", "currency")
+TEXT_INPUTS: tuple[str, ...] = ("name", "currency", "train_gpu", "serve_gpu")
 NUMERIC_INPUTS: tuple[str, ...] = tuple(n for n in INPUT_NAMES if n not in TEXT_INPUTS)
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "COSTS",
     "DEFAULTED",
     "DERIVED_CELLS",
+    "ESTIMATED",
     "INPUTS",
     "INPUT_CELLS",
     "INPUT_ROWS",
@@ -82,9 +83,24 @@ INPUT_CELLS: dict[str, str] = {n: f"{INPUT_VALUE_COL}{r}" for n, r in INPUT_ROWS
 
 DEFAULTED = tuple(n for n in INPUT_NAMES if input_spec(n)["default"] is not None)
 """Optional inputs with a default: formulas read them through ``used_<name>`` (blank = default)."""
+ESTIMATED = (
+    "train_tokens",
+    "gpu_peak_tflops",
+    "train_price_per_gpu_hour",
+    "serve_peak_tflops",
+    "serve_memory_gb",
+    "serve_memory_bandwidth_tbs",
+    "serve_price_per_gpu_hour",
+    "gpus_per_replica",
+    "qps_per_replica",
+)
+"""Optional inputs filled when blank from the Catalog sheet (by ``train_gpu``/``serve_gpu``)
+or by an estimator: formulas read them through ``used_<name>``."""
 USED_COL = "F"
-USED_CELLS: dict[str, str] = {f"used_{n}": f"{USED_COL}{INPUT_ROWS[n]}" for n in DEFAULTED}
-"""``used_<name>`` → cell on the Inputs sheet: the input, or its default when blank."""
+USED_CELLS: dict[str, str] = {
+    f"used_{n}": f"{USED_COL}{INPUT_ROWS[n]}" for n in (*DEFAULTED, *ESTIMATED)
+}
+"""``used_<name>`` → cell on the Inputs sheet: the input, or its default / estimate when blank."""
 
 DERIVED = (
     "used_train_hours",
@@ -131,6 +147,7 @@ SCN_FIRST_COL = 3
 """Column number of the first option on the Scenarios sheet (one column per option)."""
 SCN_INPUT_ROWS: dict[str, int] = {n: SCN_HEADER_ROW + 1 + i for i, n in enumerate(INPUT_NAMES)}
 SCN_CALCS = (
+    *(f"used_{n}" for n in ESTIMATED),
     "used_train_hours",
     "used_serve_gpus",
     "used_maintain_months",

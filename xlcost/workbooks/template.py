@@ -46,7 +46,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xlcost import __version__
 from xlcost._files import atomic_write
-from xlcost.engine import compute, costs, finance
+from xlcost.engine import costs, finance
 from xlcost.engine.allocate import rank_results
 from xlcost.engine.catalog import GPU_FIELDS, default_catalog
 from xlcost.engine.errors import XlcostError
@@ -56,9 +56,11 @@ from xlcost.engine.evaluate import (
     evaluate_with_schedule,
     flow_parts,
     schedule_lines,
+    used_inputs,
 )
 from xlcost.engine.examples import COMPARISON, load_example, seed_scenario
 from xlcost.engine.model import (
+    GPU_FILLS,
     INPUT_NAMES,
     RESULT_NAMES,
     CashFlowRow,
@@ -111,6 +113,8 @@ class Option:
     used_maintain_months: float
     upfront_train_cost: float
     monthly_rate: float
+    used: dict[str, float | None]
+    """The engine's values in effect (:func:`~xlcost.engine.evaluate.used_inputs`)."""
     serve_gpu_cost: float
     used_api_requests: float
     upfront_cost: float
@@ -119,41 +123,25 @@ class Option:
     @classmethod
     def of(cls, s: Scenario, results: Results | None = None) -> Option:
         """Evaluate ``s`` with the engine (``results``: its :func:`evaluate`, if known)."""
-        hours = s.train_hours
-        if hours is None:
-            hours = float(
-                compute.train_hours(
-                    s.model_params,  # type: ignore[arg-type]  # the model's rules guarantee them
-                    s.train_tokens,  # type: ignore[arg-type]
-                    s.train_gpus,
-                    s.gpu_peak_tflops,  # type: ignore[arg-type]
-                    s.mfu,
-                    s.flops_per_param_token,
-                )
-            )
-        gpus = s.serve_gpus
-        if gpus is None:
-            replicas = compute.replicas(
-                s.peak_qps,  # type: ignore[arg-type]
-                s.qps_per_replica,  # type: ignore[arg-type]
-                s.target_utilization,
-                s.min_replicas,
-            )
-            gpus = float(replicas * s.gpus_per_replica)
+        used = used_inputs(s)
+        hours = float(used["train_hours"])  # type: ignore[arg-type]  # the rules guarantee it
         upfront = costs.train_cost(
-            s.train_gpus, hours, s.train_price_per_gpu_hour, s.train_runs, s.train_overhead_rate
+            s.train_gpus,
+            hours,
+            used["train_price_per_gpu_hour"],  # type: ignore[arg-type]
+            s.train_runs,
+            s.train_overhead_rate,
         )
         parts = flow_parts(s)
         return cls(
             scenario=s,
             results=evaluate(s) if results is None else results,
             used_train_hours=hours,
-            used_serve_gpus=gpus,
-            used_maintain_months=float(
-                s.horizon_months if s.maintain_months is None else s.maintain_months
-            ),
+            used_serve_gpus=float(used["serve_gpus"]),  # type: ignore[arg-type]
+            used_maintain_months=float(used["maintain_months"]),  # type: ignore[arg-type]
             upfront_train_cost=float(upfront),
             monthly_rate=float(finance.monthly_rate(s.discount_rate_annual)),
+            used=used,
             serve_gpu_cost=parts["serve_gpu_cost"],
             used_api_requests=parts["api_requests"],
             upfront_cost=parts["c0"],
@@ -162,6 +150,8 @@ class Option:
 
     def value(self, name: str) -> Value:
         """An input, derived input or result by name; ``None`` results are blank text."""
+        if name.startswith("used_") and name[5:] in L.ESTIMATED:
+            return self.used[name[5:]]
         if name in INPUT_NAMES:
             v: Value = getattr(self.scenario, name)
         elif name in RESULT_NAMES:
@@ -291,23 +281,29 @@ def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
     hours_estimate = f(
         "TRAIN_HOURS",
         r("model_params"),
-        r("train_tokens"),
+        r("used_train_tokens"),
         r("train_gpus"),
-        r("gpu_peak_tflops"),
+        r("used_gpu_peak_tflops"),
         r("mfu"),
         r("flops_per_param_token"),
     )[1:]
     replicas = f(
-        "REPLICAS", r("peak_qps"), r("qps_per_replica"), r("target_utilization"), r("min_replicas")
+        "REPLICAS",
+        r("peak_qps"),
+        r("used_qps_per_replica"),
+        r("target_utilization"),
+        r("min_replicas"),
     )[1:]
-    train = (r("train_gpus"), r("used_train_hours"), r("train_price_per_gpu_hour"))
+    train = (r("train_gpus"), r("used_train_hours"), r("used_train_price_per_gpu_hour"))
     h = r("horizon_months")
     return {
+        **_sizing_formulas(mode, r),
         "used_train_hours": (
             f"=IF(ISBLANK({r('train_hours')}),{hours_estimate},{r('train_hours')})"
         ),
         "used_serve_gpus": (
-            f"=IF(ISBLANK({r('serve_gpus')}),{replicas}*{r('gpus_per_replica')},{r('serve_gpus')})"
+            f"=IF(ISBLANK({r('serve_gpus')}),{replicas}*{r('used_gpus_per_replica')},"
+            f"{r('serve_gpus')})"
         ),
         "used_maintain_months": (  # #N/A beyond the horizon: the engine refuses it
             f"=IF(ISBLANK({r('maintain_months')}),{r('horizon_months')},"
@@ -318,7 +314,7 @@ def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
             "DEPLOY_COST",
             r("used_serve_gpus"),
             r("serve_hours"),
-            r("serve_price_per_gpu_hour"),
+            r("used_serve_price_per_gpu_hour"),
             r("serve_overhead_rate"),
         ),
         "used_api_requests": f"=IF(ISBLANK({r('api_requests')}),{r('volume')},{r('api_requests')})",
@@ -387,6 +383,70 @@ def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
         "bcr": f'=IF({r("total_cost")}>0,{f("BCR", r("benefit"), r("total_cost"))[1:]},"")',
         "monthly_rate": f"=(1+{r('discount_rate_annual')})^(1/12)-1",
     }
+
+
+def catalog_lookup(gpu: str, field: str) -> str:
+    """Native formula text of one catalog value of GPU ``gpu`` from the Catalog sheet."""
+    return f'INDEX(catalog_table,MATCH({gpu},catalog_names,0),MATCH("{field}",catalog_fields,0))'
+
+
+def _sizing_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
+    """``used_<name>`` of :data:`~xlcost.workbooks.layout.ESTIMATED`: the input, else the Catalog
+    sheet's value for the named GPU, else the estimator; ``""`` where nothing is known (the
+    engine's blank). ``r(name)`` references the typed input, ``r("used_" + name)`` the result."""
+    f = partial(formula, mode)
+    out: dict[str, str] = {}
+    for gpu, fills in GPU_FILLS.items():
+        for name, field in fills.items():
+            out[f"used_{name}"] = (
+                f'=IF(ISBLANK({r(name)}),IF(ISBLANK({r(gpu)}),"",'
+                f"{catalog_lookup(r(gpu), field)}),{r(name)})"
+            )
+
+    def known(*names: str) -> str:
+        return f"AND({','.join(f'ISNUMBER({r(n)})' for n in names)})"
+
+    out["used_train_tokens"] = (
+        f"=IF(ISBLANK({r('train_tokens')}),IF({known('train_examples', 'tokens_per_example')},"
+        f'{r("train_examples")}*{r("tokens_per_example")}*{r("epochs")},""),{r("train_tokens")})'
+    )
+    fit = f("FIT_GPUS", r("model_params"), r("used_serve_memory_gb"), r("bytes_per_param"))[1:]
+    out["used_gpus_per_replica"] = (
+        f"=IF(ISBLANK({r('gpus_per_replica')}),IF({known('model_params', 'used_serve_memory_gb')},"
+        f"MAX(1,{fit}),1),{r('gpus_per_replica')})"
+    )
+    out_tokens = r("output_tokens_per_request")
+    serve = f(
+        "SERVE_QPS",
+        r("model_params"),
+        f"({r('tokens_per_item')}*{r('items_per_request')}+{out_tokens})",
+        r("used_serve_peak_tflops"),
+        r("serve_mfu"),
+    )[1:]
+    decode = f(
+        "DECODE_QPS",
+        r("model_params"),
+        out_tokens,
+        r("used_serve_memory_bandwidth_tbs"),
+        r("serve_batch"),
+        r("bytes_per_param"),
+        r("serve_mbu"),
+    )[1:]
+    per_gpu = (
+        f"IF({out_tokens}>0,IF(ISNUMBER({r('used_serve_memory_bandwidth_tbs')}),"
+        f'MIN({serve},{decode}),""),{serve})'
+    )
+    out["used_qps_per_replica"] = (
+        f"=IF(ISBLANK({r('qps_per_replica')}),"
+        f"IF({known('model_params', 'tokens_per_item', 'used_serve_peak_tflops')},"
+        f'IFERROR({per_gpu}*{r("used_gpus_per_replica")},""),""),{r("qps_per_replica")})'
+    )
+    return out
+
+
+def _costs_ref(name: str) -> str:
+    """A value by defined name, as the Costs and Inputs sheets reference it."""
+    return f"used_{name}" if name in L.DEFAULTED else name
 
 
 def _text(v: Any) -> str:
@@ -500,7 +560,7 @@ def _validation(name: str, cell: str) -> DataValidation:
     )
 
 
-def _inputs_sheet(wb: Workbook) -> list[Calc]:
+def _inputs_sheet(wb: Workbook, mode: str = "udf") -> list[Calc]:
     ws = wb.create_sheet(L.INPUTS)
     _title(
         ws,
@@ -518,6 +578,7 @@ def _inputs_sheet(wb: Workbook) -> list[Calc]:
             ws.cell(row, col).style = S.GROUP
         ws.cell(row, 1, label)
     calcs: list[Calc] = []
+    sizing = _sizing_formulas(mode, _costs_ref)
     for name, row in L.INPUT_ROWS.items():
         spec = input_spec(name)
         cell = L.INPUT_CELLS[name]
@@ -537,14 +598,16 @@ def _inputs_sheet(wb: Workbook) -> list[Calc]:
         ws.add_data_validation(dv)
         dv.add(cell)
         wb.defined_names[name] = DefinedName(name, attr_text=L.absolute(L.INPUTS, cell))
-        if name in L.DEFAULTED:
+        if name in L.DEFAULTED or name in L.ESTIMATED:
             used = f"used_{name}"
             calcs.append(
                 Calc(
                     L.INPUTS,
                     L.USED_CELLS[used],
-                    "=" + _used(name, name),
-                    partial(_input_value, name),
+                    "=" + _used(name, name) if name in L.DEFAULTED else sizing[used],
+                    partial(_input_value, name)
+                    if name in L.DEFAULTED
+                    else partial(_main_value, used),
                 )
             )
             ws[L.USED_CELLS[used]].style = S.CALC
@@ -685,7 +748,7 @@ def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
     cf = partial(L.absolute, L.CASHFLOW)
     first, last = L.CF_FIRST_ROW, L.CF_LAST_ROW
     net = L.CF_COL["net"]
-    formulas = _model_formulas(mode, lambda n: f"used_{n}" if n in L.DEFAULTED else n)
+    formulas = _model_formulas(mode, _costs_ref)
     formulas |= {
         "npv": f"={cf(f'{net}{first}')}+NPV(monthly_rate,{cf(f'{net}{first + 1}')}:${net}${last})",
         "irr": f"=IFERROR((1+IRR({cf(f'{net}{first}')}:${net}${last},"
@@ -959,6 +1022,7 @@ def _month_calcs(t: int, row: int) -> list[Calc]:
 
 
 _SCN_LABELS = {
+    **{f"used_{n}": f"{input_spec(n)['label']} (used)" for n in L.ESTIMATED},
     "used_train_hours": "Training hours per run (used)",
     "used_serve_gpus": "Serving GPUs (used)",
     "used_maintain_months": "Maintenance months (used)",
@@ -1060,6 +1124,8 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
             cell.number_format = {
                 "roi": S.PERCENT,
                 "monthly_rate": "0.0000%",
+                **{f"used_{n}": "#,##0.00" for n in L.ESTIMATED},
+                "used_train_tokens": "#,##0",
                 "used_train_hours": "#,##0.00",
                 "used_serve_gpus": "#,##0",
                 "used_maintain_months": "0",
@@ -1311,7 +1377,7 @@ class Template:
         wb = Workbook()
         S.register(wb)
         calcs = _readme_sheet(wb, mode)
-        calcs += _inputs_sheet(wb)
+        calcs += _inputs_sheet(wb, mode)
         calcs += _costs_sheet(wb, mode)
         calcs += _cashflow_sheet(wb)
         calcs += _scenarios_sheet(wb, mode, n_options)

@@ -132,7 +132,7 @@ def test_schema_lists_every_input() -> None:
 def test_catalog_json_has_sources_and_dates() -> None:
     code, out, _ = run("catalog", "-f", "json")
     assert code == 0
-    gpus = json.loads(out)
+    gpus = json.loads(out)["gpus"]
     assert {g["name"] for g in gpus} >= {
         "T4",
         "L4",

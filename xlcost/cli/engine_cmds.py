@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -34,6 +34,10 @@ class Format(StrEnum):
 class RankBy(StrEnum):
     npv = "npv"
     roi = "roi"
+
+
+class BreakEvenBy(StrEnum):
+    volume = "volume"
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
@@ -174,16 +178,44 @@ def compare_cmd(
     ] = RankBy.npv,
     fmt: FormatOpt = Format.table,
     ignore_unknown: IgnoreOpt = False,
+    breakeven: Annotated[
+        BreakEvenBy | None,
+        typer.Option(
+            "--breakeven",
+            help="Also give, for each pair of options, the volume at which they cost the same, "
+            "and for each option the volume at which its NPV is 0.",
+        ),
+    ] = None,
+    max_volume: Annotated[
+        float | None,
+        typer.Option(
+            help="Upper end of the break-even search (default: 100 × the largest volume).",
+            min=0,
+        ),
+    ] = None,
 ) -> None:
     """Rank options, apply a budget and name the recommended one.
 
     The options of FILE are ranked by NPV (or ROI); the recommendation is the best one within
     the budget with a positive NPV, or none."""
-    c = compare(load_scenarios(file, ignore_unknown=ignore_unknown), budget=budget, by=by.value)
+    options = load_scenarios(file, ignore_unknown=ignore_unknown)
+    c = compare(options, budget=budget, by=by.value)
     for warning in c.warnings:
         typer.echo(f"xlcost: warning: {warning}", err=True)
+    be = None
+    if breakeven is not None:
+        from xlcost.engine.breakeven import volume_break_even
+        from xlcost.engine.errors import XlcostError
+
+        if fmt is Format.csv:
+            raise XlcostError("--breakeven: give -f table or -f json (CSV has one table)")
+
+        be = volume_break_even(options, max_volume=max_volume)
     if fmt is Format.json:
-        typer.echo(json.dumps(c.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        data = c.model_dump(mode="json")
+        if be is not None:
+            data["break_even"] = be.model_dump(mode="json")
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     rows = [
         [
@@ -219,46 +251,118 @@ def compare_cmd(
         return
     typer.echo(table(rows, header))
     typer.echo(f"\nRecommended: {c.recommended or 'none'} — {c.reason}")
+    if be is not None:
+        from xlcost.engine.breakeven import break_even_tables
+
+        typer.echo("\n" + break_even_tables(be, table))
 
 
 @app.command(epilog=examples("xlcost catalog", "xlcost catalog -f csv --catalog my_prices.yaml"))
 @user_errors
 def catalog(
     catalog_file: CatalogOpt = None,
+    prices_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--prices",
+            help="YAML/JSON file overriding or extending the purchase, reserved/spot and API "
+            "prices.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """List the GPU catalog: specs, price, price source and date.
+    """List the catalogs: GPUs, purchase, reserved/spot and hosted-API prices.
 
-    Prices are on-demand per GPU-hour, each with its source and as-of date."""
+    Every price shows its source and as-of date; one older than 12 months is flagged."""
+    from xlcost.engine.prices import load_prices, stale_note
+
     cat = load_catalog(catalog_file)
-    records = [g.model_dump(mode="json") for g in cat.gpus]
+    prices = load_prices(prices_file)
+    gpus = [g.model_dump(mode="json") | {"flag": stale_note(g.price_as_of)} for g in cat.gpus]
+
+    def dump(rows: tuple[Any, ...]) -> list[dict[str, Any]]:
+        return [
+            r.model_dump(mode="json") | {"flag": stale_note(r.price_as_of) if r.price_as_of else ""}
+            for r in rows
+        ]
+
+    sections = {
+        "gpus": gpus,
+        "purchases": dump(prices.purchases),
+        "offers": dump(prices.offers),
+        "apis": dump(prices.apis),
+    }
     if fmt is Format.json:
-        typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
-    elif fmt is Format.csv:
+        typer.echo(json.dumps(sections, indent=2, ensure_ascii=False))
+        return
+    if fmt is Format.csv:
         import csv
         import sys
 
-        w = csv.DictWriter(sys.stdout, fieldnames=list(GPU_FIELDS), lineterminator="\n")
+        w = csv.DictWriter(sys.stdout, fieldnames=[*GPU_FIELDS, "flag"], lineterminator="\n")
         w.writeheader()
-        w.writerows(records)
-    else:
-        rows = [
-            [
-                g.name,
-                f"{g.memory_gb:g}",
-                f"{g.peak_tflops:g}",
-                f"{g.memory_bandwidth_tbs:g}",
-                f"{g.price_per_hour:.4g}",
-                str(g.price_as_of),
-                g.price_source,
-            ]
-            for g in cat.gpus
+        w.writerows(gpus)
+        return
+    cur = cat.currency
+    rows = [
+        [
+            g.name,
+            f"{g.memory_gb:g}",
+            f"{g.peak_tflops:g}",
+            f"{g.memory_bandwidth_tbs:g}",
+            f"{g.price_per_hour:.4g}",
+            str(g.price_as_of),
+            stale_note(g.price_as_of),
+            g.price_source,
         ]
-        typer.echo(
-            table(
-                rows, ["gpu", "GB", "TFLOP/s", "TB/s", f"{cat.currency}/h", "as of", "price source"]
-            )
-        )
+        for g in cat.gpus
+    ]
+    header = ["gpu", "GB", "TFLOP/s", "TB/s", f"{cur}/h", "as of", "flag", "price source"]
+    typer.echo("GPUs, on-demand\n" + table(rows, header))
+    rows = [
+        [
+            p.gpu,
+            "—" if p.purchase_price is None else f"{p.purchase_price:,.0f}",
+            "—" if p.price_as_of is None else str(p.price_as_of),
+            "" if p.price_as_of is None else stale_note(p.price_as_of),
+            "—" if p.board_power_kw is None else f"{p.board_power_kw:g}",
+            "; ".join(x for x in (p.price_source, p.power_source) if x),
+        ]
+        for p in prices.purchases
+    ]
+    header = ["gpu", f"buy ({cur})", "as of", "flag", "board kW", "sources"]
+    typer.echo("\nGPUs, to buy\n" + table(rows, header))
+    rows = [
+        [
+            o.gpu,
+            o.term,
+            o.cloud,
+            o.region,
+            f"{o.price_per_hour:.4g}",
+            str(o.price_as_of),
+            stale_note(o.price_as_of),
+            o.price_source,
+        ]
+        for o in prices.offers
+    ]
+    header = ["gpu", "term", "cloud", "region", f"{cur}/h", "as of", "flag", "price source"]
+    typer.echo("\nGPUs, reserved and spot\n" + table(rows, header))
+    rows = [
+        [
+            f"{a.provider} {a.model}",
+            a.kind,
+            f"{a.price_per_m_input_tokens:g}",
+            f"{a.price_per_m_output_tokens:g}",
+            str(a.price_as_of),
+            stale_note(a.price_as_of),
+            a.price_source,
+        ]
+        for a in prices.apis
+    ]
+    header = ["model", "kind", "in /M tok", "out /M tok", "as of", "flag", "price source"]
+    typer.echo(f"\nHosted model APIs ({cur} per million tokens)\n" + table(rows, header))
 
 
 @app.command(

@@ -477,12 +477,18 @@ def _irr(f: Mapping[str, Array]) -> Array:
     out = np.full(f["c0"].shape, np.nan)
     sub = {k: f[k][mask] for k in ("c0", "a", "m", "s", "H", "M")}
 
+    any_left = bool(sub["s"].any())
+
     def npv_and_slope(x: Array, rows: NDArray[np.intp]) -> tuple[Array, Array]:
         s_h, ds_h = finance.log_annuity(x, sub["H"][rows])
         s_m, ds_m = finance.log_annuity(x, sub["M"][rows])
-        a, m, hh = sub["a"][rows], sub["m"][rows], sub["H"][rows]
-        end = sub["s"][rows] * np.exp(-x * hh)
-        return -sub["c0"][rows] + a * s_h - m * s_m + end, a * ds_h - m * ds_m - hh * end
+        a, m = sub["a"][rows], sub["m"][rows]
+        npv, slope = -sub["c0"][rows] + a * s_h - m * s_m, a * ds_h - m * ds_m
+        if any_left:  # the value left, back in month H
+            hh = sub["H"][rows]
+            end = sub["s"][rows] * np.exp(-x * hh)
+            return npv + end, slope - hh * end
+        return npv, slope
 
     if mask.any():
         # Start from Excel's guess of 10 %, or from the perpetuity rate (a − m)/c0 when that is

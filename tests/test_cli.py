@@ -123,10 +123,12 @@ def test_gpus_training() -> None:
 
 def test_schema_lists_every_input() -> None:
     from xlcost.engine import INPUT_NAMES
+    from xlcost.engine.model import NUMERIC_INPUTS
 
     code, out, _ = run("schema")
     assert code == 0
-    assert set(json.loads(out)["properties"]) == set(INPUT_NAMES)
+    ranges = {f"{n}_{s}" for n in NUMERIC_INPUTS for s in ("low", "high", "dist")}
+    assert set(json.loads(out)["properties"]) == set(INPUT_NAMES) | ranges
 
 
 def test_catalog_json_has_sources_and_dates() -> None:

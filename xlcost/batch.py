@@ -34,6 +34,7 @@ from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate
 from xlcost.engine.examples import seed_scenario
 from xlcost.engine.model import INPUT_NAMES, RESULT_NAMES, TEXT_INPUTS, Results, Scenario
+from xlcost.engine.risk import split_ranges
 from xlcost.engine.validate import parse_scenario
 from xlcost.scenario_files import load_scenarios, read_records
 from xlcost.workbooks.inputs import WORKBOOK_SUFFIXES, input_cells, read_scenario
@@ -539,7 +540,7 @@ def generate_tasks(
     def parsed() -> Iterator[Scenario | Outcome]:
         for where, record in records:
             try:
-                yield parse_scenario(record, where=where)
+                yield parse_scenario(split_ranges(record)[0], where=where)
             except ScenarioErrors as e:
                 yield Outcome(where, (str(e),))
 

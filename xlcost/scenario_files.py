@@ -22,9 +22,16 @@ import yaml
 
 from xlcost.engine.errors import InputError, ScenarioErrors, XlcostError
 from xlcost.engine.model import TEXT_INPUTS, Scenario
+from xlcost.engine.risk import Ranges, parse_ranges, split_ranges
 from xlcost.engine.validate import parse_scenario
 
-__all__ = ["SCENARIO_SUFFIXES", "cell_value", "load_scenarios", "read_records"]
+__all__ = [
+    "SCENARIO_SUFFIXES",
+    "cell_value",
+    "load_ranged_scenarios",
+    "load_scenarios",
+    "read_records",
+]
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".xlsx", ".xlsm")
 _PERCENT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*%\s*$")
@@ -144,14 +151,25 @@ def load_scenarios(path: Path, *, ignore_unknown: bool = False) -> list[Scenario
 
     All problems in the file are collected and raised together as :class:`ScenarioErrors`
     (one line each), so a user fixes a file in one pass. Unknown columns are an error unless
-    ``ignore_unknown``. Scenario names must be unique within a file.
+    ``ignore_unknown``. Scenario names must be unique within a file. Input ranges
+    (``NAME_low``/``NAME_high``/``NAME_dist``, ``{low, base, high}``) are checked and dropped;
+    :func:`load_ranged_scenarios` keeps them.
     """
-    scenarios: list[Scenario] = []
+    return [s for s, _ in load_ranged_scenarios(path, ignore_unknown=ignore_unknown)]
+
+
+def load_ranged_scenarios(
+    path: Path, *, ignore_unknown: bool = False
+) -> list[tuple[Scenario, Ranges]]:
+    """:func:`load_scenarios`, each scenario with the ranges of its inputs."""
+    scenarios: list[tuple[Scenario, Ranges]] = []
     problems: list[InputError] = []
     names: dict[str, str] = {}
-    for where, record in read_records(Path(path)):
+    for where, raw_record in read_records(Path(path)):
+        record, raw_ranges = split_ranges(raw_record)
         try:
             s = parse_scenario(record, where=where, ignore_unknown=ignore_unknown)
+            ranges = parse_ranges(raw_ranges, s, where=where)
         except ScenarioErrors as e:
             problems.extend(e.problems)
             continue
@@ -160,7 +178,7 @@ def load_scenarios(path: Path, *, ignore_unknown: bool = False) -> list[Scenario
                 InputError("name", f"duplicate of {names[s.name]}", s.name, where=where)
             )
         names.setdefault(s.name, where)
-        scenarios.append(s)
+        scenarios.append((s, ranges))
     if problems:
         raise ScenarioErrors(problems)
     return scenarios

@@ -23,6 +23,7 @@ def load_commands() -> typer.Typer:
         batch_cmds,
         engine_cmds,
         init_cmds,
+        risk_cmds,
         workbook_cmds,
     )
 

@@ -51,6 +51,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "engine_cmds",
         "Rank options, apply a budget and name the recommended one.",
     ),
+    "risk": (
+        "risk_cmds",
+        "Monte Carlo over uncertain inputs: NPV P10/P50/P90 and P(best).",
+    ),
+    "sensitivity": (
+        "risk_cmds",
+        "Tornado of NPV swings and break-even values of key inputs.",
+    ),
     "generate": (
         "batch_cmds",
         "Write one template workbook per scenario (or one for all).",

@@ -193,6 +193,21 @@ def compare_cmd(
             min=0,
         ),
     ] = None,
+    risk: Annotated[
+        bool,
+        typer.Option(
+            "--risk",
+            help="Add P10 / P90 NPV and each option's probability of the best NPV (Monte "
+            "Carlo over the inputs' NAME_low / NAME_high values; shared inputs drawn once "
+            "for all options).",
+        ),
+    ] = False,
+    draws: Annotated[
+        int, typer.Option(metavar="N", min=1, max=10_000_000, help="With --risk: draws.")
+    ] = 10_000,
+    seed: Annotated[
+        int, typer.Option(metavar="S", min=0, help="With --risk: random seed.")
+    ] = 12345,
 ) -> None:
     """Rank options, apply a budget and name the recommended one.
 
@@ -202,15 +217,27 @@ def compare_cmd(
     c = compare(options, budget=budget, by=by.value)
     for warning in c.warnings:
         typer.echo(f"xlcost: warning: {warning}", err=True)
+    from xlcost.engine.errors import XlcostError
+
     be = None
     if breakeven is not None:
         from xlcost.engine.breakeven import volume_break_even
-        from xlcost.engine.errors import XlcostError
 
         if fmt is Format.csv:
             raise XlcostError("--breakeven: give -f table or -f json (CSV has one table)")
 
         be = volume_break_even(options, max_volume=max_volume)
+    if risk:
+        from xlcost.cli.risk_cmds import compare_with_risk
+
+        if be is not None and fmt is not Format.table:
+            raise XlcostError("--breakeven with --risk: give -f table")
+        compare_with_risk(file, c, fmt.value, draws, seed, ignore_unknown)
+        if be is not None:
+            from xlcost.engine.breakeven import break_even_tables
+
+            typer.echo("\n" + break_even_tables(be, table))
+        return
     if fmt is Format.json:
         data = c.model_dump(mode="json")
         if be is not None:
@@ -443,5 +470,8 @@ def gpus(
 def schema() -> None:
     """Print the JSON Schema of a scenario: inputs, units, limits.
 
-    Every input with its unit, default and limits, for editors and validators."""
-    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2, ensure_ascii=False))
+    Every input with its unit, default and limits, and the keys NAME_low, NAME_high and
+    NAME_dist of an uncertain input, for editors and validators."""
+    from xlcost.engine.risk import scenario_schema
+
+    typer.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))

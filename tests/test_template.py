@@ -27,8 +27,10 @@ from python_calamine import CalamineWorkbook
 from xlcost.engine.evaluate import evaluate
 from xlcost.engine.examples import COMPARISON, SEED, load_example
 from xlcost.engine.model import INPUT_NAMES, RESULT_NAMES, Scenario
+from xlcost.engine.prices import default_prices, stale_note
 from xlcost.engine.validate import parse_scenario
 from xlcost.functions import ExcelError
+from xlcost.scenario_files import load_scenarios
 from xlcost.workbooks import layout as L
 from xlcost.workbooks.package import CellRef, defined_names, fill_package
 from xlcost.workbooks.template import DEFAULT_BUDGET, Facts, Template, build_template
@@ -135,6 +137,36 @@ def test_udf_mode_calculated_by_formulas_equals_engine(scenario: Scenario, tmp_p
     _check_cells("udf", scenario, got)
 
 
+BUILD_OR_BUY = [EVERY_LINE, *load_scenarios(ROOT / "examples" / "build_or_buy.yaml")]
+
+
+@pytest.mark.parametrize("mode", ["udf", "portable"])
+def test_scenarios_sheet_with_every_cost_line(mode: str, tmp_path: Path) -> None:
+    """The Scenarios sheet's NPV (closed form with the value left in month H) and the
+    break-even block's check, for options with every cost line, owned GPUs and a hosted API:
+    udf mode by `formulas`, portable mode by LibreOffice."""
+    path = tmp_path / f"{mode}.xlsx"
+    build_template(mode, EVERY_LINE, path, comparison=BUILD_OR_BUY)
+    if mode == "udf":
+        got = _calculate(path)
+    else:
+        (got,) = libreoffice_values([path], tmp_path)
+    template = Template(mode, len(BUILD_OR_BUY))
+    facts = Facts.of(EVERY_LINE, BUILD_OR_BUY, DEFAULT_BUDGET)
+    bad = [
+        (c.cell, got.get((c.sheet, c.cell)), c.value(facts))
+        for c in template.calcs
+        if c.exact
+        and c.sheet == L.SCENARIOS
+        and not _close(got.get((c.sheet, c.cell)), c.value(facts))
+    ]
+    assert not bad, bad[:10]
+    npv_row = L.SCN_CALC_ROWS["npv"]
+    for i, s in enumerate(BUILD_OR_BUY):
+        col = chr(ord("A") + L.SCN_FIRST_COL - 1 + i)
+        assert got[(L.SCENARIOS, f"{col}{npv_row}")] == pytest.approx(evaluate(s).npv, rel=1e-9)
+
+
 def test_seed_numbers_in_the_udf_workbook(tmp_path: Path) -> None:
     """SPEC §2's worked example, independently of the engine: 480/10/100/150/590."""
     path = tmp_path / "seed.xlsx"
@@ -160,6 +192,21 @@ def test_portable_mode_recalculated_by_libreoffice_equals_engine(
         errors = {k: v for k, v in got.items() if isinstance(v, str) and v.startswith("#")}
         assert not errors, errors
         _check_cells("portable", scenario, got)
+        _check_price_flags(got)
+
+
+def _check_price_flags(got: dict[tuple[str, str], Any]) -> None:
+    """The Catalog sheet's price flags (no cached value: they depend on today) as a
+    calculator computes them equal the engine's for today, for every dated price."""
+    flags = [c for c in Template("portable", 1).calcs if c.sheet == L.CATALOG and not c.exact]
+    dated = [
+        p.price_as_of
+        for p in (*default_prices().purchases, *default_prices().offers, *default_prices().apis)
+        if p.price_as_of is not None
+    ]
+    assert len(flags) == len(dated)
+    for calc, as_of in zip(flags, dated, strict=True):
+        assert (got.get((L.CATALOG, calc.cell)) or "") == stale_note(as_of), calc.cell
 
 
 @pytest.mark.parametrize("mode", ["udf", "portable"])

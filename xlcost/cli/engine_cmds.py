@@ -300,7 +300,7 @@ def catalog(
     ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """List the catalogs: GPUs, purchase, reserved/spot and hosted-API prices.
+    """List GPU, reserved/spot, purchase and hosted-API prices.
 
     Every price shows its source and as-of date; one older than 12 months is flagged."""
     from xlcost.engine.prices import load_prices, stale_note

@@ -35,6 +35,8 @@ __all__ = [
     "PairBreakEven",
     "VolumeBreakEven",
     "at_volume",
+    "break_even_tables",
+    "describe_crossings",
     "volume_break_even",
 ]
 
@@ -275,6 +277,17 @@ def volume_break_even(
 
 def _volume(v: float) -> str:
     return f"{v:,.0f}"
+
+
+def describe_crossings(crossings: Sequence[Crossing]) -> str:
+    """The crossings in words: "never", or the first (and how many more, and the last).
+
+    >>> describe_crossings(())
+    'never'
+    >>> describe_crossings((Crossing(volume=2.8e8, kind="step"),))
+    '280,000,000 (at a capacity step)'
+    """
+    return _where(crossings)
 
 
 def _where(crossings: Sequence[Crossing]) -> str:

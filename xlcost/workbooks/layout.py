@@ -178,6 +178,8 @@ SCN_CALC_ROWS: dict[str, int] = {
     n: SCN_HEADER_ROW + len(INPUT_NAMES) + 3 + i for i, n in enumerate(SCN_CALCS)
 }
 SCN_RECOMMEND_ROW = SCN_CALC_ROWS["eligible_rank"] + 2
+SCN_BREAKEVEN_ROW = SCN_RECOMMEND_ROW + 2
+"""Heading of the break-even block on the Scenarios sheet, below the recommendation."""
 
 CAT_HEADER_ROW = 4
 CAT_FIRST_ROW = CAT_HEADER_ROW + 1

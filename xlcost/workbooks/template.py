@@ -69,6 +69,7 @@ from xlcost.engine.model import (
     field_domain,
     input_spec,
 )
+from xlcost.engine.prices import STALE_AFTER_DAYS, default_prices
 from xlcost.functions import formula
 from xlcost.workbooks import layout as L
 from xlcost.workbooks import styles as S
@@ -1155,8 +1156,100 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
         )
     )
     ws[f"{first_col}{rec}"].style = S.RESULT
-    _finish(ws, f"{first_col}{L.SCN_HEADER_ROW + 1}", last_col, rec)
+    last = _breakeven_block(ws, n, calcs, span("total_cost"))
+    _finish(ws, f"{first_col}{L.SCN_HEADER_ROW + 1}", last_col, last)
     return calcs
+
+
+BE_COLUMNS = ("option", "versus", "same cost at volume", "cheaper at 0", "cheaper at the top")
+
+
+def breakeven_rows(n: int) -> tuple[int, int, int, int]:
+    """Rows of the Scenarios sheet's break-even block for ``n`` options: the first pair row,
+    the first NPV = 0 row, the "computed for" row of total costs and the check row."""
+    first_pair = L.SCN_BREAKEVEN_ROW + 3
+    first_zero = first_pair + n * (n - 1) // 2 + 2
+    computed = first_zero + n + 1
+    return first_pair, first_zero, computed, computed + 1
+
+
+def _breakeven_block(ws: Worksheet, n: int, calcs: list[Calc], totals: str) -> int:
+    """Break-even by volume, computed by the engine when the workbook is built (a workbook
+    cannot solve it), with the total costs it was computed for and a check cell that says
+    whether the options above still have those totals; returns the last row."""
+    top = L.SCN_BREAKEVEN_ROW
+    ws.cell(top, 1, "Break-even by volume").style = S.GROUP
+    ws.cell(top + 1, 1, BREAKEVEN_NOTE).style = S.NOTE
+    ws.cell(top + 1, 1).alignment = Alignment(wrap_text=False, vertical="center")
+    first_pair, first_zero, computed, check = breakeven_rows(n)
+    _header(ws, first_pair - 1, BE_COLUMNS)
+    for row in range(first_pair, first_pair + n * (n - 1) // 2):
+        for col in range(1, len(BE_COLUMNS) + 1):
+            ws.cell(row, col).style = S.CALC
+    _header(ws, first_zero - 1, ["option", "NPV = 0 at volume", "NPV at the top"])
+    for row in range(first_zero, first_zero + n):
+        for col in range(1, 4):
+            ws.cell(row, col).style = S.CALC
+    ws.cell(computed, 1, "Computed for total costs")
+    ws.cell(check, 1, "Still current?")
+    first = get_column_letter(L.SCN_FIRST_COL)
+    last = get_column_letter(L.SCN_FIRST_COL + n - 1)
+    for i in range(n):
+        cell = ws.cell(computed, L.SCN_FIRST_COL + i)
+        cell.style = S.CALC
+        cell.number_format = S.MONEY
+    built = f"${first}${computed}:${last}${computed}"
+    calcs.append(
+        Calc(
+            L.SCENARIOS,
+            f"{first}{check}",
+            f"=IF(SUMPRODUCT(ABS({totals}-{built}))<=1E-9*MAX(1,SUMPRODUCT(ABS({built}))),"
+            f'"yes: computed for these options",{_quoted(BREAKEVEN_STALE)})',
+            lambda f: "yes: computed for these options",
+        )
+    )
+    ws[f"{first}{check}"].style = S.RESULT
+    return check
+
+
+BREAKEVEN_NOTE = (
+    "Computed by xlcost for the options above when this workbook was built (peak QPS, API "
+    "requests and owned GPUs scale with volume); xlcost compare FILE --breakeven volume "
+    "recomputes it."
+)
+BREAKEVEN_STALE = (
+    "NO: the options changed since; run xlcost compare FILE --breakeven volume, or rebuild"
+)
+
+
+def _breakeven_values(comparison: Sequence[Scenario]) -> dict[str, Value]:
+    """The static cells of the break-even block for ``comparison`` (see
+    :func:`_breakeven_block`)."""
+    from xlcost.engine.breakeven import describe_crossings, volume_break_even
+
+    n = len(comparison)
+    first_pair, first_zero, computed, _ = breakeven_rows(n)
+    out: dict[str, Value] = {}
+    try:
+        be = volume_break_even(comparison)
+    except XlcostError as e:
+        out[f"A{first_pair}"] = f"not computed: {e}"
+        return out
+    for k, p in enumerate(be.pairs):
+        row = first_pair + k
+        values = (p.a, p.b, describe_crossings(p.crossings), p.cheaper_at_zero or "equal",
+                  p.cheaper_at_max or "equal")  # fmt: skip
+        for col, value in zip("ABCDE", values, strict=True):
+            out[f"{col}{row}"] = value
+    for k, z in enumerate(be.npv_zero):
+        row = first_zero + k
+        npv_top = "positive" if z.npv_at_max > 0 else "negative"
+        for col, value in zip("ABC", (z.option, describe_crossings(z.crossings), npv_top),
+                              strict=True):  # fmt: skip
+            out[f"{col}{row}"] = value
+    for i, s in enumerate(comparison):
+        out[f"{get_column_letter(L.SCN_FIRST_COL + i)}{computed}"] = evaluate(s).total_cost
+    return out
 
 
 def _option_value(i: int, key: str, f: Facts) -> Value:
@@ -1216,8 +1309,79 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
             lambda f: default_catalog().get("H100").price_per_hour,
         )
     ]
-    _finish(ws, f"B{L.CAT_FIRST_ROW}", last_col, look + 3)
+    last = _prices_tables(ws, look + 5, calcs)
+    _finish(ws, f"B{L.CAT_FIRST_ROW}", last_col, last)
     return calcs
+
+
+STALE_FLAG = '=IF(TODAY()-{cell}>{days},"older than 12 months","")'
+"""The Catalog sheet's flag of a price read on the date in ``cell``."""
+
+
+def _prices_tables(ws: Worksheet, row: int, calcs: list[Calc]) -> int:
+    """The price catalog (purchase, reserved/spot, hosted API) below the GPU table, each price
+    with its source, date and a flag that turns on when the date is more than 12 months before
+    today; returns the last row used. The flags have no cached value (they depend on the day
+    the workbook is opened), so a build stays byte-identical."""
+    prices = default_prices()
+    ws.cell(row, 1, "Prices beyond on-demand rental").style = S.GROUP
+    note = (
+        "From xlcost's packaged price catalog (xlcost catalog --prices FILE overrides it). Edit "
+        "or extend these rows for your own quotes; the flag says when a price is older than 12 "
+        "months."
+    )
+    ws.cell(row + 1, 1, note).style = S.NOTE
+    tables: list[tuple[str, list[str], list[list[Any]]]] = [
+        (
+            "GPUs to buy",
+            ["gpu", "purchase_price", "price_as_of", "flag", "board_power_kw", "sources"],
+            [
+                [p.gpu, p.purchase_price, p.price_as_of, None, p.board_power_kw,
+                 "; ".join(x for x in (p.price_source, p.power_source) if x)]
+                for p in prices.purchases
+            ],
+        ),
+        (
+            "GPUs reserved and spot",
+            ["gpu", "price_per_hour", "price_as_of", "flag", "term", "cloud, region and source"],
+            [
+                [o.gpu, o.price_per_hour, o.price_as_of, None, o.term,
+                 f"{o.cloud}; {o.region}; {o.price_source}"]
+                for o in prices.offers
+            ],
+        ),
+        (
+            "Hosted model APIs (per million tokens)",
+            ["model", "input", "price_as_of", "flag", "output", "provider and source"],
+            [
+                [a.model, a.price_per_m_input_tokens, a.price_as_of, None,
+                 a.price_per_m_output_tokens, f"{a.provider}; {a.price_source}"]
+                for a in prices.apis
+            ],
+        ),
+    ]  # fmt: skip
+    row += 3
+    for title, header, rows in tables:
+        ws.cell(row, 1, title).style = S.GROUP
+        _header(ws, row + 1, header)
+        for r, values in enumerate(rows, start=row + 2):
+            for c, value in enumerate(values, start=1):
+                cell = ws.cell(r, c, value)
+                cell.style = S.INPUT if c != 4 else S.CALC
+                if isinstance(value, dt.date):
+                    cell.number_format = "yyyy-mm-dd"
+                if c == 6:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+                    _fit_height(ws, r, str(value), 60)
+            if values[2] is not None:
+                flag = STALE_FLAG.format(cell=f"C{r}", days=STALE_AFTER_DAYS)
+                calcs.append(Calc(L.CATALOG, f"D{r}", flag, _no_cache, exact=False))
+        row += len(rows) + 3
+    return row - 2
+
+
+def _no_cache(f: Facts) -> Value:
+    return None
 
 
 def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
@@ -1420,6 +1584,7 @@ class Template:
                 values[L.SCENARIOS][f"{col}{row}"] = getattr(s, name)
         for c in self.calcs:
             values[c.sheet][c.cell] = c.value(facts)
+        values[L.SCENARIOS] |= _breakeven_values(comparison)
         return values
 
     def render(

@@ -1,20 +1,30 @@
-"""Batch benchmark: generate and calc N workbooks, against openpyxl and LibreOffice baselines.
+"""Batch benchmark: ``generate`` and ``calc`` of N workbooks beside their floors and baselines.
 
 Usage::
 
-    python benchmarks/batch.py [--n 1000] [--workers 1 2] [--lo-files 50] [--baseline-n N]
+    python benchmarks/batch.py [--n 1000] [--repeat 3] [--workers 1 2] [--baseline-n 100]
+                               [--lo-files 20] [--memory-n 10000] [--only PHASE ...]
 
-Each phase runs in its own child process (one process tree, same machine, same run) and reports
-its wall time and peak memory (``ru_maxrss`` of itself and, separately, of its own children,
-i.e. the worker processes):
+Every phase runs in its own child process (same machine, same run), ``--repeat`` times; the
+median wall time is reported with the largest peak memory (``ru_maxrss`` of the child, and of
+its worker processes).  Phases:
 
-* generate: ``xlcost generate``'s code path (template built once per process, then one render
-  and one atomic write per scenario), with 1 and with 2 worker processes;
-* openpyxl baseline: load the template, set the inputs through the defined names, save;
-* calc: ``xlcost calc``'s code path over the generated workbooks (inputs read by defined name
-  from the sheet XML, validated, computed by the engine);
-* LibreOffice: headless recalculation of a subset (``--lo-files``) in ONE ``soffice`` run
-  (startup included), extrapolated to N at the measured per-file rate.
+* ``generate`` — ``xlcost generate``'s code path (tasks, runner, one sync per batch), with 1 and
+  with 2 worker processes;
+* ``floor`` — the physical floor of ``generate``: deflate the parts ``generate`` edits and
+  write each file (the template's other members as they are) atomically, synced once per
+  batch; standard library only;
+* ``openpyxl`` — load the template, set the inputs through the defined names, save
+  (``--baseline-n`` files);
+* ``calc`` — ``xlcost calc``'s code path over the generated workbooks (1 and 2 workers);
+* ``calamine`` — the baseline of ``calc``: python-calamine reads each workbook's Inputs sheet,
+  then one ``evaluate_columns`` call computes every workbook;
+* ``libreoffice`` — headless recalculation of ``--lo-files`` workbooks in one ``soffice`` run,
+  startup included (0: skipped);
+* ``zip`` — writing one output with unchanged members copied raw against :mod:`zipfile`
+  re-writing every member (the reason for the hand-written zip writer);
+* ``memory`` — peak memory of ``generate`` and ``calc`` over ``--memory-n`` workbooks (0:
+  skipped).
 """
 
 from __future__ import annotations
@@ -23,14 +33,20 @@ import argparse
 import json
 import os
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+Result = dict[str, Any]
 
 
 def _scenarios(n: int) -> list[dict[str, Any]]:
@@ -47,28 +63,91 @@ def _scenarios(n: int) -> list[dict[str, Any]]:
     return out
 
 
-def _peak() -> dict[str, float]:
+def _peak() -> Result:
     mb = 1024.0  # ru_maxrss is in KiB on Linux
     return {
         "self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / mb,
-        "children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / mb,
+        "workers_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / mb,
     }
 
 
-def phase_generate(work: Path, n: int, workers: int) -> dict[str, Any]:
-    from xlcost.batch import generate_one, generate_tasks, run
-
-    data = work / "scenarios.json"
-    out = work / f"gen-w{workers}"
-    out.mkdir()
+def _timed(files: Callable[[], int]) -> Result:
     t0 = time.perf_counter()
-    _total, tasks = generate_tasks(data, out, mode="portable")
-    ok = sum(o.ok for o in run(tasks, generate_one, workers=workers))
-    dt = time.perf_counter() - t0
-    return {"files": ok, "seconds": dt, **_peak()}
+    n = files()
+    return {"files": n, "seconds": time.perf_counter() - t0, **_peak()}
 
 
-def phase_openpyxl(work: Path, n: int) -> dict[str, Any]:
+def _fresh(directory: Path) -> Path:
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return directory
+
+
+# --------------------------------------------------------------------------- phases (children)
+
+
+def phase_generate(work: Path, n: int, workers: int, out: str) -> Result:
+    from xlcost.batch import Syncer, generate_one, generate_tasks, run
+
+    data = work / f"scenarios-{n}.json"
+    target = _fresh(work / out)
+
+    def files() -> int:
+        _total, tasks = generate_tasks(data, target, mode="portable", sync=False)
+        syncer = Syncer()
+        ok = 0
+        for outcome in run(tasks, generate_one, workers=workers):
+            if outcome.ok:
+                syncer.add(Path(outcome.note))
+                ok += 1
+        syncer.close()
+        return ok
+
+    return _timed(files)
+
+
+def _edited_parts(template: Path, sample: Path) -> dict[str, bytes]:
+    """The members a generated workbook has changed, uncompressed (what generate deflates)."""
+    with zipfile.ZipFile(template) as a, zipfile.ZipFile(sample) as b:
+        return {n: b.read(n) for n in b.namelist() if b.read(n) != a.read(n)}
+
+
+def phase_floor(work: Path, n: int) -> Result:
+    """Deflate the edited parts and write each file atomically; one sync per batch."""
+    template = work / "template.xlsx"
+    edited = _edited_parts(template, sorted((work / "gen-w1").iterdir())[0])
+    with zipfile.ZipFile(template) as zf:
+        unchanged = sum(zi.compress_size for zi in zf.infolist() if zi.filename not in edited)
+    raw = template.read_bytes()[:unchanged]  # as many raw bytes as the copied members have
+    target = _fresh(work / "floor")
+
+    def files() -> int:
+        written = []
+        for i in range(n):
+            chunks = [raw]
+            for data in edited.values():
+                co = zlib.compressobj(6, zlib.DEFLATED, -15)
+                chunks.append(co.compress(data) + co.flush())
+            fd, tmp = tempfile.mkstemp(dir=target, prefix=".floor.", suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(b"".join(chunks))
+            dst = target / f"{i}.xlsx"
+            os.link(tmp, dst)
+            os.unlink(tmp)
+            written.append(dst)
+        for dst in written:
+            fd = os.open(dst, os.O_RDONLY)
+            os.fsync(fd)
+            os.close(fd)
+        fd = os.open(target, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        return len(written)
+
+    return _timed(files)
+
+
+def phase_openpyxl(work: Path, n: int, source: int) -> Result:
     import warnings
 
     from openpyxl import load_workbook
@@ -76,132 +155,227 @@ def phase_openpyxl(work: Path, n: int) -> dict[str, Any]:
     from xlcost.engine import INPUT_NAMES, parse_scenario
 
     template = work / "template.xlsx"
-    out = work / "openpyxl"
-    out.mkdir()
-    scenarios = [parse_scenario(s) for s in json.loads((work / "scenarios.json").read_text())]
-    t0 = time.perf_counter()
-    for i, s in enumerate(scenarios[:n]):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = load_workbook(template)
-        for name in INPUT_NAMES:
-            dn = wb.defined_names.get(name)
-            if dn is None:
-                continue
-            for sheet, cell in dn.destinations:
-                wb[sheet][cell.replace("$", "")] = getattr(s, name)
-        wb.save(out / f"{i}.xlsx")
-    dt = time.perf_counter() - t0
-    return {"files": min(n, len(scenarios)), "seconds": dt, **_peak()}
+    target = _fresh(work / "openpyxl")
+    rows = json.loads((work / f"scenarios-{source}.json").read_text())[:n]
+    scenarios = [parse_scenario(s) for s in rows]
+
+    def files() -> int:
+        for i, s in enumerate(scenarios):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                wb = load_workbook(template)
+            for name in INPUT_NAMES:
+                dn = wb.defined_names.get(name)
+                for sheet, cell in dn.destinations if dn is not None else ():
+                    wb[sheet][cell.replace("$", "")] = getattr(s, name)
+            wb.save(target / f"{i}.xlsx")
+        return len(scenarios)
+
+    return _timed(files)
 
 
-def phase_calc(work: Path, n: int, workers: int) -> dict[str, Any]:
+def phase_calc(work: Path, n: int, workers: int, books: str) -> Result:
     from xlcost.batch import CalcTask, calc_file, run
 
-    books = sorted((work / "gen-w1").iterdir())[:n]
-    t0 = time.perf_counter()
-    results = 0
-    for o in run((CalcTask(b) for b in books), calc_file, workers=workers):
-        results += len(o.results)
-    dt = time.perf_counter() - t0
-    return {"files": results, "seconds": dt, **_peak()}
+    paths = sorted((work / books).iterdir())[:n]
+
+    def files() -> int:
+        return sum(len(o.results) for o in run(map(CalcTask, paths), calc_file, workers=workers))
+
+    return _timed(files)
 
 
-def phase_libreoffice(work: Path, n: int) -> dict[str, Any]:
+def phase_calamine(work: Path, n: int) -> Result:
+    """python-calamine reads each workbook's inputs; one evaluate_columns call computes all."""
+    from python_calamine import CalamineWorkbook
+
+    from xlcost.engine.evaluate import evaluate_columns
+    from xlcost.engine.model import NUMERIC_INPUTS
+    from xlcost.workbooks.inputs import input_cells
+
+    paths = sorted((work / "gen-w1").iterdir())[:n]
+    cells = {k: v for k, v in input_cells(paths[0]).items() if k in NUMERIC_INPUTS}
+    sheet = next(iter(cells.values())).sheet
+    at = {k: (int(ref.cell[1:]) - 1, ord(ref.cell[0]) - 65) for k, ref in cells.items()}
+
+    def number(x: object) -> float:
+        return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else float("nan")
+
+    def files() -> int:
+        columns: dict[str, list[float]] = {k: [] for k in at}
+        for p in paths:
+            rows = CalamineWorkbook.from_path(str(p)).get_sheet_by_name(sheet).to_python()
+            for k, (r, c) in at.items():
+                columns[k].append(
+                    number(rows[r][c]) if r < len(rows) and c < len(rows[r]) else float("nan")
+                )
+        out = evaluate_columns(columns)
+        return len(out["total_cost"])
+
+    return _timed(files)
+
+
+def phase_libreoffice(work: Path, n: int) -> Result:
     from xlcost.workbooks.libreoffice import convert
 
-    books = sorted((work / "gen-w1").iterdir())[:n]
-    t0 = time.perf_counter()
-    convert(books, work / "lo")
-    dt = time.perf_counter() - t0
-    return {"files": len(books), "seconds": dt, **_peak()}
+    paths = sorted((work / "gen-w1").iterdir())[:n]
+    target = _fresh(work / "lo")
+    return _timed(lambda: (convert(paths, target), len(paths))[1])
 
 
-PHASES = {
+def phase_zip(work: Path, n: int) -> Result:
+    """One output written with raw copies (xlcost) and with zipfile re-writing every member."""
+    import io
+
+    from xlcost.workbooks.opened import OpenWorkbook
+    from xlcost.workbooks.zipwrite import write_zip
+
+    book = OpenWorkbook(work / "template.xlsx")
+    assert book.raw is not None
+    edited = _edited_parts(work / "template.xlsx", sorted((work / "gen-w1").iterdir())[0])
+
+    def raw_copy() -> None:
+        with book.open_source() as fh:
+            write_zip(fh, book.infos, book.comment, io.BytesIO(), edited)
+
+    def rewrite() -> None:
+        with (
+            zipfile.ZipFile(io.BytesIO(book.raw)) as src,
+            zipfile.ZipFile(io.BytesIO(), "w") as dst,
+        ):
+            for zi in src.infolist():
+                dst.writestr(zi, edited.get(zi.filename) or src.read(zi), zi.compress_type)
+
+    def median(fn: Callable[[], None]) -> float:
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    return {"raw_ms": median(raw_copy) * 1e3, "zipfile_ms": median(rewrite) * 1e3,
+            "members": len(book.infos), "edited": len(edited), **_peak()}  # fmt: skip
+
+
+PHASES: dict[str, Callable[..., Result]] = {
     "generate": phase_generate,
+    "floor": phase_floor,
     "openpyxl": phase_openpyxl,
     "calc": phase_calc,
+    "calamine": phase_calamine,
     "libreoffice": phase_libreoffice,
+    "zip": phase_zip,
 }
 
 
-def _child(work: Path, phase: str, n: int, workers: int | None = None) -> dict[str, Any]:
+# --------------------------------------------------------------------------- parent
+
+
+def _child(work: Path, phase: str, n: int, **extra: Any) -> Result:
     cmd = [sys.executable, __file__, "--phase", phase, "--work", str(work), "--n", str(n)]
-    if workers is not None:
-        cmd += ["--workers", str(workers)]
+    cmd += ["--extra", json.dumps(extra)]
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"phase {phase} failed:\n{done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        raise SystemExit(f"phase {phase} failed:\n{done.stderr[-3000:]}")
+    result: Result = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
-def _line(label: str, r: dict[str, Any], note: str = "") -> str:
-    rate = r["files"] / r["seconds"]
-    return (
-        f"{label:<34} {r['files']:>6} files {r['seconds']:>8.2f} s {rate:>9.1f} files/s  "
-        f"peak {r['self_mb']:>6.1f} MB (+ workers {r['children_mb']:.1f} MB){note}"
+def _median(work: Path, phase: str, n: int, repeat: int, **extra: Any) -> Result:
+    runs = [_child(work, phase, n, **extra) for _ in range(repeat)]
+    out = dict(runs[0])
+    out["seconds"] = statistics.median(r["seconds"] for r in runs)
+    out["self_mb"] = max(r["self_mb"] for r in runs)
+    out["workers_mb"] = max(r["workers_mb"] for r in runs)
+    out["runs"] = len(runs)
+    return out
+
+
+def _rate(r: Result) -> float:
+    return float(r["files"] / r["seconds"])
+
+
+def _line(label: str, r: Result, vs: str = "") -> str:
+    peak = f"peak {r['self_mb']:.0f} MB" + (
+        f" (+ workers {r['workers_mb']:.0f} MB)" if r["workers_mb"] else ""
     )
+    return (
+        f"{label:<30} {r['files']:>6} files {r['seconds']:>8.2f} s {_rate(r):>8.1f}/s  {peak}{vs}"
+    )
+
+
+def _vs(r: Result, base: Result | None, name: str) -> str:
+    return f"  = {_rate(r) / _rate(base):.2f}x {name}" if base else ""
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workers", type=int, nargs="*", default=[1, 2])
-    ap.add_argument("--lo-files", type=int, default=50, help="LibreOffice files (0: skip)")
-    ap.add_argument(
-        "--baseline-n", type=int, default=None, help="openpyxl files (default N; 0: skip)"
-    )
+    ap.add_argument("--baseline-n", type=int, default=100, help="openpyxl files (0: skip)")
+    ap.add_argument("--lo-files", type=int, default=20, help="LibreOffice files (0: skip)")
+    ap.add_argument("--memory-n", type=int, default=0, help="workbooks for peak memory (0: skip)")
+    ap.add_argument("--only", nargs="*", choices=[*PHASES, "memory"], default=None)
     ap.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--extra", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.baseline_n is None:
-        args.baseline_n = args.n
-
     if args.phase:
-        fn = PHASES[args.phase]
-        extra = {"workers": args.workers[0]} if args.phase in ("generate", "calc") else {}
-        print(json.dumps(fn(args.work, args.n, **extra)))
+        print(json.dumps(PHASES[args.phase](args.work, args.n, **json.loads(args.extra))))
         return
+    run_benchmark(args)
 
+
+def run_benchmark(args: argparse.Namespace) -> None:
+    """Build the template and scenarios once, run the phases, print each beside its baseline."""
     from xlcost import __version__
     from xlcost.workbooks.template import build_template
 
+    want = set(args.only or [*PHASES, "memory"])
+    workers = sorted(set(args.workers) | {1})
     with tempfile.TemporaryDirectory(prefix="xlcost-bench-") as tmp:
         work = Path(tmp)
-        (work / "scenarios.json").write_text(json.dumps(_scenarios(args.n)))
+        for n in {args.n, args.memory_n} - {0}:
+            (work / f"scenarios-{n}.json").write_text(json.dumps(_scenarios(n)))
         build_template("portable", None, work / "template.xlsx")
-        print(f"xlcost {__version__} batch benchmark: N={args.n}, {os.cpu_count()} CPUs, portable")
-        gen = {w: _child(work, "generate", args.n, w) for w in sorted(set(args.workers) | {1})}
+        print(f"xlcost {__version__} batch benchmark: N={args.n}, {os.cpu_count()} CPUs, "
+              f"portable template, medians of {args.repeat} runs")  # fmt: skip
+        print(f"command: python benchmarks/batch.py {' '.join(sys.argv[1:])}".rstrip())
+        med = {"n": args.n, "repeat": args.repeat}
+        gen = {w: _median(work, "generate", **med, workers=w, out=f"gen-w{w}") for w in workers}
+        floor = _median(work, "floor", **med) if "floor" in want else None
+        base = None
+        if "openpyxl" in want and args.baseline_n:
+            base = _median(work, "openpyxl", args.baseline_n, 1, source=args.n)
         for w, r in gen.items():
-            print(_line(f"generate ({w} worker{'s' * (w > 1)})", r))
-        base = _child(work, "openpyxl", args.baseline_n) if args.baseline_n else None
+            print(_line(f"generate ({w} worker{'s' * (w > 1)})", r, _vs(r, floor, "floor")))
+        if floor is not None:
+            print(_line("floor (deflate + atomic write)", floor))
         if base is not None:
-            print(_line("openpyxl load/set/save baseline", base))
-        calc = {w: _child(work, "calc", args.n, w) for w in sorted(set(args.workers) | {1})}
-        for w, r in calc.items():
-            print(_line(f"calc ({w} worker{'s' * (w > 1)})", r))
-        lo = _child(work, "libreoffice", min(args.lo_files, args.n)) if args.lo_files else None
-        if lo is not None:
-            note = f"  [{lo['files']} files, one soffice run, startup included]"
-            print(_line("LibreOffice headless recalc", lo, note))
-        print()
-        for w, r in gen.items():
-            rate = r["files"] / r["seconds"]
-            vs = f" = {rate / (base['files'] / base['seconds']):.1f}x openpyxl" if base else ""
-            print(f"generate, {w} worker(s): {rate:.0f} workbooks/s{vs}")
-        for w, r in calc.items():
-            rate = r["files"] / r["seconds"]
-            if lo is None:
-                print(f"calc, {w} worker(s): {rate:.0f} workbooks/s")
-                continue
-            lo_rate = lo["files"] / lo["seconds"]
-            print(
-                f"calc, {w} worker(s): {rate:.0f} workbooks/s = {rate / lo_rate:.1f}x LibreOffice "
-                f"(LibreOffice extrapolated from {lo['files']} to {args.n} files: "
-                f"{args.n / lo_rate:.0f} s vs {r['seconds']:.1f} s)"
-            )
+            print(_line("openpyxl load/set/save", base, _vs(gen[1], base, "(generate/openpyxl)")))
+        if want & {"calc", "calamine"}:
+            cal = _median(work, "calamine", **med)
+            for w in workers:
+                r = _median(work, "calc", **med, workers=w, books="gen-w1")
+                print(_line(f"calc ({w} worker{'s' * (w > 1)})", r, _vs(r, cal, "calamine")))
+            print(_line("calamine read + evaluate_columns", cal))
+        if "libreoffice" in want and args.lo_files:
+            lo = _child(work, "libreoffice", min(args.lo_files, args.n))
+            print(_line("LibreOffice headless recalc", lo, "  [one soffice run, startup included]"))
+        if "zip" in want:
+            z = _child(work, "zip", 200)
+            print(f"zip writer: raw copies {z['raw_ms']:.2f} ms a workbook, zipfile re-writing "
+                  f"all {z['members']} members {z['zipfile_ms']:.2f} ms "
+                  f"({z['zipfile_ms'] / z['raw_ms']:.0f}x)")  # fmt: skip
+        if "memory" in want and args.memory_n:
+            m = args.memory_n
+            g = _child(work, "generate", m, workers=1, out="gen-mem")
+            print(_line(f"memory: generate N={m}", g))
+            c = _child(work, "calc", m, workers=1, books="gen-mem")
+            print(_line(f"memory: calc N={m}", c))
 
 
 if __name__ == "__main__":

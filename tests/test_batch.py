@@ -270,7 +270,7 @@ def test_fill_property_names_sanitised_text_kept(
     data = tmp / "rows.json"
     data.write_text(json.dumps([{"name": n, "model_name": t} for n, t in rows]))
     (tmp / "out").mkdir()
-    total, tasks = fill_tasks(template, data, tmp / "out")
+    total, tasks, _note = fill_tasks(template, data, tmp / "out")
     outcomes = list(run(tasks, fill_one))
     assert total == len(rows) == len(outcomes)
     written = [o for o in outcomes if o.ok]

@@ -18,7 +18,8 @@ from _package_corpus import INPUT_NAMES, XLSM_CT, build_template
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlcost.workbooks import package
+from xlcost.workbooks import filling
+from xlcost.workbooks.cells import col_letters, col_number
 from xlcost.workbooks.package import (
     CellRef,
     TemplateFiller,
@@ -265,7 +266,7 @@ def test_new_rows_and_cells_are_sorted(src: Path, tmp_path: Path) -> None:
     rows = [int(r) for r in re.findall(r'<row r="(\d+)"', xml)]
     assert rows == sorted(rows) and {2, 12, 300} <= set(rows)
     for row in re.findall(r"<row [^>]*>(.*?)</row>", xml):
-        cols = [package._col_number(c) for c in re.findall(r'<c r="([A-Z]+)\d+"', row)]
+        cols = [col_number(c) for c in re.findall(r'<c r="([A-Z]+)\d+"', row)]
         assert cols == sorted(cols)
     assert '<row r="3" spans="1:26"' in xml
     assert '<dimension ref="A1:AA300"/>' in xml
@@ -406,14 +407,14 @@ def test_error_mid_write_leaves_nothing(
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     dst = out_dir / "out.xlsm"
-    real = package._write_zip
+    real = filling.write_zip
 
     def exploding(*args: object, **kwargs: object) -> None:
         out = args[3]
         out.write(b"PK\x03\x04 half a file")  # type: ignore[attr-defined]
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(package, "_write_zip", exploding)
+    monkeypatch.setattr(filling, "write_zip", exploding)
     before = _sha(src)
     with pytest.raises(
         WorkbookError, match=r"^out.xlsm: cannot write \(No space left on device\)$"
@@ -426,7 +427,7 @@ def test_error_mid_write_leaves_nothing(
         real(*args, **kwargs)  # type: ignore[arg-type]
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(package, "_write_zip", crash)
+    monkeypatch.setattr(filling, "write_zip", crash)
     with pytest.raises(KeyboardInterrupt):
         fill_package(src, dst, FILL)
     assert list(out_dir.iterdir()) == []
@@ -452,7 +453,7 @@ values_strategy = st.one_of(
     st.none(),
 )
 cells_strategy = st.builds(
-    lambda sheet, col, row: CellRef(sheet, f"{package._col_letters(col)}{row}"),
+    lambda sheet, col, row: CellRef(sheet, f"{col_letters(col)}{row}"),
     st.sampled_from(["Inputs", "Cash flow"]),
     st.integers(1, 26),
     st.integers(1, 200),
@@ -635,3 +636,73 @@ def test_filler_sets_cached_results_and_keeps_formulas(src: Path, tmp_path: Path
     with pytest.raises(WorkbookError, match=r"Model!B2 given twice"):
         filler.fill(tmp_path / "x.xlsm", {b2: 1}, cached={b2: 1})
     assert not (tmp_path / "x.xlsm").exists()
+
+
+# --------------------------------------------------------------------------- hostile sheet text
+
+_CELLS = '<x:sheetData><x:row r="2"><x:c r="B2"><x:v>1</x:v></x:c></x:row></x:sheetData>'
+
+
+@pytest.mark.parametrize(
+    ("junk", "problem"),
+    [
+        # 2,000 unclosed comments: the scanner used to look for "-->" to the end from each one
+        ("<!--" * 2000, "damaged XML (unclosed comment at offset {offset})"),
+        ("<![CDATA[ x", "damaged XML (unclosed CDATA section at offset {offset})"),
+        ("<?pi x", "damaged XML (unclosed processing instruction at offset {offset})"),
+        ("< x:c>", "damaged XML (stray '<' at offset {offset})"),
+    ],
+)
+@pytest.mark.parametrize("action", ["fill", "read"])
+def test_damaged_sheet_text_refused_at_once(
+    tmp_path: Path, junk: str, problem: str, action: str
+) -> None:
+    head = f'<?xml version="1.0"?>\n<x:worksheet {X_NS}><x:dimension ref="A1"/>'
+    src = _hand_made(tmp_path / "hand.xlsx", head + junk + _CELLS + "</x:worksheet>")
+    ref = CellRef("S", "B2")
+    if action == "read" and not junk.startswith(("<!", "<?")):
+        # reading finds a cell by its reference and scans only its element (the fast path
+        # is taken unless the sheet has comments, CDATA or PIs): the stray '<' is not seen
+        assert read_cells(src, [ref])[ref].value == 1.0
+        return
+    with pytest.raises(WorkbookError) as info:
+        if action == "fill":
+            fill_package(src, tmp_path / "out.xlsx", {ref: 2})
+        else:
+            read_cells(src, [ref])
+    where = problem.format(offset=len(head))  # the junk starts right after the head
+    assert str(info.value) == f"hand.xlsx: xl/worksheets/s.xml: {where}"
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+@pytest.mark.parametrize("spelled", ["a", "A", "TRAIN_gpus"])
+def test_defined_names_are_case_insensitive(tmp_path: Path, spelled: str) -> None:
+    head = f'<?xml version="1.0"?>\n<x:worksheet {X_NS}>'
+    src = _hand_made(tmp_path / "hand.xlsx", head + _CELLS + "</x:worksheet>")
+    with zipfile.ZipFile(src) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        b'name="a"', f'name="{spelled}"'.encode()
+    )
+    with zipfile.ZipFile(src, "w") as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    names = defined_names(src)
+    assert list(names) == [spelled]
+    assert names[spelled.lower()] == names[spelled.upper()] == CellRef("S", "B2")
+
+
+def test_names_differing_only_in_case_refused(tmp_path: Path) -> None:
+    head = f'<?xml version="1.0"?>\n<x:worksheet {X_NS}>'
+    src = _hand_made(tmp_path / "hand.xlsx", head + _CELLS + "</x:worksheet>")
+    with zipfile.ZipFile(src) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    twice = b'<x:definedName name="a">S!$B$2</x:definedName><x:definedName name="A">S!$B$3'
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        b'<x:definedName name="a">S!$B$2', twice
+    )
+    with zipfile.ZipFile(src, "w") as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    with pytest.raises(WorkbookError, match=r"^hand.xlsx: defined names 'a' and 'A' differ only"):
+        defined_names(src)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
 from xlcost.engine.errors import XlcostError
 
-__all__ = ["OutputError", "atomic_write", "file_mode"]
+__all__ = ["OutputError", "atomic_write", "file_mode", "sync_files"]
 
 
 class OutputError(XlcostError):
@@ -46,7 +46,11 @@ def file_mode() -> int:
 
 
 def atomic_write(
-    path: Path, data: bytes | Callable[[IO[bytes]], object], *, overwrite: bool = False
+    path: Path,
+    data: bytes | Callable[[IO[bytes]], object],
+    *,
+    overwrite: bool = False,
+    sync: bool = True,
 ) -> None:
     """Write ``path`` atomically.
 
@@ -59,6 +63,10 @@ def atomic_write(
     overwrite : bool
         Replace an existing ``path``; without it an existing file is refused (also when it
         appears while writing).
+    sync : bool
+        fsync the file and its folder before returning.  A batch writing many files passes
+        ``False`` and calls :func:`sync_files` once for all of them before it reports success
+        (the rename is atomic either way).
 
     Raises
     ------
@@ -82,13 +90,15 @@ def atomic_write(
             else:
                 data(out)
             out.flush()
-            os.fsync(out.fileno())
+            if sync:
+                os.fsync(out.fileno())
         if overwrite:
             os.replace(tmp_name, path)
         else:
             _link(tmp_name, path)
         tmp_name = None
-        _fsync_dir(directory)
+        if sync:
+            _fsync_dir(directory)
     except OSError as exc:
         raise OutputError(f"{path.name}: cannot write ({exc.strerror or exc})") from None
     finally:
@@ -120,3 +130,26 @@ def _fsync_dir(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def sync_files(paths: Iterable[Path]) -> None:
+    """fsync each file, then each of their folders once: the durability of a whole batch.
+
+    Raises
+    ------
+    OutputError
+        A file cannot be synced (one line naming it).
+    """
+    folders: dict[Path, None] = {}
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise OutputError(f"{path.name}: cannot write ({exc.strerror or exc})") from None
+        folders[path.parent] = None
+    for folder in folders:
+        _fsync_dir(folder)

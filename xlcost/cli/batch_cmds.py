@@ -15,6 +15,7 @@ import typer
 from xlcost.batch import (
     Outcome,
     Progress,
+    Syncer,
     fill_one,
     fill_tasks,
     generate_one,
@@ -99,8 +100,10 @@ def _write(
     workers: int,
 ) -> None:
     batch = Batch(command, "workbook", total)
-    for _ in batch.successes(tasks, work, workers):
-        pass
+    syncer = Syncer()
+    for outcome in batch.successes(tasks, work, workers):
+        syncer.add(Path(outcome.note))
+    syncer.close()  # every output on disk before the summary reports success
     batch.finish()
 
 
@@ -159,7 +162,13 @@ def generate(
         raise XlcostError(f"--single {single.name}: the workbook must be an .xlsx file")
     directory = _out_dir(out if out is not None else (single or Path()).parent)
     total, tasks = generate_tasks(
-        scenario_file, directory, mode=mode.value, single=single, overwrite=force, budget=budget
+        scenario_file,
+        directory,
+        mode=mode.value,
+        single=single,
+        overwrite=force,
+        budget=budget,
+        sync=False,
     )
     _write("generate", total, tasks, generate_one, workers)
 
@@ -204,10 +213,17 @@ def fill(
 
     TEMPLATE is filled once per row of DATA_FILE, losslessly: every other part of the file
     stays byte-identical."""
-    total, tasks = fill_tasks(
-        template, data_file, _out_dir(out), ignore_unknown=ignore_unknown, overwrite=force
+    job = fill_tasks(
+        template,
+        data_file,
+        _out_dir(out),
+        ignore_unknown=ignore_unknown,
+        overwrite=force,
+        sync=False,
     )
-    _write("fill", total, tasks, fill_one, workers)
+    if job.note is not None:
+        typer.echo(f"xlcost: note: {job.note}", err=True)
+    _write("fill", job.total, job.tasks, fill_one, workers)
 
 
 @app.command(epilog=examples("xlcost validate filled/*.xlsm", "xlcost validate q3.xlsx -j 2"))

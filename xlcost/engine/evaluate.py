@@ -51,6 +51,7 @@ __all__ = [
     "derived_columns",
     "evaluate",
     "evaluate_columns",
+    "evaluate_many",
     "evaluate_with_schedule",
     "flow_parts",
     "resolve_gpus",
@@ -631,6 +632,33 @@ def _results(name: str, out: Mapping[str, Array]) -> Results:
     if values["payback_month"] is not None:
         values["payback_month"] = int(values["payback_month"])
     return Results(name=name, **values)
+
+
+def evaluate_many(
+    scenarios: list[Scenario], catalog: Catalog | None = None
+) -> list[Results | XlcostError]:
+    """Evaluate validated scenarios with one :func:`evaluate_columns` call (GPU names looked
+    up in ``catalog``, default the packaged one).
+
+    Returns, per scenario, its :class:`Results` or the :class:`XlcostError` that
+    :func:`evaluate` would raise for it (a total that overflows).
+
+    >>> from xlcost.engine.examples import seed_scenario
+    >>> [r.total_cost for r in evaluate_many([seed_scenario()] * 2)]
+    [590.0, 590.0]
+    """
+    if not scenarios:
+        return []
+    rows = [scenario_data(s) for s in scenarios]
+    data = {k: [r[k] for r in rows] for k in rows[0]}
+    out = evaluate_columns(data, validate=False, catalog=catalog)
+    results: list[Results | XlcostError] = []
+    for i, s in enumerate(scenarios):
+        try:
+            results.append(_results(s.name, {k: v[i : i + 1] for k, v in out.items()}))
+        except XlcostError as e:
+            results.append(e)
+    return results
 
 
 def schedule(scenario: Scenario, catalog: Catalog | None = None) -> list[CashFlowRow]:

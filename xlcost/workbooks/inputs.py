@@ -18,32 +18,34 @@ from xlcost.engine.errors import InputError, ScenarioErrors
 from xlcost.engine.model import INPUT_NAMES, NUMERIC_INPUTS, Scenario
 from xlcost.engine.validate import parse_scenario
 from xlcost.scenario_files import cell_value
-from xlcost.workbooks.package import CellRef, CellValue, WorkbookError, defined_names, read_cells
+from xlcost.workbooks.cells import CellRef, CellValue, WorkbookError
+from xlcost.workbooks.opened import OpenWorkbook, open_workbook
 
 __all__ = ["WORKBOOK_SUFFIXES", "input_cells", "read_scenario"]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
-def input_cells(path: Path) -> dict[str, CellRef]:
+def input_cells(path: Path | OpenWorkbook) -> dict[str, CellRef]:
     """The input cells of a workbook: xlcost input name → cell, from its defined names.
 
     Parameters
     ----------
-    path : Path
+    path : Path or OpenWorkbook
         The workbook.
 
     Returns
     -------
     dict of str to CellRef
-        Only names that are xlcost inputs; empty if the workbook defines none.
+        Only names that are xlcost inputs (matched case-insensitively, as Excel matches
+        names: ``TRAIN_GPUS`` is ``train_gpus``); empty if the workbook defines none.
 
     Raises
     ------
     WorkbookError
         Unsafe or damaged package (one line naming the file).
     """
-    return {k: v for k, v in defined_names(path).items() if k in INPUT_NAMES}
+    return open_workbook(path).names.among(INPUT_NAMES)
 
 
 def _raw_input(cell: CellValue, field: str, where: str) -> Any:
@@ -57,13 +59,13 @@ def _raw_input(cell: CellValue, field: str, where: str) -> Any:
     return cell_value(cell.value, field)
 
 
-def read_scenario(path: Path, cells: dict[str, CellRef] | None = None) -> Scenario:
+def read_scenario(path: Path | OpenWorkbook, cells: dict[str, CellRef] | None = None) -> Scenario:
     """Read and validate the scenario held by a filled workbook.
 
     Parameters
     ----------
-    path : Path
-        The workbook; never modified, no macro runs.
+    path : Path or OpenWorkbook
+        The workbook (opened and checked once); never modified, no macro runs.
     cells : dict of str to CellRef, optional
         Its :func:`input_cells`, if already known.
 
@@ -81,14 +83,15 @@ def read_scenario(path: Path, cells: dict[str, CellRef] | None = None) -> Scenar
         ``q3.xlsx Inputs!C7, train_gpus: must be ≥ 0, got -3``.  A required input
         without a defined name is reported as such.
     """
-    name = path.name
+    book = open_workbook(path)
+    name = book.path.name
     if cells is None:
-        cells = input_cells(path)
+        cells = input_cells(book)
     if not set(cells) - {"name"}:
         raise WorkbookError(
             f"{name}: no defined names for xlcost inputs (not a filled xlcost workbook)"
         )
-    found = read_cells(path, cells.values())
+    found = book.read(cells.values())
 
     def where(field: str) -> str:
         ref = cells.get(field)

@@ -230,10 +230,33 @@ class Facts:
         return math.sqrt(low * high) - 1
 
     def _npv_at(self, growth: float) -> float:
-        """Month-0 net plus Excel's NPV of months 1..MAX_MONTHS at rate ``growth`` − 1."""
-        nets = np.array([row.net for row in self._laid_out])
-        with np.errstate(over="ignore"):
-            return float(nets[0] + np.sum(nets[1:] / growth ** np.arange(1, nets.size)))
+        """Month-0 net plus Excel's NPV of months 1..MAX_MONTHS at rate ``growth`` − 1.
+
+        Summed in closed form over the runs of equal nets (a geometric series each), from
+        the nets laid out once: the IRR search evaluates it at each of its 41 steps.
+        """
+        first, runs = self._net_runs
+        q = 1.0 / growth
+        total = first
+        for value, start, count in runs:
+            if q == 1.0:
+                total += value * count
+            else:
+                total += value * q**start * (1.0 - q**count) / (1.0 - q)
+        return total
+
+    @cached_property
+    def _net_runs(self) -> tuple[float, tuple[tuple[float, int, int], ...]]:
+        """Month 0's net, and months 1..MAX_MONTHS as runs (net, first month, months) of
+        equal nonzero nets."""
+        nets = [row.net for row in self._laid_out]
+        runs: list[tuple[float, int, int]] = []
+        for month, net in enumerate(nets[1:], start=1):
+            if runs and runs[-1][0] == net and runs[-1][1] + runs[-1][2] == month:
+                runs[-1] = (net, runs[-1][1], runs[-1][2] + 1)
+            elif net != 0.0:
+                runs.append((net, month, 1))
+        return nets[0], tuple(runs)
 
     def line(self, name: str, t: int) -> float:
         """Month ``t``'s cost of one cash-flow line; 0 beyond the horizon."""

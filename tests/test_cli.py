@@ -53,7 +53,7 @@ def test_calc_json_is_a_list_with_result_names() -> None:
     )
     assert code == 0
     data = json.loads(out)
-    assert next(d["name"] for d in data) == "Seed BERT ranker"
+    assert next(d["name"] for d in data) == "BERT ranker"
     assert len(data) == 4
     assert data[0]["total_cost"] == 590.0 and data[0]["payback_month"] is None
     assert set(data[0]) == {
@@ -83,7 +83,7 @@ def test_calc_csv_has_header_and_rows() -> None:
     assert code == 0
     header, row = out.strip().splitlines()
     assert header.startswith("name,train_cost,deploy_cost")
-    assert row.startswith("Seed BERT ranker,480.0,10.0,100.0,")
+    assert row.startswith("BERT ranker,480.0,10.0,100.0,")
 
 
 def test_compare_recommends_within_budget() -> None:

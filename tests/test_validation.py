@@ -203,5 +203,5 @@ def test_overflowing_totals_are_one_clear_error() -> None:
     from xlcost.engine import evaluate
 
     s = parse_scenario(_with(train_gpus=1e300, train_hours=1e300))
-    with pytest.raises(XlcostError, match=r"^Seed BERT ranker: train_cost overflows"):
+    with pytest.raises(XlcostError, match=r"^BERT ranker: train_cost overflows"):
         evaluate(s)

@@ -1,6 +1,6 @@
 """Results as text: aligned tables for people, CSV and JSON for programs.
 
-JSON is a list with one object per scenario: ``name`` and the result names (SPEC §4), ``null``
+JSON is a list with one object per scenario: ``name`` and the result names, ``null``
 where a result does not exist. CSV has the same columns. Output is deterministic.
 """
 
@@ -68,7 +68,7 @@ def render(results: Sequence[Results], fmt: str) -> str:
         writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in records)
         return buf.getvalue().rstrip("\n")
     if fmt == "table":
-        # One column per scenario, one row per result: reads like the seed's table.
+        # One column per scenario, one row per result: reads like the worked example's cost table.
         header = ["", *(r["name"] for r in records)]
         rows = [[k, *(_cell(k, r[k]) for r in records)] for k in RESULT_NAMES]
         return table(rows, header)

@@ -56,7 +56,7 @@ CatalogOpt = Annotated[
 
 
 def seed_lines(s: Scenario, r: Results) -> list[str]:
-    """The seed's table (SPEC §2), computed by the engine, as text lines."""
+    """The worked example's cost table, computed by the engine, as text lines."""
     m = s.maintain_months if s.maintain_months is not None else s.horizon_months
     rows = [
         [
@@ -80,7 +80,7 @@ def seed_lines(s: Scenario, r: Results) -> list[str]:
             f"{r.benefit:,.2f}",
         ],
         ["Total cost", "train + deploy + maintain", f"{r.total_cost:,.2f}"],
-        ["BCR (seed's R)", "benefit / cost", f"{r.bcr:.3f}" if r.bcr is not None else "—"],
+        ["BCR", "benefit / cost", f"{r.bcr:.3f}" if r.bcr is not None else "—"],
         ["ROI", "(benefit − cost) / cost", f"{r.roi:.3f}" if r.roi is not None else "—"],
         ["NPV", f"at {s.discount_rate_annual:.0%} a year", f"{r.npv:,.2f}"],
     ]
@@ -110,7 +110,10 @@ def demo(
 
     s = seed_scenario()
     r = evaluate(s)
-    typer.echo(f"{s.name} — the seed document's worked example, {s.horizon_months} months\n")
+    typer.echo(
+        f"{s.name} — the worked example of the cost-accounting method for AI models in "
+        f"e-commerce search and recommendation, {s.horizon_months} months\n"
+    )
     typer.echo("\n".join(seed_lines(s, r)))
     paths = write_templates(out, overwrite=force)
     typer.echo("\nTemplate workbooks (open in Excel; the portable one works without the add-in):")

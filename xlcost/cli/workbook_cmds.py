@@ -32,7 +32,7 @@ TEMPLATE_FILES = {Mode.udf: "xlcost_template.xlsx", Mode.portable: "xlcost_templ
 
 
 def write_templates(directory: Path, *, overwrite: bool = False) -> list[Path]:
-    """Write both templates (pre-filled with the seed's example) into ``directory``.
+    """Write both templates (pre-filled with the worked example) into ``directory``.
 
     A file that already holds exactly these bytes (an earlier demo's) is left as it is; any
     other existing file is refused, before anything is written, unless ``overwrite``.
@@ -67,7 +67,7 @@ def template(
         Path | None,
         typer.Option(
             help="Scenario file (YAML, JSON, CSV, XLSX) with the one option to pre-fill "
-            "[default: the seed's worked example].",
+            "[default: the worked example (BERT ranker)].",
             exists=True,
             dir_okay=False,
         ),

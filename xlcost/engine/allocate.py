@@ -1,5 +1,5 @@
-"""Resource allocation (seed step 5): rank the options, respect a budget, name the pick; and find
-the cheapest catalog GPU for a training or serving requirement.
+"""Resource allocation (step 5 of the cost-accounting method): rank the options, respect a
+budget, name the pick; and find the cheapest catalog GPU for a training or serving requirement.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The hardware catalog: GPUs with specs and dated, sourced on-demand prices (SPEC §5).
+"""The hardware catalog: GPUs with specs and dated, sourced on-demand prices.
 
 The data lives in ``xlcost/data/catalog.yaml``, not in code; it is validated on load. A user
 file with the same schema overrides entries by name and adds new ones (:func:`load_catalog`).

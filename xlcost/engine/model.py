@@ -1,4 +1,4 @@
-"""The scenario model: one option under evaluation, and its results (SPEC §4).
+"""The scenario model: one option under evaluation, and its results.
 
 Every input has exactly one snake_case name, used as the pydantic field, the CSV/XLSX column,
 the YAML/JSON key and the workbook's defined name. Each field carries its label, unit, group and
@@ -98,9 +98,9 @@ class Scenario(BaseModel):
 
     Examples
     --------
-    The seed's worked example (SPEC §2):
+    The worked example (BERT ranker) of the cost-accounting method:
 
-    >>> s = Scenario(name="seed", horizon_months=2,
+    >>> s = Scenario(name="worked example", horizon_months=2,
     ...     train_gpus=32, train_hours=3, train_price_per_gpu_hour=5,
     ...     serve_gpus=1, serve_hours=100, serve_price_per_gpu_hour=0.1,
     ...     maintain_units_per_month=100, maintain_price_per_unit=0.5,
@@ -920,7 +920,8 @@ def field_domain(name: str) -> tuple[float | None, bool, float | None]:
 
 
 class Results(BaseModel):
-    """What a scenario costs and earns over its horizon (names fixed by SPEC §4).
+    """What a scenario costs and earns over its horizon (names fixed: files, workbooks and
+    functions use them).
 
     ``roi`` and ``bcr`` are fractions (−0.746 = −74.6 %); ``irr`` is annual; ``None`` where the
     quantity does not exist (no cost, no sign change, never paid back, no volume).

@@ -602,6 +602,15 @@ def _validation(name: str, cell: str, months: int = L.MAX_MONTHS) -> DataValidat
     )
 
 
+_GROUP_LABELS = {
+    "identity": "Identity",
+    "finance": "Finance",
+    "owned_gpus": "Owned GPUs (instead of renting)",
+    "hosted_api": "Hosted API (instead of serving)",
+}
+"""Headings of the Inputs sheet's groups that are not just the group name capitalised."""
+
+
 def _inputs_sheet(wb: Workbook, mode: str = "udf", months: int = L.MAX_MONTHS) -> list[Calc]:
     ws = wb.create_sheet(L.INPUTS)
     _title(
@@ -615,7 +624,7 @@ def _inputs_sheet(wb: Workbook, mode: str = "udf", months: int = L.MAX_MONTHS) -
     )
     _header(ws, 4, ["Input", "Value", "Unit", "Defined name", "Default", "Used", "Notes"])
     for group, row in L.GROUP_ROWS.items():
-        label = {"identity": "Identity", "finance": "Finance"}.get(group, group.capitalize())
+        label = _GROUP_LABELS.get(group, group.capitalize())
         for col in range(1, 8):
             ws.cell(row, col).style = S.GROUP
         ws.cell(row, 1, label)

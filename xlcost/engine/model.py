@@ -561,7 +561,7 @@ class Scenario(BaseModel):
     storage_price_per_gb_month: float = _in(
         0.0,
         group="infrastructure",
-        unit="currency/GB-month",
+        unit="currency/GB-mo",
         ge=0,
         label="Storage price",
         description="Price of storing one GB for one month.",
@@ -684,7 +684,7 @@ class Scenario(BaseModel):
     hosting_per_gpu_month: float = _in(
         0.0,
         group="owned_gpus",
-        unit="currency/GPU-month",
+        unit="currency/GPU-mo",
         ge=0,
         label="Hosting per GPU",
         description="Colocation space, network and remote hands per owned GPU per month.",
@@ -693,7 +693,7 @@ class Scenario(BaseModel):
     api_price_per_m_input_tokens: float = _in(
         0.0,
         group="hosted_api",
-        unit="currency/M tokens",
+        unit="currency/M tok",
         ge=0,
         label="API input price",
         description="Hosted model API price per million input tokens.",
@@ -701,7 +701,7 @@ class Scenario(BaseModel):
     api_price_per_m_output_tokens: float = _in(
         0.0,
         group="hosted_api",
-        unit="currency/M tokens",
+        unit="currency/M tok",
         ge=0,
         label="API output price",
         description="Hosted model API price per million output tokens.",

@@ -48,6 +48,7 @@ from xlcost import __version__
 from xlcost._files import atomic_write
 from xlcost.engine import costs, finance
 from xlcost.engine.allocate import rank_results
+from xlcost.engine.breakeven import PairBreakEven
 from xlcost.engine.catalog import GPU_FIELDS, default_catalog
 from xlcost.engine.errors import XlcostError
 from xlcost.engine.evaluate import (
@@ -620,7 +621,7 @@ def _inputs_sheet(wb: Workbook, mode: str = "udf", months: int = L.MAX_MONTHS) -
         "period). Blank optional cells take the default shown; Used is the value in effect. "
         "Each value cell is named after its input (Formulas > Name Manager), so your own "
         "formulas can say =train_gpus.",
-        {"A": 30, "B": 26, "C": 16, "D": 26, "E": 10, "F": 12, "G": 80},
+        {"A": 30, "B": 26, "C": 16, "D": 30, "E": 10, "F": 12, "G": 80},
     )
     _header(ws, 4, ["Input", "Value", "Unit", "Defined name", "Default", "Used", "Notes"])
     for group, row in L.GROUP_ROWS.items():
@@ -756,32 +757,32 @@ _COST_ROWS: dict[str, tuple[str, str, str]] = {
         "money",
     ),
     "data_cost": (
-        "of which data (in C_train)",
+        "in C_train: data",
         "data_prep_cost + data_refresh_per_month × horizon",
         "money",
     ),
     "infra_cost": (
-        "of which infrastructure (in C_deploy)",
+        "in C_deploy: infrastructure",
         "horizon × (storage × price + egress × price + software) + set-up",
         "money",
     ),
     "incident_cost": (
-        "of which incidents (in C_maintain)",
+        "in C_maintain: incidents",
         "maintenance months × incidents × hours × price per hour",
         "money",
     ),
     "hardware_cost": (
-        "of which owned GPUs (in C_deploy)",
+        "in C_deploy: owned GPUs",
         "OWN_GPU_COST(own_gpus, price, horizon, life, salvage): purchase − value left",
         "money",
     ),
     "power_cost": (
-        "of which power and hosting (in C_deploy)",
-        "POWER_COST(own_gpus, kW, serve_hours, price, PUE) + own_gpus × hosting × horizon",
+        "in C_deploy: power, hosting",
+        "POWER_COST(own_gpus, kW, serve_hours, price, PUE) + hosting",
         "money",
     ),
     "api_cost": (
-        "of which hosted API (in C_deploy)",
+        "in C_deploy: hosted API",
         "API_COST(requests, input tokens, output tokens, input price, output price)",
         "money",
     ),
@@ -1265,65 +1266,66 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
     return calcs
 
 
-BE_COLUMNS = ("option", "versus", "same cost at volume", "cheaper at 0", "cheaper at the top")
-
-
 def breakeven_rows(n: int) -> tuple[int, int, int, int]:
-    """Rows of the Scenarios sheet's break-even block for ``n`` options: the first pair row,
-    the first NPV = 0 row, the "computed for" row of total costs and the check row."""
-    first_pair = L.SCN_BREAKEVEN_ROW + 3
-    first_zero = first_pair + n * (n - 1) // 2 + 2
-    computed = first_zero + n + 1
-    return first_pair, first_zero, computed, computed + 1
+    """Rows of the Scenarios sheet's break-even block for ``n`` options: the first "versus
+    option j" row, the NPV = 0 row, the "computed for" row of total costs and the check row."""
+    first = L.SCN_BREAKEVEN_ROW + 2
+    return first, first + n, first + n + 1, first + n + 2
 
 
 def _breakeven_block(ws: Worksheet, n: int, calcs: list[Calc], totals: str) -> int:
-    """Break-even by volume, computed by the engine when the workbook is built (a workbook
-    cannot solve it), with the total costs it was computed for and a check cell that says
-    whether the options above still have those totals; returns the last row."""
+    """Break-even by volume in each option's column, computed by the engine when the workbook
+    is built (a workbook cannot solve it), with the total costs it was computed for and a check
+    cell that says whether the options above still have those totals; returns the last row."""
     top = L.SCN_BREAKEVEN_ROW
     ws.cell(top, 1, "Break-even by volume").style = S.GROUP
     ws.cell(top + 1, 1, BREAKEVEN_NOTE).style = S.NOTE
     ws.cell(top + 1, 1).alignment = Alignment(wrap_text=False, vertical="center")
-    first_pair, first_zero, computed, check = breakeven_rows(n)
-    _header(ws, first_pair - 1, BE_COLUMNS)
-    for row in range(first_pair, first_pair + n * (n - 1) // 2):
-        for col in range(1, len(BE_COLUMNS) + 1):
-            ws.cell(row, col).style = S.CALC
-    _header(ws, first_zero - 1, ["option", "NPV = 0 at volume", "NPV at the top"])
-    for row in range(first_zero, first_zero + n):
-        for col in range(1, 4):
-            ws.cell(row, col).style = S.CALC
+    first, zero, computed, check = breakeven_rows(n)
+    for j in range(n):
+        ws.cell(first + j, 1, f"Versus option {j + 1}")
+    ws.cell(zero, 1, "NPV = 0 at volume")
     ws.cell(computed, 1, "Computed for total costs")
     ws.cell(check, 1, "Still current?")
-    first = get_column_letter(L.SCN_FIRST_COL)
-    last = get_column_letter(L.SCN_FIRST_COL + n - 1)
     for i in range(n):
-        cell = ws.cell(computed, L.SCN_FIRST_COL + i)
-        cell.style = S.CALC
-        cell.number_format = S.MONEY
-    built = f"${first}${computed}:${last}${computed}"
+        for row in range(first, computed + 1):
+            cell = ws.cell(row, L.SCN_FIRST_COL + i)
+            cell.style = S.CALC
+        ws.cell(computed, L.SCN_FIRST_COL + i).number_format = S.MONEY
+    col0 = get_column_letter(L.SCN_FIRST_COL)
+    col1 = get_column_letter(L.SCN_FIRST_COL + n - 1)
+    built = f"${col0}${computed}:${col1}${computed}"
     calcs.append(
         Calc(
             L.SCENARIOS,
-            f"{first}{check}",
+            f"{col0}{check}",
             f"=IF(SUMPRODUCT(ABS({totals}-{built}))<=1E-9*MAX(1,SUMPRODUCT(ABS({built}))),"
-            f'"yes: computed for these options",{_quoted(BREAKEVEN_STALE)})',
-            lambda f: "yes: computed for these options",
+            f'"yes",{_quoted(BREAKEVEN_STALE)})',
+            lambda f: "yes",
         )
     )
-    ws[f"{first}{check}"].style = S.RESULT
+    ws[f"{col0}{check}"].style = S.RESULT
     return check
 
 
 BREAKEVEN_NOTE = (
-    "Computed by xlcost for the options above when this workbook was built (peak QPS, API "
-    "requests and owned GPUs scale with volume); xlcost compare FILE --breakeven volume "
-    "recomputes it."
+    "Computed when the workbook was built; xlcost compare FILE --breakeven volume recomputes it."
 )
-BREAKEVEN_STALE = (
-    "NO: the options changed since; run xlcost compare FILE --breakeven volume, or rebuild"
-)
+BREAKEVEN_STALE = "NO: the options changed; rebuild"
+
+
+def _versus(own: str, other: str, p: PairBreakEven) -> str:
+    """Option ``own``'s cell against ``other`` in words: where it is the cheaper one."""
+    from xlcost.engine.breakeven import describe_crossings
+
+    first, top = p.cheaper_at_zero, p.cheaper_at_max
+    if not p.crossings:
+        return "equal" if first is None else ("always cheaper" if first == own else "always dearer")
+    where = describe_crossings(p.crossings[:1]).replace(" (at a capacity step)", "")
+    more = f" (+{len(p.crossings) - 1})" if len(p.crossings) > 1 else ""
+    if first == own or (first is None and top != own):
+        return f"cheaper below {where}{more}"
+    return f"cheaper above {where}{more}"
 
 
 def _breakeven_values(comparison: Sequence[Scenario]) -> dict[str, Value]:
@@ -1332,27 +1334,28 @@ def _breakeven_values(comparison: Sequence[Scenario]) -> dict[str, Value]:
     from xlcost.engine.breakeven import describe_crossings, volume_break_even
 
     n = len(comparison)
-    first_pair, first_zero, computed, _ = breakeven_rows(n)
+    first, zero, computed, _ = breakeven_rows(n)
     out: dict[str, Value] = {}
+    col = [get_column_letter(L.SCN_FIRST_COL + i) for i in range(n)]
     try:
         be = volume_break_even(comparison)
     except XlcostError as e:
-        out[f"A{first_pair}"] = f"not computed: {e}"
+        out[f"{col[0]}{zero}"] = f"not computed: {e}"[:255]
         return out
-    for k, p in enumerate(be.pairs):
-        row = first_pair + k
-        values = (p.a, p.b, describe_crossings(p.crossings), p.cheaper_at_zero or "equal",
-                  p.cheaper_at_max or "equal")  # fmt: skip
-        for col, value in zip("ABCDE", values, strict=True):
-            out[f"{col}{row}"] = value
-    for k, z in enumerate(be.npv_zero):
-        row = first_zero + k
-        npv_top = "positive" if z.npv_at_max > 0 else "negative"
-        for col, value in zip("ABC", (z.option, describe_crossings(z.crossings), npv_top),
-                              strict=True):  # fmt: skip
-            out[f"{col}{row}"] = value
+    pairs = iter(be.pairs)
+    for i in range(n):
+        out[f"{col[i]}{first + i}"] = "—"
+        for j in range(i + 1, n):
+            p = next(pairs)
+            out[f"{col[i]}{first + j}"] = _versus(p.a, p.b, p)
+            out[f"{col[j]}{first + i}"] = _versus(p.b, p.a, p)
+    for i, z in enumerate(be.npv_zero):
+        sign = "NPV > 0 throughout" if z.npv_at_max > 0 else "NPV < 0 throughout"
+        more = f" (+{len(z.crossings) - 1})" if len(z.crossings) > 1 else ""
+        text = describe_crossings(z.crossings[:1]).replace(" (at a capacity step)", "")
+        out[f"{col[i]}{zero}"] = text + more if z.crossings else sign
     for i, s in enumerate(comparison):
-        out[f"{get_column_letter(L.SCN_FIRST_COL + i)}{computed}"] = evaluate(s).total_cost
+        out[f"{col[i]}{computed}"] = evaluate(s).total_cost
     return out
 
 
@@ -1399,7 +1402,7 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
         f"From xlcost's packaged catalog ({cat.currency}; each price with its source and date — "
         "refresh them before relying on them). Portable mode looks GPUs up here, so you can edit "
         "or extend this table; udf mode's GPU_SPEC reads the packaged catalog.",
-        {"A": 12, "B": 14, "C": 14, "D": 18, "E": 19, "F": 60, "G": 12, "H": 60},
+        {"A": 22, "B": 14, "C": 14, "D": 18, "E": 19, "F": 60, "G": 12, "H": 60},
     )
     _header(ws, L.CAT_HEADER_ROW - 1, [_catalog_label(f) for f in GPU_FIELDS])
     for c, field in enumerate(GPU_FIELDS, start=1):  # the field names GPU_SPEC looks up
@@ -1457,11 +1460,11 @@ def _prices_tables(ws: Worksheet, row: int, calcs: list[Calc]) -> int:
     prices = default_prices()
     ws.cell(row, 1, "Prices beyond on-demand rental").style = S.GROUP
     note = (
-        "From xlcost's packaged price catalog (xlcost catalog --prices FILE overrides it). Edit "
-        "or extend these rows for your own quotes; the flag says when a price is older than 12 "
-        "months."
+        "xlcost's price catalog: edit or extend the rows; the flag says when a price is older "
+        "than 12 months."
     )
     ws.cell(row + 1, 1, note).style = S.NOTE
+    ws.cell(row + 1, 1).alignment = Alignment(wrap_text=False, vertical="center")
     tables: list[tuple[str, list[str], list[list[Any]]]] = [
         (
             "GPUs to buy",
@@ -1503,7 +1506,7 @@ def _prices_tables(ws: Worksheet, row: int, calcs: list[Calc]) -> int:
                     cell.number_format = "yyyy-mm-dd"
                 if c == 6:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
-                    _fit_height(ws, r, str(value), 60)
+                    _fit_height(ws, r, str(value), 50)
             if values[2] is not None:
                 flag = STALE_FLAG.format(cell=f"C{r}", days=STALE_AFTER_DAYS)
                 calcs.append(Calc(L.CATALOG, f"D{r}", flag, _no_cache, exact=False))

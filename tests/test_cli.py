@@ -104,10 +104,14 @@ def test_bad_scenario_file_is_one_line_per_problem_and_exit_1(tmp_path: Path) ->
     assert "Traceback" not in err
 
 
-def test_missing_file_is_a_usage_error() -> None:
-    code, _, err = run("calc", "nope.csv")
-    assert code == 2
-    assert "does not exist" in err
+def test_missing_file_among_many_is_one_reported_failure() -> None:
+    code, out, err = run("calc", "nope.csv", str(example_path(SEED)), "-f", "csv")
+    assert code == 1
+    assert out.startswith("name,train_cost")
+    assert err.splitlines() == [
+        "xlcost: error: nope.csv: file not found",
+        "xlcost: calc: 1 scenario OK, 1 failed",
+    ]
 
 
 def test_gpus_needs_a_requirement() -> None:
@@ -157,9 +161,8 @@ def test_console_script_runs() -> None:
 
 
 def test_table_shows_roi_in_full_and_caps_only_a_meaningless_irr() -> None:
-    code, out, _ = run("calc", str(example_path(COMPARISON)))
+    code, out, _ = run("calc", str(example_path(COMPARISON)), "--columns", "roi,irr")
     assert code == 0
-    rows = {line.split()[0]: line.split("  ")[1:] for line in out.splitlines()[2:]}
-    cells = {k: [c.strip() for c in v if c.strip()] for k, v in rows.items()}
-    assert cells["roi"] == ["4083.4%", "2949.1%", "190.1%"]  # (benefit − cost) / cost
-    assert cells["irr"] == ["> 1,000%", "> 1,000%", "> 1,000%"]
+    rows = [[c.strip() for c in line.split("  ") if c.strip()] for line in out.splitlines()[2:]]
+    assert [r[1] for r in rows] == ["4083.4%", "2949.1%", "190.1%"]  # (benefit − cost) / cost
+    assert [r[2] for r in rows] == ["> 1,000%", "> 1,000%", "> 1,000%"]

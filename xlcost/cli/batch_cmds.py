@@ -23,14 +23,17 @@ from xlcost.batch import (
     run,
     validate_file,
 )
-from xlcost.cli._app import app, examples, user_errors
+from xlcost.cli._app import app, examples, new_file, out_dir, user_errors
 from xlcost.cli.workbook_cmds import Mode, ModeOpt
 from xlcost.engine.errors import XlcostError
 
 T = TypeVar("T")
 
+MAX_WORKERS = 256
+"""The most worker processes a batch starts (more would only exhaust the machine)."""
+
 WorkersOpt = Annotated[
-    int, typer.Option("--workers", "-j", min=1, help="Worker processes (default 1).")
+    int, typer.Option("--workers", "-j", min=1, max=MAX_WORKERS, help="Worker processes.")
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")]
 OutOpt = Annotated[
@@ -84,14 +87,6 @@ class Batch:
             raise typer.Exit(1)
 
 
-def _out_dir(out: Path) -> Path:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise XlcostError(f"--out {out}: cannot create directory ({e.strerror or e})") from None
-    return out
-
-
 def _write(
     command: str,
     total: int,
@@ -120,8 +115,6 @@ def generate(
         typer.Argument(
             metavar="SCENARIO_FILE",
             help="Scenario list (CSV, XLSX, YAML, JSON).",
-            exists=True,
-            dir_okay=False,
         ),
     ],
     out: Annotated[
@@ -160,7 +153,9 @@ def generate(
         raise XlcostError("give --out DIR (one workbook per scenario) or --single FILE")
     if single is not None and single.suffix.lower() != ".xlsx":
         raise XlcostError(f"--single {single.name}: the workbook must be an .xlsx file")
-    directory = _out_dir(out if out is not None else (single or Path()).parent)
+    if single is not None:
+        new_file(single, force=force, option="--single")
+    directory = out_dir(out if out is not None else (single or Path()).parent)
     total, tasks = generate_tasks(
         scenario_file,
         directory,
@@ -187,8 +182,6 @@ def fill(
             metavar="TEMPLATE",
             help="Workbook (.xlsx/.xlsm) whose defined names are the columns to fill; "
             "your own customised copy of the template works.",
-            exists=True,
-            dir_okay=False,
         ),
     ],
     data_file: Annotated[
@@ -197,8 +190,6 @@ def fill(
             metavar="DATA_FILE",
             help="Rows to fill in (CSV, XLSX, YAML, JSON); one output per row, named after "
             "its 'name'.",
-            exists=True,
-            dir_okay=False,
         ),
     ],
     out: OutOpt,
@@ -216,7 +207,7 @@ def fill(
     job = fill_tasks(
         template,
         data_file,
-        _out_dir(out),
+        out_dir(out),
         ignore_unknown=ignore_unknown,
         overwrite=force,
         sync=False,
@@ -234,8 +225,6 @@ def validate(
         typer.Argument(
             metavar="WORKBOOK...",
             help="Filled workbooks (.xlsx/.xlsm).",
-            exists=True,
-            dir_okay=False,
         ),
     ],
     workers: WorkersOpt = 1,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from xlcost.batch import CalcTask, calc_file
-from xlcost.cli._app import app, examples, user_errors
-from xlcost.cli.batch_cmds import Batch, WorkersOpt
+from xlcost.cli._app import app, examples, out_dir, user_errors
+from xlcost.cli.batch_cmds import WorkersOpt
 from xlcost.engine import evaluate, seed_scenario
 from xlcost.engine.allocate import (
     ServingRequirement,
@@ -20,15 +22,32 @@ from xlcost.engine.allocate import (
     compare,
 )
 from xlcost.engine.catalog import GPU_FIELDS, load_catalog
-from xlcost.engine.model import Results, Scenario
-from xlcost.report import render, table
-from xlcost.scenario_files import load_scenarios
+from xlcost.engine.errors import XlcostError
+from xlcost.engine.model import RESULT_NAMES, Results, Scenario
+from xlcost.report import (
+    DEFAULT_COLUMNS,
+    ResultWriter,
+    compact,
+    csv_text,
+    printable,
+    result_rows,
+    result_writer,
+    table,
+)
+from xlcost.scenario_columns import calc_chunks, chunk_from_results
+from xlcost.scenario_files import file_problem, read_scenario_file
 
 
 class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+COMPARE_COLUMNS = ("total_cost", "npv", "roi")
+"""The results ``compare`` shows unless ``--columns`` picks others."""
+MAX_OPTIONS = 10_000
+"""Most options ``compare`` ranks (a longer file is refused at once, not read to the end)."""
 
 
 class RankBy(StrEnum):
@@ -41,6 +60,35 @@ class BreakEvenBy(StrEnum):
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+def parse_columns(value: str | None) -> list[str] | None:
+    """``--columns``: comma-separated result names, or ``all``; ``None`` when not given."""
+    if value is None:
+        return None
+    if value.strip() == "all":
+        return list(RESULT_NAMES)
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in RESULT_NAMES]
+    if unknown or not names:
+        raise typer.BadParameter(
+            f"{', '.join(map(repr, unknown)) or 'nothing'} is not a result; give "
+            f"comma-separated names from {', '.join(RESULT_NAMES)}, or all",
+            param_hint="--columns",
+        )
+    return names
+
+
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        "-c",
+        metavar="NAME,...",
+        help="Results to show, comma-separated, or 'all' [default: in a table "
+        f"{','.join(DEFAULT_COLUMNS)}; in CSV and JSON all].",
+    ),
+]
 IgnoreOpt = Annotated[
     bool, typer.Option("--ignore-unknown", help="Ignore columns that are not input names.")
 ]
@@ -90,9 +138,9 @@ def seed_lines(s: Scenario, r: Results) -> list[str]:
 @app.command(epilog=examples("xlcost demo", "xlcost demo --out demo-books --force"))
 @user_errors
 def demo(
-    out: Annotated[Path, typer.Option(help="Directory for the two template workbooks.")] = Path(
-        "xlcost-demo"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Directory for the two template workbooks.", file_okay=False)
+    ] = Path("xlcost-demo"),
     force: Annotated[
         bool,
         typer.Option(
@@ -108,6 +156,7 @@ def demo(
     benefit 150; the udf and portable template workbooks are written into OUT."""
     from xlcost.cli.workbook_cmds import write_templates
 
+    out_dir(out)  # before the table: a bad --out is refused before any output
     s = seed_scenario()
     r = evaluate(s)
     typer.echo(
@@ -118,6 +167,94 @@ def demo(
     paths = write_templates(out, overwrite=force)
     typer.echo("\nTemplate workbooks (open in Excel; the portable one works without the add-in):")
     typer.echo("\n".join(f"  {p}" for p in paths))
+
+
+DecimalCommaOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--decimal-comma/--decimal-point",
+        help="Read numbers in CSV files as 1.234,56 (decimal comma) or 1,234.56 "
+        "[default: detected in semicolon- and tab-separated files].",
+    ),
+]
+CsvRawOpt = Annotated[
+    bool,
+    typer.Option(
+        "--csv-raw",
+        help="In CSV output, write names starting with = + - @ as they are (by default they "
+        "get a leading ' so a spreadsheet does not run them as formulas).",
+    ),
+]
+
+
+def _report(lines: Iterable[str]) -> None:
+    """Print problem lines on stderr, escaped so a name cannot forge a line or a colour."""
+    for line in lines:
+        typer.echo(f"xlcost: error: {printable(line)}", err=True)
+
+
+def _is_workbook(path: Path) -> bool:
+    """True if ``path`` is a filled workbook (defined names for inputs), not a scenario list.
+
+    An unreadable ``.xlsx`` counts as a workbook, so the workbook reader reports it.
+    """
+    from xlcost.workbooks.inputs import WORKBOOK_SUFFIXES, input_cells
+    from xlcost.workbooks.package import WorkbookError
+
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        return False
+    try:
+        return bool(set(input_cells(path)) - {"name"})
+    except (WorkbookError, XlcostError):
+        return True
+
+
+class _Tally:
+    """Counts of good and failed scenarios for the summary line."""
+
+    def __init__(self) -> None:
+        self.ok = 0
+        self.failed = 0
+
+    def finish(self, command: str) -> None:
+        """Print ``xlcost: calc: N scenarios OK, M failed`` (stderr); exit 1 if M > 0."""
+        noun = "scenario" if self.ok == 1 else "scenarios"
+        typer.echo(f"xlcost: {command}: {self.ok} {noun} OK, {self.failed} failed", err=True)
+        if self.failed:
+            raise typer.Exit(1)
+
+
+def _calc_workbooks(paths: list[Path], workers: int, writer: ResultWriter, tally: _Tally) -> None:
+    """Filled workbooks through the batch runner (in worker processes with ``workers`` > 1)."""
+    from xlcost.batch import CalcTask, calc_file, run
+
+    for outcome in run([CalcTask(p) for p in paths], calc_file, workers=workers):
+        if outcome.ok:
+            tally.ok += len(outcome.results)
+            writer.write(chunk_from_results(outcome.results))
+        else:
+            tally.failed += 1
+            _report(outcome.errors)
+
+
+def _calc_scenario_file(
+    path: Path,
+    writer: ResultWriter,
+    tally: _Tally,
+    *,
+    ignore_unknown: bool,
+    decimal_comma: bool | None,
+) -> None:
+    """One scenario file through the array engine, chunk by chunk, under the one rule."""
+    try:
+        for chunk in calc_chunks(path, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma):
+            _report(chunk.problems)
+            tally.ok += len(chunk)
+            tally.failed += chunk.bad_rows
+            writer.write(chunk)
+    except Exception as exc:  # one line per unreadable file, never a traceback
+        _report([file_problem(path, exc)])
+        tally.failed += 1
 
 
 @app.command(
@@ -135,24 +272,38 @@ def calc(
             metavar="FILE...",
             help="Scenario files (YAML, JSON, CSV, XLSX) or filled workbooks (.xlsx/.xlsm with "
             "defined names for the inputs).",
-            exists=True,
-            dir_okay=False,
         ),
     ],
     fmt: FormatOpt = Format.table,
+    columns: ColumnsOpt = None,
     ignore_unknown: IgnoreOpt = False,
     workers: WorkersOpt = 1,
+    decimal_comma: DecimalCommaOpt = None,
+    csv_raw: CsvRawOpt = False,
 ) -> None:
     """Compute costs, benefit, ROI, NPV, IRR and payback of scenarios.
 
-    Every scenario of every FILE, one table row (or CSV/JSON record) each. A bad file is
-    reported and skipped; the exit code is 1 if any file failed."""
-    batch = Batch("calc", "file", len(files))
-    tasks = [CalcTask(f, ignore_unknown) for f in files]
-    results = [r for o in batch.successes(tasks, calc_file, workers) for r in o.results]
-    if results:
-        typer.echo(render(results, fmt.value))
-    batch.finish()
+    Every scenario of every FILE, one table row (or CSV/JSON record) each. A bad row or file
+    is reported (one line each) and skipped; the rest goes on; the exit code is 1 if anything
+    failed."""
+    writer = result_writer(fmt.value, sys.stdout, parse_columns(columns), csv_protect=not csv_raw)
+    tally = _Tally()
+    books: list[Path] = []
+    for path in files:
+        if _is_workbook(path):
+            books.append(path)
+            continue
+        if books:
+            _calc_workbooks(books, workers, writer, tally)
+            books = []
+        _calc_scenario_file(
+            path, writer, tally, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma
+        )
+    if books:
+        _calc_workbooks(books, workers, writer, tally)
+    writer.close()
+    sys.stdout.flush()
+    tally.finish("calc")
 
 
 @app.command(
@@ -168,9 +319,7 @@ def compare_cmd(
         Path,
         typer.Argument(
             metavar="FILE",
-            help="Scenario file with the options to compare.",
-            exists=True,
-            dir_okay=False,
+            help="Scenario file with the options to compare (YAML, JSON, CSV, XLSX).",
         ),
     ],
     budget: Annotated[
@@ -180,7 +329,19 @@ def compare_cmd(
         RankBy, typer.Option(help="Rank by NPV (ties: ROI) or ROI (ties: NPV).")
     ] = RankBy.npv,
     fmt: FormatOpt = Format.table,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            "-c",
+            metavar="NAME,...",
+            help="Results in the table, comma-separated, or 'all' [default: "
+            f"{','.join(COMPARE_COLUMNS)}].",
+        ),
+    ] = None,
     ignore_unknown: IgnoreOpt = False,
+    decimal_comma: DecimalCommaOpt = None,
+    csv_raw: CsvRawOpt = False,
     breakeven: Annotated[
         BreakEvenBy | None,
         typer.Option(
@@ -215,30 +376,81 @@ def compare_cmd(
     """Rank options, apply a budget and name the recommended one.
 
     The options of FILE are ranked by NPV (or ROI); the recommendation is the best one within
-    the budget with a positive NPV, or none."""
-    options = load_scenarios(file, ignore_unknown=ignore_unknown)
-    c = compare(options, budget=budget, by=by.value)
-    for warning in c.warnings:
-        typer.echo(f"xlcost: warning: {warning}", err=True)
+    the budget with a positive NPV, or none. A bad row is reported (one line each) and left
+    out; the good options are still ranked, and the exit code is 1."""
+    picked = parse_columns(columns) or list(COMPARE_COLUMNS)
+    loaded = read_scenario_file(
+        file, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma, max_rows=MAX_OPTIONS
+    )
+    _report(loaded.problems)
+    if not loaded.scenarios:
+        typer.echo(f"xlcost: compare: 0 options OK, {loaded.failures} failed", err=True)
+        raise typer.Exit(1)
+    plan = _RiskPlan(file, draws, seed, ignore_unknown) if risk else None
+    try:
+        _compare_output(
+            loaded.scenarios,
+            budget,
+            by,
+            fmt,
+            picked,
+            csv_protect=not csv_raw,
+            risk=plan,
+            breakeven=breakeven is not None,
+            max_volume=max_volume,
+        )
+    finally:
+        if loaded.failures:
+            typer.echo(
+                f"xlcost: compare: {len(loaded.scenarios)} options ranked, {loaded.failures} "
+                "left out (see the errors above)",
+                err=True,
+            )
+    if loaded.failures:
+        raise typer.Exit(1)
+
+
+@dataclass(frozen=True)
+class _RiskPlan:
+    """``compare --risk``: the file and the Monte Carlo settings."""
+
+    file: Path
+    draws: int
+    seed: int
+    ignore_unknown: bool
+
+
+def _compare_output(
+    scenarios: list[Scenario],
+    budget: float | None,
+    by: RankBy,
+    fmt: Format,
+    picked: list[str],
+    *,
+    csv_protect: bool,
+    risk: _RiskPlan | None = None,
+    breakeven: bool = False,
+    max_volume: float | None = None,
+) -> None:
+    """Rank ``scenarios`` and print the ranking as ``fmt`` (with ``breakeven``: and the
+    break-even volumes, in a table or JSON)."""
     from xlcost.engine.errors import XlcostError
 
+    if breakeven and (fmt is Format.csv or (risk is not None and fmt is not Format.table)):
+        raise XlcostError("--breakeven: give -f table, or -f json without --risk")
+    c = compare(scenarios, budget=budget, by=by.value)
+    for warning in c.warnings:
+        typer.echo(f"xlcost: warning: {printable(warning)}", err=True)
     be = None
-    if breakeven is not None:
-        from xlcost.engine.breakeven import volume_break_even
+    if breakeven:
+        from xlcost.engine.breakeven import break_even_tables, volume_break_even
 
-        if fmt is Format.csv:
-            raise XlcostError("--breakeven: give -f table or -f json (CSV has one table)")
-
-        be = volume_break_even(options, max_volume=max_volume)
-    if risk:
+        be = volume_break_even(scenarios, max_volume=max_volume)
+    if risk is not None:
         from xlcost.cli.risk_cmds import compare_with_risk
 
-        if be is not None and fmt is not Format.table:
-            raise XlcostError("--breakeven with --risk: give -f table")
-        compare_with_risk(file, c, fmt.value, draws, seed, ignore_unknown)
+        compare_with_risk(risk.file, c, fmt.value, risk.draws, risk.seed, risk.ignore_unknown)
         if be is not None:
-            from xlcost.engine.breakeven import break_even_tables
-
             typer.echo("\n" + break_even_tables(be, table))
         return
     if fmt is Format.json:
@@ -247,18 +459,6 @@ def compare_cmd(
             data["break_even"] = be.model_dump(mode="json")
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    rows = [
-        [
-            str(o.rank),
-            o.results.name,
-            f"{o.results.total_cost:,.2f}",
-            f"{o.results.npv:,.2f}",
-            "—" if o.results.roi is None else f"{o.results.roi:.1%}",
-            "yes" if o.within_budget else "no",
-        ]
-        for o in c.options
-    ]
-    header = ["rank", "option", "total cost", "NPV", "ROI", "within budget"]
     if fmt is Format.csv:
         import csv
         import sys
@@ -270,7 +470,7 @@ def compare_cmd(
             w.writerow(
                 [
                     o.rank,
-                    r.name,
+                    csv_text(r.name, protect=csv_protect),
                     r.total_cost,
                     r.npv,
                     "" if r.roi is None else r.roi,
@@ -279,11 +479,15 @@ def compare_cmd(
                 ]
             )
         return
-    typer.echo(table(rows, header))
-    typer.echo(f"\nRecommended: {c.recommended or 'none'} — {c.reason}")
+    names, cells = result_rows([o.results for o in c.options], picked)
+    header = ["rank", *names, "within_budget"]
+    rows = [
+        [str(o.rank), *row, "yes" if o.within_budget else "no"]
+        for o, row in zip(c.options, cells, strict=True)
+    ]
+    typer.echo(table(rows, header, left=2))
+    typer.echo(f"\nRecommended: {printable(c.recommended or 'none')} — {printable(c.reason)}")
     if be is not None:
-        from xlcost.engine.breakeven import break_even_tables
-
         typer.echo("\n" + break_even_tables(be, table))
 
 
@@ -461,11 +665,11 @@ def gpus(
         raise XlcostError(f"{option}: {reason}{got}") from None
     options = cheapest_gpus(req, load_catalog(catalog_file))
     rows = [
-        [o.gpu, str(o.gpus), f"{o.hours:,.2f}", f"{o.price_per_hour:.4g}", f"{o.cost:,.2f}"]
+        [o.gpu, f"{o.gpus:,}", compact(o.hours), f"{o.price_per_hour:.4g}", compact(o.cost)]
         for o in options
     ]
     typer.echo(table(rows, ["gpu", "GPUs", "hours", "price/h", "cost"]))
-    typer.echo(f"\nCheapest: {options[0].gpus} × {options[0].gpu}")
+    typer.echo(f"\nCheapest: {options[0].gpus:,} × {options[0].gpu}")
 
 
 @app.command(epilog=examples("xlcost schema > scenario.schema.json"))

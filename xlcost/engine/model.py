@@ -111,6 +111,10 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
+    # Upper limits (le=) on counts, hours, prices and volumes are sanity bounds far beyond any
+    # real project (10 million GPUs, 10^15 requests, a million per GPU-hour): a value beyond
+    # one is a typo, and within them every total stays finite and prints readably.
+
     # identity, finance
     name: str = Field(
         REQUIRED,
@@ -149,6 +153,7 @@ class Scenario(BaseModel):
         group="training",
         unit="GPUs",
         ge=0,
+        le=1e7,
         label="Training GPUs",
         description="GPUs used by one training run.",
     )
@@ -157,6 +162,7 @@ class Scenario(BaseModel):
         group="training",
         unit="hours",
         ge=0,
+        le=1e6,
         label="Training hours per run",
         description="Wall-clock hours of one run; blank = estimate from model size and tokens.",
     )
@@ -165,6 +171,7 @@ class Scenario(BaseModel):
         group="training",
         unit="currency/GPU-h",
         ge=0,
+        le=1e6,
         label="Training GPU price",
         description="Price of one training GPU-hour; blank = the catalog price of train_gpu.",
     )
@@ -173,6 +180,7 @@ class Scenario(BaseModel):
         group="training",
         unit="runs",
         ge=0,
+        le=1e6,
         label="Training runs",
         description="Full runs paid for up front (experiments, hyper-parameter search).",
     )
@@ -181,6 +189,7 @@ class Scenario(BaseModel):
         group="training",
         unit="%",
         ge=0,
+        le=100,
         label="Training overhead",
         description="Storage, networking, failed jobs, as a fraction of training GPU spend.",
     )
@@ -189,6 +198,7 @@ class Scenario(BaseModel):
         group="training",
         unit="runs",
         ge=0,
+        le=1e6,
         label="Retrains in period",
         description="Extra full runs within the period (refreshes); spread over months 1..H.",
     )
@@ -197,6 +207,7 @@ class Scenario(BaseModel):
         group="training",
         unit="parameters",
         gt=0,
+        le=1e15,
         label="Model parameters",
         description="Parameter count, for the training-hours and serving estimates.",
     )
@@ -205,6 +216,7 @@ class Scenario(BaseModel):
         group="training",
         unit="tokens",
         gt=0,
+        le=1e18,
         label="Training tokens",
         description="Tokens per run, for the training-hours estimate; blank = train_examples × "
         "tokens_per_example × epochs.",
@@ -214,6 +226,7 @@ class Scenario(BaseModel):
         group="training",
         unit="TFLOP/s",
         gt=0,
+        le=1e6,
         label="GPU peak (dense BF16)",
         description="Peak dense BF16/FP16 TFLOP/s of one training GPU, for the estimate; "
         "blank = the catalog's for train_gpu.",
@@ -232,6 +245,7 @@ class Scenario(BaseModel):
         group="training",
         unit="FLOP",
         gt=0,
+        le=100,
         label="FLOPs per parameter-token",
         description="6 (forward + backward) or 8 with activation recomputation.",
     )
@@ -241,6 +255,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="GPUs",
         ge=0,
+        le=1e7,
         label="Serving GPUs",
         description="GPUs serving; blank = size from peak QPS and replica capacity.",
     )
@@ -249,6 +264,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="hours",
         ge=0,
+        le=438_000,
         label="Serving hours per GPU",
         description="Hours each GPU serves in the period (24/7 = 730 × months).",
     )
@@ -257,6 +273,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="currency/GPU-h",
         ge=0,
+        le=1e6,
         label="Serving GPU price",
         description="Price of one serving GPU-hour; blank = the catalog price of serve_gpu.",
     )
@@ -265,6 +282,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="%",
         ge=0,
+        le=100,
         label="Serving overhead",
         description="Load balancers, egress, storage, as a fraction of serving GPU spend.",
     )
@@ -273,6 +291,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="queries/s",
         ge=0,
+        le=1e12,
         label="Peak QPS",
         description="Peak queries per second, for sizing when serving GPUs is blank.",
     )
@@ -281,6 +300,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="queries/s",
         gt=0,
+        le=1e12,
         label="QPS per replica",
         description="Sustained queries per second one replica handles; blank = estimate from "
         "model size, tokens and GPU (measured throughput is better).",
@@ -290,6 +310,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="GPUs",
         gt=0,
+        le=1e7,
         label="GPUs per replica",
         description="GPUs in one serving replica; blank = enough memory for the model "
         "(1 when model size or GPU memory is not given).",
@@ -308,6 +329,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="replicas",
         ge=0,
+        le=1e7,
         label="Minimum replicas",
         description="Floor on replicas, e.g. 2 for redundancy.",
     )
@@ -317,6 +339,7 @@ class Scenario(BaseModel):
         group="maintenance",
         unit="months",
         ge=0,
+        le=600,
         label="Maintenance months",
         description="Months of maintenance within the period; blank = the whole period.",
     )
@@ -325,6 +348,7 @@ class Scenario(BaseModel):
         group="maintenance",
         unit="units/month",
         ge=0,
+        le=1e9,
         label="Maintenance effort",
         description="Effort per month, e.g. engineer-hours.",
     )
@@ -333,6 +357,7 @@ class Scenario(BaseModel):
         group="maintenance",
         unit="currency/unit",
         ge=0,
+        le=1e9,
         label="Maintenance unit price",
         description="Price of one unit of maintenance effort.",
     )
@@ -341,6 +366,7 @@ class Scenario(BaseModel):
         group="maintenance",
         unit="currency/month",
         ge=0,
+        le=1e12,
         label="Fixed maintenance",
         description="Fixed monthly fees (monitoring, licences).",
     )
@@ -350,6 +376,7 @@ class Scenario(BaseModel):
         group="benefit",
         unit="requests",
         ge=0,
+        le=1e15,
         label="Volume",
         description="Requests or impressions in the period.",
     )
@@ -376,6 +403,7 @@ class Scenario(BaseModel):
         group="benefit",
         unit="currency",
         ge=0,
+        le=1e9,
         label="Value per conversion",
         description="Value of one conversion (margin or revenue, as your policy says).",
     )
@@ -412,6 +440,7 @@ class Scenario(BaseModel):
         group="training",
         unit="examples",
         gt=0,
+        le=1e15,
         label="Training examples",
         description="Examples per epoch, for train_tokens when that is blank.",
     )
@@ -420,6 +449,7 @@ class Scenario(BaseModel):
         group="training",
         unit="tokens",
         gt=0,
+        le=1e7,
         label="Tokens per example",
         description="Tokens in one training example, for train_tokens when that is blank.",
     )
@@ -428,6 +458,7 @@ class Scenario(BaseModel):
         group="training",
         unit="epochs",
         gt=0,
+        le=1e4,
         label="Epochs",
         description="Passes over the training examples per run.",
     )
@@ -444,6 +475,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="tokens",
         gt=0,
+        le=1e7,
         label="Tokens per scored item",
         description="Tokens the model reads per scored item (query + candidate), e.g. 128.",
     )
@@ -452,6 +484,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="items",
         gt=0,
+        le=1e6,
         label="Items per request",
         description="Candidates scored per request; a ranker's load scales with it.",
     )
@@ -460,6 +493,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="tokens",
         ge=0,
+        le=1e7,
         label="Output tokens per request",
         description="Tokens generated per request (0 for scoring and ranking).",
     )
@@ -468,6 +502,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="TFLOP/s",
         gt=0,
+        le=1e6,
         label="Serving GPU peak (dense)",
         description="Dense BF16/FP16 peak of one serving GPU; blank = the catalog's for serve_gpu.",
     )
@@ -476,6 +511,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="TB/s",
         gt=0,
+        le=1e4,
         label="Serving GPU bandwidth",
         description="Memory bandwidth of one serving GPU; blank = the catalog's for serve_gpu.",
     )
@@ -484,6 +520,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="GB",
         gt=0,
+        le=1e5,
         label="Serving GPU memory",
         description="Memory of one serving GPU; blank = the catalog's for serve_gpu.",
     )
@@ -511,6 +548,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="bytes",
         gt=0,
+        le=64,
         label="Bytes per parameter",
         description="2 FP16/BF16, 1 INT8/FP8, 0.5 INT4.",
     )
@@ -519,6 +557,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="sequences",
         gt=0,
+        le=1e6,
         label="Decode batch",
         description="Sequences generated together (for the bandwidth-bound estimate).",
     )
@@ -527,6 +566,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="ms",
         gt=0,
+        le=1e7,
         label="Latency target",
         description="Response-time target; a warning says when the estimate exceeds it.",
     )

@@ -38,7 +38,8 @@ from xml.sax.saxutils import escape
 import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -647,6 +648,9 @@ def _inputs_sheet(wb: Workbook, mode: str = "udf", months: int = L.MAX_MONTHS) -
             ws.cell(row, 5).number_format = S.number_format(spec["unit"])
         ws.cell(row, 7, spec["description"]).style = S.NOTE
         _fit_height(ws, row, spec["description"], 80 * _NOTE_CHARS)
+        if (ws.row_dimensions[row].height or 15) > 15:  # a wrapped note: the row reads from the top
+            for col in range(1, 7):
+                ws.cell(row, col).alignment = Alignment(vertical="top")
         dv = _validation(name, cell, months)
         ws.add_data_validation(dv)
         dv.add(cell)
@@ -876,7 +880,7 @@ _CF_LINE_LABELS = {
 def _cashflow_sheet(wb: Workbook, months: int = L.MAX_MONTHS) -> list[Calc]:
     ws = wb.create_sheet(L.CASHFLOW)
     rows_note = (
-        f"Rows beyond the horizon (up to month {months}) are zero."
+        f"Rows beyond the horizon (up to month {months}) are zero, in grey."
         if months == L.MAX_MONTHS
         else f"This workbook lays out months 0..{months}, its horizon: for a longer one, make a "
         "new workbook (NPV, IRR and payback show an error here)."
@@ -955,6 +959,12 @@ def _cashflow_sheet(wb: Workbook, months: int = L.MAX_MONTHS) -> list[Calc]:
             ws[f"{L.CF_LINE_COL[k]}{row}"].style = S.CALC
             ws[f"{L.CF_LINE_COL[k]}{row}"].number_format = S.MONEY
         calcs.extend(_month_calcs(t, row))
+    if months > 0:  # rows beyond the horizon (template only: zeros) are greyed out
+        area = f"A{first}:{c['paid_back']}{L.cf_last_row(months)}"
+        beyond = f"${c['month']}{first}>horizon_months"
+        ws.conditional_formatting.add(
+            area, FormulaRule(formula=[beyond], font=Font(color="A6A6A6"), stopIfTrue=False)
+        )
     chart = LineChart()
     chart.title = "Cumulative cash flow"
     chart.y_axis.title = "Cumulative net"

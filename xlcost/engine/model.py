@@ -578,6 +578,7 @@ class Scenario(BaseModel):
         group="data",
         unit="currency",
         ge=0,
+        le=1e12,
         label="Data preparation",
         description="One-time data collection, labelling and preparation (paid in month 0).",
     )
@@ -586,6 +587,7 @@ class Scenario(BaseModel):
         group="data",
         unit="currency/month",
         ge=0,
+        le=1e10,
         label="Data refresh",
         description="Monthly cost of refreshing training data, over the whole period.",
     )
@@ -595,6 +597,7 @@ class Scenario(BaseModel):
         group="infrastructure",
         unit="GB",
         ge=0,
+        le=1e10,
         label="Storage",
         description="Data, features and model artefacts stored through the period.",
     )
@@ -603,6 +606,7 @@ class Scenario(BaseModel):
         group="infrastructure",
         unit="currency/GB-mo",
         ge=0,
+        le=1e4,
         label="Storage price",
         description="Price of storing one GB for one month.",
     )
@@ -611,6 +615,7 @@ class Scenario(BaseModel):
         group="infrastructure",
         unit="GB/month",
         ge=0,
+        le=1e10,
         label="Network egress",
         description="Data sent out of the cloud each month (responses, replication).",
     )
@@ -619,6 +624,7 @@ class Scenario(BaseModel):
         group="infrastructure",
         unit="currency/GB",
         ge=0,
+        le=1e4,
         label="Egress price",
         description="Price of one GB of network egress.",
     )
@@ -627,6 +633,7 @@ class Scenario(BaseModel):
         group="infrastructure",
         unit="currency/month",
         ge=0,
+        le=1e10,
         label="Software licences",
         description="Monthly software and licence fees of the serving stack.",
     )
@@ -635,6 +642,7 @@ class Scenario(BaseModel):
         group="infrastructure",
         unit="currency",
         ge=0,
+        le=1e12,
         label="Set-up and installation",
         description="One-time installation and integration work (paid in month 0).",
     )
@@ -644,6 +652,7 @@ class Scenario(BaseModel):
         group="incidents",
         unit="incidents/month",
         ge=0,
+        le=1e5,
         label="Incidents per month",
         description="Expected incidents a month needing response and recovery.",
     )
@@ -652,6 +661,7 @@ class Scenario(BaseModel):
         group="incidents",
         unit="hours",
         ge=0,
+        le=1e4,
         label="Hours per incident",
         description="People-hours to respond to and recover from one incident.",
     )
@@ -660,6 +670,7 @@ class Scenario(BaseModel):
         group="incidents",
         unit="currency/hour",
         ge=0,
+        le=1e6,
         label="Incident hour price",
         description="Cost of one hour of incident response.",
     )
@@ -669,6 +680,7 @@ class Scenario(BaseModel):
         group="owned_gpus",
         unit="GPUs",
         ge=0,
+        le=1e7,
         label="Owned GPUs",
         description="GPUs bought (month 0) instead of rented; they draw power for serve_hours.",
     )
@@ -677,6 +689,7 @@ class Scenario(BaseModel):
         group="owned_gpus",
         unit="currency/GPU",
         ge=0,
+        le=1e8,
         label="GPU purchase price",
         description="Price of one owned GPU (with its share of the server).",
     )
@@ -685,6 +698,7 @@ class Scenario(BaseModel):
         group="owned_gpus",
         unit="months",
         gt=0,
+        le=600,
         label="Useful life",
         description="Months over which an owned GPU depreciates straight-line to its salvage.",
     )
@@ -702,6 +716,7 @@ class Scenario(BaseModel):
         group="owned_gpus",
         unit="kW",
         ge=0,
+        le=1e3,
         label="Power per GPU",
         description="Average electrical power drawn by one owned GPU (with its server share).",
     )
@@ -710,6 +725,7 @@ class Scenario(BaseModel):
         group="owned_gpus",
         unit="ratio",
         ge=1,
+        le=10,
         label="Power usage effectiveness",
         description="Facility power ÷ IT power (cooling, distribution); 1 = none.",
     )
@@ -718,6 +734,7 @@ class Scenario(BaseModel):
         group="owned_gpus",
         unit="currency/kWh",
         ge=0,
+        le=1e3,
         label="Electricity price",
         description="Price of one kWh of electricity.",
     )
@@ -726,6 +743,7 @@ class Scenario(BaseModel):
         group="owned_gpus",
         unit="currency/GPU-mo",
         ge=0,
+        le=1e7,
         label="Hosting per GPU",
         description="Colocation space, network and remote hands per owned GPU per month.",
     )
@@ -735,6 +753,7 @@ class Scenario(BaseModel):
         group="hosted_api",
         unit="currency/M tok",
         ge=0,
+        le=1e6,
         label="API input price",
         description="Hosted model API price per million input tokens.",
     )
@@ -743,6 +762,7 @@ class Scenario(BaseModel):
         group="hosted_api",
         unit="currency/M tok",
         ge=0,
+        le=1e6,
         label="API output price",
         description="Hosted model API price per million output tokens.",
     )
@@ -751,6 +771,7 @@ class Scenario(BaseModel):
         group="hosted_api",
         unit="tokens",
         ge=0,
+        le=1e9,
         label="API input tokens per request",
         description="Tokens sent to the API per request (prompt, query and candidates).",
     )
@@ -759,6 +780,7 @@ class Scenario(BaseModel):
         group="hosted_api",
         unit="tokens",
         ge=0,
+        le=1e9,
         label="API output tokens per request",
         description="Tokens the API returns per request.",
     )
@@ -767,6 +789,7 @@ class Scenario(BaseModel):
         group="hosted_api",
         unit="requests",
         ge=0,
+        le=1e15,
         label="API requests",
         description="API calls in the period; blank = volume.",
     )

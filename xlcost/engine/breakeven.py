@@ -147,9 +147,10 @@ def _steps(s: Scenario, max_volume: float) -> Array:
     """Volumes in (0, max_volume) at which the replica count or the owned fleet of ``s`` may
     step up."""
     out = [_unit_steps(s, _scaled(s)["own_gpus"], max_volume, 0.0)]
-    used = used_inputs(s)
-    qps = used["qps_per_replica"]
-    if s.serve_gpus is None and s.peak_qps is not None and qps:
+    if s.serve_gpus is not None or s.peak_qps is None:  # not sized from traffic: no steps
+        return np.concatenate(out)
+    qps = used_inputs(s)["qps_per_replica"]
+    if qps:
         k = _scaled(s)["peak_qps"] / (qps * s.target_utilization)  # replicas per unit volume
         out.append(_unit_steps(s, k, max_volume, s.min_replicas))
     return np.concatenate(out)

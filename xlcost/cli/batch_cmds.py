@@ -77,7 +77,7 @@ class Batch:
                 self.failed += 1
                 self.progress.clear()
                 for line in outcome.errors:
-                    typer.echo(f"xlcost: error: {line}", err=True)
+                    typer.echo(f"xlcost: error: {printable(line)}", err=True)
         finally:
             self.progress.clear()
 

@@ -38,7 +38,7 @@ from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate_many
 from xlcost.engine.examples import seed_scenario
 from xlcost.engine.model import Results, Scenario
-from xlcost.engine.risk import Ranges, parse_ranges, split_ranges
+from xlcost.engine.risk import split_ranges
 from xlcost.engine.validate import parse_scenario
 from xlcost.fill_rows import fill_row, plan_fill
 from xlcost.scenario_files import (
@@ -406,7 +406,10 @@ def _exit_on_term(_signum: int, _frame: object) -> None:
 def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1.0)
-    while True:  # again each second: a SIGTERM that lands inside a task is caught by the pool
+    # Again every second: a SIGTERM that lands inside a task is caught by the process pool's
+    # worker loop (it sends the SystemExit back as the task's result and waits for the next
+    # task); one that lands while the worker waits ends it.
+    while True:
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(1.0)
 
@@ -596,8 +599,6 @@ class GenerateTask:
     """The Scenarios sheet's budget; ``None``: blank, no budget."""
     sync: bool = True
     """fsync the output now (``False``: the batch syncs its outputs once, see :class:`Syncer`)."""
-    ranges: Ranges | None = None
-    """The ranges of ``scenario``'s inputs (the Inputs sheet's Low / High, the Risk sheet)."""
 
 
 @dataclass(frozen=True)
@@ -650,9 +651,7 @@ def generate_one(task: GenerateTask) -> Outcome:
         skeleton = _skeleton(task.mode, len(task.comparison), months)
         plain: dict[CellRef, Value] = {}
         cached: dict[CellRef, Value] = {}
-        values = skeleton.template.cell_values(
-            task.scenario, task.comparison, task.budget, task.ranges
-        )
+        values = skeleton.template.cell_values(task.scenario, task.comparison, task.budget)
         for sheet, by_cell in values.items():
             held = skeleton.cells[sheet]
             for cell, value in by_cell.items():
@@ -703,34 +702,23 @@ def generate_tasks(
     total = sum(1 for _ in read_records(scenario_file))  # counted, not kept: memory stays flat
     duplicates = Duplicates()  # the one duplicate rule (xlcost.scenario_files)
 
-    def parsed() -> Iterator[tuple[Scenario, Ranges] | Outcome]:
+    def parsed() -> Iterator[Scenario | Outcome]:
         for where, record in read_records(scenario_file):
-            inputs, raw_ranges = split_ranges(record)
             try:
-                s = parse_scenario(inputs, where=where)
-                ranges = parse_ranges(raw_ranges, s, where=where)
+                s = parse_scenario(split_ranges(record)[0], where=where)
             except ScenarioErrors as e:
                 yield Outcome(where, tuple(str(p) for p in e.problems))
                 continue
             dup = duplicates.check(s.name, where)
-            yield (s, ranges) if dup is None else Outcome(where, (dup,))
+            yield s if dup is None else Outcome(where, (dup,))
 
     if single is not None:
         items = list(parsed())
-        pairs = [x for x in items if not isinstance(x, Outcome)]
-        if not pairs:
+        scenarios = tuple(s for s in items if isinstance(s, Scenario))
+        if not scenarios:
             raise XlcostError(f"{scenario_file.name}: no valid scenario to write")
-        scenarios = tuple(s for s, _ in pairs)
         task = GenerateTask(
-            single.name,
-            single,
-            mode,
-            scenarios[0],
-            scenarios,
-            overwrite,
-            budget,
-            sync,
-            pairs[0][1],
+            single.name, single, mode, scenarios[0], scenarios, overwrite, budget, sync
         )
         failed = [o for o in items if isinstance(o, Outcome)]
         return len(failed) + 1, iter([*failed, task])
@@ -741,13 +729,12 @@ def generate_tasks(
     outputs = OutputNames(out, ".xlsx")
 
     def tasks() -> Iterator[GenerateTask | Outcome]:
-        for x in parsed():
-            if isinstance(x, Outcome):
-                yield x
+        for s in parsed():
+            if isinstance(s, Outcome):
+                yield s
             else:
-                s, r = x
                 dst = outputs.claim(s.name)
-                yield GenerateTask(s.name, dst, mode, s, (s,), overwrite, budget, sync, r)
+                yield GenerateTask(s.name, dst, mode, s, (s,), overwrite, budget, sync)
 
     return total, tasks()
 

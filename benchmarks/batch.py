@@ -45,6 +45,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _timing import median_time
+
 ROOT = Path(__file__).resolve().parents[1]
 Result = dict[str, Any]
 
@@ -246,15 +248,7 @@ def phase_zip(work: Path, n: int) -> Result:
             for zi in src.infolist():
                 dst.writestr(zi, edited.get(zi.filename) or src.read(zi), zi.compress_type)
 
-    def median(fn: Callable[[], None]) -> float:
-        times = []
-        for _ in range(n):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return statistics.median(times)
-
-    return {"raw_ms": median(raw_copy) * 1e3, "zipfile_ms": median(rewrite) * 1e3,
+    return {"raw_ms": median_time(raw_copy, n) * 1e3, "zipfile_ms": median_time(rewrite, n) * 1e3,
             "members": len(book.infos), "edited": len(edited), **_peak()}  # fmt: skip
 
 

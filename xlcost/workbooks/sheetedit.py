@@ -38,32 +38,41 @@ def cell_xml(
     With ``formula`` (the old cell's ``<f>`` element) the cell keeps its formula and
     ``value`` becomes the formula's cached result.
     """
+    kind, payload = _payload(value, bool(formula))
+    head, tail = _cell_form(p, row, col, old_attrs or "", kind, formula)
+    return head + payload + tail
+
+
+def _payload(value: Value, formula: bool) -> tuple[str, str]:
+    """How a value is written (``t`` attribute, or "" for a number, "-" for blank) and its text."""
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
+        return "", number_text(value)
     if value is None:
-        t_val = None
-        body = ""
-    elif isinstance(value, bool):
-        t_val = "b"
-        body = f"<{p}v>{int(value)}</{p}v>"
-    elif isinstance(value, int | float):
-        t_val = None
-        body = f"<{p}v>{number_text(value)}</{p}v>"
-    elif formula:
-        t_val = "str"
-        body = f"<{p}v>{escape_text(value)}</{p}v>"
-    else:
-        t_val = "inlineStr"
-        body = f'<{p}is><{p}t xml:space="preserve">{escape_text(value)}</{p}t></{p}is>'
-    body = formula + body
-    attrs = _new_cell_attrs(old_attrs or "", row, col, t_val, bool(formula))
-    if not body:
-        return f"<{p}c{attrs}/>"
-    return f"<{p}c{attrs}>{body}</{p}c>"
+        return "-", ""
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    return ("str" if formula else "inlineStr"), escape_text(value)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2**16)
+def _cell_form(
+    p: str, row: int, col: int, old_attrs: str, kind: str, formula: str
+) -> tuple[str, str]:
+    """The markup around a rewritten cell's value text (memoised: a template's cells are
+    filled again and again with values of the same few kinds)."""
+    t_val = kind if kind not in ("", "-") else None
+    attrs = _new_cell_attrs(old_attrs, row, col, t_val, bool(formula))
+    if kind == "-":
+        return (f"<{p}c{attrs}>{formula}", f"</{p}c>") if formula else (f"<{p}c{attrs}/>", "")
+    if kind == "inlineStr":
+        head = f'<{p}c{attrs}>{formula}<{p}is><{p}t xml:space="preserve">'
+        return head, f"</{p}t></{p}is></{p}c>"
+    return f"<{p}c{attrs}>{formula}<{p}v>", f"</{p}v></{p}c>"
+
+
 def _new_cell_attrs(old_attrs: str, row: int, col: int, t_val: str | None, formula: bool) -> str:
-    """The attributes of a rewritten cell (memoised: a template's cells are filled again and
-    again with values of the same few types)."""
+    """The attributes of a rewritten cell: ``r`` set, ``t`` as the new value needs, value and
+    cell metadata of the old content dropped."""
     parts: list[str] = []
     has_r = has_t = False
     for ws, key, eq, val in attr_items(old_attrs):

@@ -38,7 +38,7 @@ from xlcost.workbooks.cells import CellRef, Value, WorkbookError, cell_rc, check
 from xlcost.workbooks.names import Sheet
 from xlcost.workbooks.opened import OpenWorkbook, open_workbook
 from xlcost.workbooks.safety import WORKBOOK, parse_check, parse_xml
-from xlcost.workbooks.sheetedit import edit_calc_chain, edit_sheet, edit_workbook
+from xlcost.workbooks.sheetedit import edit_calc_chain, edit_sheet, edit_workbook, splice_cells
 from xlcost.workbooks.sheetscan import SheetScan, scan_sheet
 from xlcost.workbooks.verify import verify_sheet
 from xlcost.workbooks.zipwrite import write_zip
@@ -235,11 +235,17 @@ class TemplateFiller:
         formula went."""
         info = self._parts[part]
         src = self.src
-        new_xml, gone, cells = edit_sheet(
-            info.xml, info.scan, targets, f"{src.name}: {part}", formulas
-        )
+        verified = info.verified.issuperset(targets)
+        cells: str | None
+        fast = splice_cells(info.xml, info.scan, targets, formulas) if verified else None
+        if fast is not None:
+            new_xml, cells = fast
+            gone: set[tuple[int, int]] = set()
+        else:
+            err = f"{src.name}: {part}"
+            new_xml, gone, cells = edit_sheet(info.xml, info.scan, targets, err, formulas)
         data = new_xml.encode("utf-8")
-        if cells is not None and info.verified.issuperset(targets):
+        if cells is not None and verified:
             # Whole <c> elements replaced at positions already checked and verified:
             # the rest of the text is as it was, so checking the new elements suffices.
             parse_check(f"<c>{cells}</c>".encode(), part, src)

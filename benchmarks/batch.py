@@ -65,10 +65,36 @@ def _scenarios(n: int) -> list[dict[str, Any]]:
     return out
 
 
+def _write_scenarios(work: Path, n: int) -> None:
+    """The scenario list as JSON and as CSV (the CSV reader streams: memory stays flat)."""
+    import csv
+
+    rows = _scenarios(n)
+    (work / f"scenarios-{n}.json").write_text(json.dumps(rows))
+    with (work / f"scenarios-{n}.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
+
+
 def _peak() -> Result:
-    mb = 1024.0  # ru_maxrss is in KiB on Linux
+    """Peak memory of this process and of its worker processes, in MB.
+
+    This process's peak is ``VmHWM`` (reset at ``exec``; ``ru_maxrss`` would also count the
+    benchmark's parent, from which this child was forked), where the system has it.
+    """
+    mb = 1024.0  # both are in KiB on Linux
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / mb
+    try:
+        status = Path("/proc/self/status").read_text()
+        own = (
+            next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
+            / mb
+        )
+    except (OSError, StopIteration):
+        pass
     return {
-        "self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / mb,
+        "self_mb": own,
         "workers_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / mb,
     }
 
@@ -88,10 +114,10 @@ def _fresh(directory: Path) -> Path:
 # --------------------------------------------------------------------------- phases (children)
 
 
-def phase_generate(work: Path, n: int, workers: int, out: str) -> Result:
+def phase_generate(work: Path, n: int, workers: int, out: str, kind: str = "json") -> Result:
     from xlcost.batch import Syncer, generate_one, generate_tasks, run
 
-    data = work / f"scenarios-{n}.json"
+    data = work / f"scenarios-{n}.{kind}"
     target = _fresh(work / out)
 
     def files() -> int:
@@ -333,7 +359,7 @@ def run_benchmark(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="xlcost-bench-") as tmp:
         work = Path(tmp)
         for n in {args.n, args.memory_n} - {0}:
-            (work / f"scenarios-{n}.json").write_text(json.dumps(_scenarios(n)))
+            _write_scenarios(work, n)
         build_template("portable", None, work / "template.xlsx")
         print(f"xlcost {__version__} batch benchmark: N={args.n}, {os.cpu_count()} CPUs, "
               f"portable template, medians of {args.repeat} runs")  # fmt: skip
@@ -366,8 +392,10 @@ def run_benchmark(args: argparse.Namespace) -> None:
                   f"({z['zipfile_ms'] / z['raw_ms']:.0f}x)")  # fmt: skip
         if "memory" in want and args.memory_n:
             m = args.memory_n
-            g = _child(work, "generate", m, workers=1, out="gen-mem")
-            print(_line(f"memory: generate N={m}", g))
+            g = _child(work, "generate", m, workers=1, out="gen-mem", kind="csv")
+            print(_line(f"memory: generate N={m} (CSV)", g))
+            j = _child(work, "generate", m, workers=1, out="gen-mem", kind="json")
+            print(_line(f"memory: generate N={m} (JSON)", j))
             c = _child(work, "calc", m, workers=1, books="gen-mem")
             print(_line(f"memory: calc N={m}", c))
 

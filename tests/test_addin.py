@@ -173,7 +173,7 @@ def test_import_checks_its_inputs(tmp_path: Path, home: Path) -> None:
 
 @off_windows
 def test_commands_need_windows_without_home_or_dry_run() -> None:
-    for step in (["config"], ["install"], ["uninstall"]):
+    for step in (["config", "--user"], ["install"], ["uninstall"]):
         code, out = cli("addin", *step)
         assert (code, out) == (
             1,
@@ -185,7 +185,7 @@ def test_commands_need_windows_without_home_or_dry_run() -> None:
 
 @off_windows
 def test_dry_run_prints_the_windows_paths() -> None:
-    code, out = cli("addin", "config", "--dry-run", "--interpreter", EXE)
+    code, out = cli("addin", "config", "--user", "--dry-run", "--interpreter", EXE)
     assert (code, out) == (
         0,
         "would write %USERPROFILE%\\.xlwings\\xlwings.conf: xlwings user config: "
@@ -201,7 +201,7 @@ def test_dry_run_prints_the_windows_paths() -> None:
 
 
 def test_config_install_uninstall_in_a_test_home(home: Path) -> None:
-    code, out = cli("addin", "config", "--home", str(home))
+    code, out = cli("addin", "config", "--user", "--home", str(home))
     assert code == 0, out
     conf = home / ".xlwings" / "xlwings.conf"
     assert f'"INTERPRETER_WIN","{sys.executable}"' in conf.read_text()
@@ -226,3 +226,66 @@ def test_import_needs_windows_unless_dry_run(tmp_path: Path, home: Path) -> None
     code, out = cli("addin", "import", "--dry-run")
     assert code == 2
     assert "--template and --out are required" in out
+
+
+# --- config in the workbook's own xlwings.conf sheet ---------------------------------------------
+
+
+def _conf_sheet(path: Path) -> dict[str, object]:
+    """The workbook's xlwings.conf sheet as the add-in reads it: A1 down to the first blank."""
+    from xlcost.workbooks.package import CellRef, read_cells
+
+    refs = [CellRef("xlwings.conf", f"{c}{r}") for r in range(1, 11) for c in "AB"]
+    cells = read_cells(path, refs)
+    out: dict[str, object] = {}
+    for r in range(1, 11):
+        key = cells[CellRef("xlwings.conf", f"A{r}")].value
+        if key in (None, ""):
+            break
+        out[str(key).upper()] = cells[CellRef("xlwings.conf", f"B{r}")].value
+    return out
+
+
+@pytest.fixture
+def udf_book(tmp_path: Path) -> Path:
+    from xlcost.workbooks.template import build_template
+
+    path = tmp_path / "xlcost.xlsx"
+    build_template("udf", None, path)
+    return path
+
+
+def test_config_needs_a_workbook_or_user() -> None:
+    code, out = cli("addin", "config")
+    assert code == 2
+    assert "--workbook FILE.xlsm" in out and "--user" in out
+
+
+def test_config_writes_the_workbooks_own_sheet_not_the_user_file(
+    udf_book: Path, home: Path
+) -> None:
+    before = udf_book.read_bytes()
+    assert _conf_sheet(udf_book) == {"UDF MODULES": "xlcost.udfs"}
+    code, out = cli("addin", "config", "--workbook", str(udf_book), "--interpreter", EXE,
+                    "--home", str(home))  # fmt: skip
+    assert code == 0, out
+    assert _conf_sheet(udf_book) == {"UDF MODULES": "xlcost.udfs", "INTERPRETER_WIN": EXE}
+    assert not (home / ".xlwings" / "xlwings.conf").exists()  # nothing user-wide
+    # again, another program: the same row is rewritten
+    cli("addin", "config", "--workbook", str(udf_book), "--interpreter", "C:\\x.exe",
+        "--home", str(home))  # fmt: skip
+    assert _conf_sheet(udf_book) == {"UDF MODULES": "xlcost.udfs", "INTERPRETER_WIN": "C:\\x.exe"}
+    code, out = cli("addin", "config", "--undo", "--home", str(home))
+    assert code == 0, out
+    assert udf_book.read_bytes() == before
+
+
+def test_config_of_a_workbook_without_the_sheet_is_one_line(tmp_path: Path, home: Path) -> None:
+    from xlcost.workbooks.template import build_template
+
+    path = tmp_path / "portable.xlsx"
+    build_template("portable", None, path)
+    code, out = cli("addin", "config", "--workbook", str(path), "--home", str(home))
+    assert code == 1
+    assert out.startswith("xlcost: error: portable.xlsx: no 'xlwings.conf' sheet")
+    assert out.count("\n") == 1

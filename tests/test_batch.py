@@ -388,7 +388,7 @@ def test_validate_reports_each_bad_file_in_one_line(
     before = {p: _sha(p) for p in files}
     code, out, err = run_cli("validate", *files)
     assert code == 1
-    assert out.splitlines() == ["good.xlsx: OK (Seed BERT ranker)"] * 2
+    assert out.splitlines() == ["good.xlsx: OK (BERT ranker)"] * 2
     lines = err.strip().splitlines()
     expected = [f"xlcost: error: {m}" for _, m in bad_corpus]
     expected.append(

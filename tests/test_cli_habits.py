@@ -20,6 +20,7 @@ from xlcost.engine.model import GROUPS, INPUT_NAMES
 from xlcost.scenario_files import load_scenarios
 
 APP = load_commands()
+EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "seed_bert_ranker.yaml")
 ROOT = get_command(APP)
 runner = CliRunner()
 
@@ -115,9 +116,18 @@ def test_shell_completion_is_on() -> None:
             "--flops must be a number ≥ 0, got nan",
         ),
         (["gpus", "--flops", "abc"], "--flops must be a number ≥ 0, got 'abc'"),
-        (["calc", "-j", "0", "x.yaml"], "--workers must be a whole number ≥ 1, got 0"),
+        (["calc", "-j", "0", "x.yaml"], "--workers must be a whole number from 1 to 256, got 0"),
         (["compare", "x.yaml", "--budget", "-1"], "--budget must be a number ≥ 0, got -1"),
         (["compare", "x.yaml", "--by", "irr"], "--by must be one of npv, roi, got 'irr'"),
+        (
+            ["compare", EXAMPLE, "--budget", "1e400"],
+            "--budget must be a finite number ≥ 0, got inf",
+        ),
+        (["gpus", "--flops", "inf"], "--flops must be a finite number ≥ 0, got inf"),
+        (
+            ["calc", "x.yaml", "-j", "9" * 20],
+            f"--workers must be a whole number from 1 to 256, got {'9' * 20}",
+        ),
         (["calc"], "missing argument 'FILE...'"),
         (["nosuch"], "no such command 'nosuch'"),
         (["calc", "--nope", "x.yaml"], "no such option: --nope"),
@@ -154,7 +164,7 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     path.write_text("mine\n")
     code, _, err = run("init", str(path))
     assert code == 1
-    assert err == "xlcost: error: mine.yaml: exists; use --force\n"
+    assert err == f"xlcost: error: {path}: exists; use --force\n"
     assert path.read_text() == "mine\n"
     code, _, _ = run("init", str(path), "--force")
     assert code == 0 and load_scenarios(path)

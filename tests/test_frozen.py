@@ -195,7 +195,7 @@ def test_other_interpreter_forms_are_refused(frozen: Path, args: list[str]) -> N
 
 
 def test_addin_config_points_xlwings_at_the_frozen_program(frozen: Path, tmp_path: Path) -> None:
-    code, _, err = run([str(frozen)], ["addin", "config", "--home", str(tmp_path)])
+    code, _, err = run([str(frozen)], ["addin", "config", "--user", "--home", str(tmp_path)])
     assert code == 0, err
     conf = (tmp_path / ".xlwings" / "xlwings.conf").read_text()
     assert conf == f'"INTERPRETER_WIN","{frozen}"\n"UDF MODULES","xlcost.udfs"\n'

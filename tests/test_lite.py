@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -74,9 +75,30 @@ def test_main_py_is_up_to_date() -> None:
     )
 
 
-def test_requirements_are_pure_python_or_in_pyodide() -> None:
+def test_requirements_are_lines_to_add_not_a_replacement() -> None:
+    """requirements.txt holds the lines to add (packages Pyodide ships); the README says to add
+    them and keep Lite's own lines marked ``# required``, and mentions the Restart."""
+    reqs = [
+        line.split("#")[0].strip() for line in (LITE / "requirements.txt").read_text().splitlines()
+    ]
+    reqs = [r for r in reqs if r]
+    assert set(reqs) <= {"numpy", "pydantic", "pyyaml"}  # ship with Pyodide
+    assert not any(r.lower().startswith(("xlwings", "python-dotenv", "pyodide-http")) for r in reqs)
+    readme = " ".join((LITE / "README.md").read_text(encoding="utf-8").split())
+    assert "replace its content with the content of" not in readme
+    assert "**add** the lines" in readme and "`# required`" in readme
+    assert "Keep every existing line" in readme
+    assert "**Restart**" in readme
+    assert "have not been tried in Excel" in readme
+
+
+def test_main_needs_only_the_listed_packages() -> None:
+    source = _generator().generate()  # the modules are embedded as string literals
+    imported = set(re.findall(r"(?:^|\\n)\s*(?:import|from) (numpy|pydantic|yaml)\b", source))
+    assert imported == {"numpy", "pydantic", "yaml"}
+    listed = {"pyyaml" if p == "yaml" else p for p in imported}
     reqs = (LITE / "requirements.txt").read_text().split()
-    assert sorted(reqs) == ["numpy", "pydantic", "pyyaml"]  # all three ship with Pyodide
+    assert listed <= set(reqs)
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,7 @@ def test_template_refuses_an_existing_file_unless_forced(tmp_path: Path) -> None
     out = tmp_path / "t.xlsx"
     out.write_bytes(b"mine")
     code, _, err = run_cli("template", "--out", out)
-    assert (code, err) == (1, "xlcost: error: t.xlsx: exists; use --force\n")
+    assert (code, err) == (1, f"xlcost: error: --out {out}: exists; use --force\n")
     assert out.read_bytes() == b"mine"
     code, _, err = run_cli("template", "--out", out, "--force")
     assert code == 0, err

@@ -141,7 +141,7 @@ def test_structure(mode: str, tmp_path: Path) -> None:
         assert (names[name].sheet, names[name].cell) == (L.COSTS, L.RESULT_CELLS[name])
     wb = load_workbook(path)
     expected = [L.README, L.INPUTS, L.COSTS, L.CASHFLOW, L.SCENARIOS, L.CATALOG]
-    assert wb.sheetnames == expected + ([L.CONF] if mode == "udf" else [])
+    assert wb.sheetnames == expected + ([L.CONF, L.INTELLISENSE] if mode == "udf" else [])
     assert {"catalog_table", "catalog_names", "catalog_fields"} <= set(wb.defined_names)
     inputs = wb[L.INPUTS]
     validated = {str(r) for dv in inputs.data_validations.dataValidation for r in dv.sqref.ranges}

@@ -202,6 +202,9 @@ def test_any_junk_gives_a_scenario_or_a_clear_error(changes: dict[str, Any]) -> 
 def test_overflowing_totals_are_one_clear_error() -> None:
     from xlcost.engine import evaluate
 
-    s = parse_scenario(_with(train_gpus=1e300, train_hours=1e300))
-    with pytest.raises(XlcostError, match=r"^Seed BERT ranker: train_cost overflows"):
+    with pytest.raises(ScenarioErrors, match=r"train_gpus: must be ≤ 1e\+07, got 1e\+300"):
+        parse_scenario(_with(train_gpus=1e300, train_hours=1e300), where="x")
+    # Within the inputs' upper limits no total overflows; unvalidated values still fail clearly.
+    s = parse_scenario(_with()).model_copy(update={"train_gpus": 1e300, "train_hours": 1e300})
+    with pytest.raises(XlcostError, match=r"^BERT ranker: train_cost overflows"):
         evaluate(s)

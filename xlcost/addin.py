@@ -3,10 +3,13 @@
 Three steps, each a list of files to write (:class:`Write`), reported before or after it runs
 and undone from a record of what it did:
 
-* ``config`` — the xlwings user config ``%USERPROFILE%\\.xlwings\\xlwings.conf``: lines
-  ``"KEY","VALUE"`` (read by the add-in's VBA ``Input #``); sets ``INTERPRETER_WIN`` (the frozen
-  ``xlcost.exe``, or the Python running this) and ``UDF MODULES`` (``xlcost.udfs``), keeps every
-  other line.
+* ``config`` — by default the workbook's own ``xlwings.conf`` sheet (keys in column A from A1
+  down, values in column B, as the add-in's ``GetConfigFromSheet`` reads them; a workbook's
+  sheet overrides every config file, and only that workbook starts xlcost): sets
+  ``Interpreter_Win`` (the frozen ``xlcost.exe``, or the Python running this) and
+  ``UDF Modules`` (``xlcost.udfs``), keeps every other key. With ``--user`` instead the xlwings
+  user config ``%USERPROFILE%\\.xlwings\\xlwings.conf`` (lines ``"KEY","VALUE"``, read by the
+  add-in's VBA ``Input #``) — which every xlwings workbook on the PC reads.
 * ``install`` — the xlwings add-in ``xlwings.xlam`` of the bundled xlwings, copied to Excel's
   user start-up folder ``%APPDATA%\\Microsoft\\Excel\\XLSTART`` (what ``xlwings addin install``
   does; the add-in must match the xlwings version the interpreter carries).
@@ -57,6 +60,10 @@ __all__ = [
 ]
 
 UDF_MODULE = "xlcost.udfs"
+CONF_SHEET = "xlwings.conf"
+"""The workbook sheet xlwings reads its settings from (before any config file)."""
+CONF_SHEET_ROWS = 200
+"""Rows of the config sheet read when looking for existing keys."""
 BACKUP_SUFFIX = ".xlcost-backup"
 XLSTART_IN_APPDATA = ("Microsoft", "Excel", "XLSTART")
 _KEY = re.compile(r'^\s*"([^"]*)"')
@@ -209,6 +216,88 @@ def config_writes(target: Target, interpreter: str, udf_modules: str = UDF_MODUL
     return [Write(path, f"xlwings user config: {what}", content)]
 
 
+def sheet_config_cells(
+    keys: Sequence[str | None], settings: Mapping[str, str]
+) -> dict[int, tuple[str, str]]:
+    """Row → (key, value) to write so that the ``xlwings.conf`` sheet holds ``settings``.
+
+    ``keys`` are column A from A1 down. The add-in reads A1 to the last cell before the first
+    blank (``Range("A1").End(xlDown)``), case-insensitively; a key already there keeps its row
+    (and its spelling), a new one goes right below that block.
+
+    Examples
+    --------
+    >>> sheet_config_cells(["UDF Modules", None, "stray"], {"Interpreter_Win": "x.exe"})
+    {2: ('Interpreter_Win', 'x.exe')}
+    >>> sheet_config_cells(["INTERPRETER_WIN"], {"Interpreter_Win": "x.exe"})
+    {1: ('INTERPRETER_WIN', 'x.exe')}
+    """
+    block: list[str] = []
+    for key in keys:
+        if key is None or not str(key).strip():
+            break
+        block.append(str(key))
+    rows = {key.upper(): (i, key) for i, key in enumerate(block, start=1)}
+    out: dict[int, tuple[str, str]] = {}
+    next_row = len(block) + 1
+    for key, value in settings.items():
+        if key.upper() in rows:
+            row, spelled = rows[key.upper()]
+            out[row] = (spelled, value)
+        else:
+            out[next_row] = (key, value)
+            next_row += 1
+    return out
+
+
+def workbook_config_writes(
+    workbook: Path, interpreter: str, udf_modules: str = UDF_MODULE
+) -> list[Write]:
+    """The ``config`` step for one workbook: its ``xlwings.conf`` sheet names the interpreter.
+
+    Raises
+    ------
+    XlcostError
+        The workbook does not exist, or (when the step runs) has no ``xlwings.conf`` sheet.
+    """
+    from xlcost.workbooks.package import CellRef, WorkbookError, fill_package, read_cells
+
+    if not workbook.is_file():
+        raise XlcostError(f"workbook not found: {workbook}")
+    settings = {"Interpreter_Win": interpreter, "UDF Modules": udf_modules}
+    for key, value in settings.items():
+        if any(c in value for c in "\r\n"):
+            raise XlcostError(f"{key}: {value!r} cannot go into a cell (line break)")
+
+    def content() -> bytes:
+        refs = [CellRef(CONF_SHEET, f"A{r}") for r in range(1, CONF_SHEET_ROWS + 1)]
+        try:
+            cells = read_cells(workbook, refs)
+        except WorkbookError as e:
+            raise XlcostError(
+                f"{workbook.name}: no {CONF_SHEET!r} sheet to write to ({e}); the udf template "
+                "has one, or add a sheet of that name"
+            ) from None
+        keys = [
+            v if isinstance(v := cells[ref].value, str) else None if v is None else str(v)
+            for ref in refs
+        ]
+        values: dict[CellRef, str] = {}
+        for row, (key, value) in sheet_config_cells(keys, settings).items():
+            values[CellRef(CONF_SHEET, f"A{row}")] = key
+            values[CellRef(CONF_SHEET, f"B{row}")] = value
+        with tempfile.TemporaryDirectory(prefix="xlcost-conf-") as tmp:
+            out = Path(tmp) / workbook.name
+            try:
+                fill_package(workbook, out, values)
+            except WorkbookError as e:
+                raise XlcostError(f"{workbook.name}: {e}") from None
+            return out.read_bytes()
+
+    what = ", ".join(f"{key}={value}" for key, value in settings.items())
+    return [Write(workbook, f"its {CONF_SHEET} sheet: {what}", content)]
+
+
 def _xlwings_addin() -> Path:
     """``xlwings.xlam`` of the xlwings that xlcost runs with (found without importing xlwings)."""
     spec = importlib.util.find_spec("xlwings")
@@ -273,28 +362,94 @@ def import_writes(target: Target, template: Path, out: Path, bas: Path) -> list[
     ]
 
 
-def _import_with_excel(template: Path, bas: Path, addin: PurePath) -> bytes:  # pragma: no cover
+FUNCTION_CATEGORY = "xlcost"
+"""The function wizard's category for the xlcost functions (instead of "User Defined")."""
+
+
+def macro_options(book_name: str) -> list[dict[str, object]]:
+    """``Application.MacroOptions`` arguments for every function, as xlwings' *Import Functions*
+    sets them (``xlwings/udfs.py``, ``import_udfs``): the description and the argument
+    descriptions (each cut to Excel's 255 characters) and the category, for the function
+    wizard (Shift+F3) and the formula bar's function help.
+
+    Examples
+    --------
+    >>> opts = {o["Macro"]: o for o in macro_options("xlcost.xlsm")}
+    >>> opts["'xlcost.xlsm'!TRAIN_COST"]["Category"]
+    'xlcost'
+    """
+    from xlcost.functions import REGISTRY
+
+    return [
+        {
+            "Macro": f"'{book_name}'!{fn.name}",
+            "Description": fn.description[:255],
+            "HasMenu": False,
+            "HasShortcutKey": False,
+            "Category": FUNCTION_CATEGORY,
+            "ArgumentDescriptions": [a.description[:255] for a in fn.args] or None,
+        }
+        for fn in REGISTRY.values()
+    ]
+
+
+def com_error_line(error: BaseException) -> str:
+    """One line for a pywin32 ``com_error`` (``hresult, text, excepinfo, argerr``).
+
+    Examples
+    --------
+    >>> class com_error(Exception): pass
+    >>> e = com_error(-2147352567, "Exception occurred.",
+    ...               (0, "Microsoft Excel", "Programmatic access to Visual Basic Project  "
+    ...                "is not trusted", None, 0, -2146827284), None)
+    >>> print(com_error_line(e))
+    Excel: Programmatic access to Visual Basic Project is not trusted (0x80020009)
+    """
+    args = tuple(error.args) + (None,) * 4
+    hresult, text, info = args[0], args[1], args[2]
+    detail = info[2] if isinstance(info, tuple) and len(info) > 2 and info[2] else text
+    code = f" (0x{hresult & 0xFFFFFFFF:08X})" if isinstance(hresult, int) else ""
+    return f"Excel: {' '.join(str(detail or error).split())}{code}"
+
+
+_TRUST_HINT = (
+    "; Excel needs File > Options > Trust Center > Trust Center Settings > Macro Settings > "
+    "Trust access to the VBA project object model"
+)
+
+
+def _import_with_excel(template: Path, bas: Path, addin: PurePath) -> bytes:
     """Have Excel import ``bas`` into a copy of ``template``; return the ``.xlsm`` bytes.
 
     Windows only: drives Excel through COM with pywin32 (which xlwings installs on Windows);
-    xlwings itself is imported only by :mod:`xlcost.udfs`. Not yet run on Windows.
+    xlwings itself is imported only by :mod:`xlcost.udfs`. After the import it sets every
+    function's description, argument descriptions and category with ``MacroOptions``, as
+    xlwings' own *Import Functions* does. A COM error becomes one line (:func:`com_error_line`).
+    Tested here against a stand-in for Excel's COM objects; not yet run with a real Excel.
     """
     import win32com.client
 
     xl_open_xml_workbook_macro_enabled = 52
     excel = win32com.client.DispatchEx("Excel.Application")
-    excel.Visible = False
-    excel.DisplayAlerts = False
     try:
+        excel.Visible = False
+        excel.DisplayAlerts = False
         with tempfile.TemporaryDirectory() as tmp:
             book = excel.Workbooks.Open(str(template.resolve()))
             project = book.VBProject  # fails unless Excel trusts access to the VBA project
             project.VBComponents.Import(str(bas.resolve()))
             project.References.AddFromFile(str(addin))
+            for options in macro_options(book.Name):
+                excel.MacroOptions(**options)
             saved = Path(tmp) / "imported.xlsm"
             book.SaveAs(str(saved), FileFormat=xl_open_xml_workbook_macro_enabled)
             book.Close(SaveChanges=False)
             return saved.read_bytes()
+    except Exception as e:
+        if type(e).__name__ != "com_error":
+            raise
+        hint = _TRUST_HINT if "trust" in com_error_line(e).lower() else ""
+        raise XlcostError(com_error_line(e) + hint) from None
     finally:
         excel.Quit()
 

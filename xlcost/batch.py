@@ -1,4 +1,4 @@
-"""Batch work over many files: generate, fill, validate and compute workbooks (SPEC §7).
+"""Batch work over many files: generate, fill, validate and compute workbooks.
 
 Every file is one *task*, done by a small top-level function that returns an :class:`Outcome`
 (a label, the error lines if it failed, and small results): a bad file is reported and skipped
@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import itertools
 import os
 import re
 import signal
@@ -41,6 +42,7 @@ from xlcost.engine.validate import parse_scenario
 from xlcost.fill_rows import fill_row, plan_fill
 from xlcost.scenario_files import load_scenarios, read_records
 from xlcost.workbooks.inputs import WORKBOOK_SUFFIXES, input_cells, read_scenario
+from xlcost.workbooks.layout import MAX_MONTHS
 from xlcost.workbooks.package import CellRef, OpenWorkbook, TemplateFiller, WorkbookError
 
 if TYPE_CHECKING:
@@ -585,16 +587,19 @@ class _Skeleton:
     cells: dict[str, dict[str, tuple[Value, CellRef, bool]]]
 
 
-@functools.lru_cache(maxsize=4)
-def _skeleton(mode: str, n_options: int) -> _Skeleton:
-    """Build the template once per process: openpyxl once, then only splices per workbook.
+@functools.lru_cache(maxsize=16)
+def _skeleton(mode: str, n_options: int, months: int) -> _Skeleton:
+    """Build the template once per process and number of months (a generated workbook's Cash
+    flow sheet lays out exactly its horizon): openpyxl once, then only splices per workbook.
 
     The template stays in memory (no temporary file or folder is left anywhere).
     """
     from xlcost.workbooks.template import Template
 
-    template = Template(mode, n_options)
+    template = Template(mode, n_options, months)
     seed = seed_scenario()
+    if seed.horizon_months > months:  # a 1-month workbook: the worked example over 1 month
+        seed = seed.model_copy(update={"horizon_months": months, "maintain_months": months})
     book = OpenWorkbook(Path("template.xlsx"), template.render(seed, [seed] * n_options))
     values = template.cell_values(seed, [seed] * n_options)
     formulas = frozenset((c.sheet, c.cell) for c in template.calcs)
@@ -618,7 +623,8 @@ def generate_one(task: GenerateTask) -> Outcome:
     template file's are spliced.
     """
     try:
-        skeleton = _skeleton(task.mode, len(task.comparison))
+        months = min(task.scenario.horizon_months, MAX_MONTHS)  # longer: one clear error
+        skeleton = _skeleton(task.mode, len(task.comparison), months)
         plain: dict[CellRef, Value] = {}
         cached: dict[CellRef, Value] = {}
         values = skeleton.template.cell_values(task.scenario, task.comparison, task.budget)
@@ -687,7 +693,9 @@ def generate_tasks(
         failed = [o for o in items if isinstance(o, Outcome)]
         return len(failed) + 1, iter([*failed, task])
 
-    _skeleton(mode, 1)  # built here once, inherited by forked workers
+    # Built here once per horizon of the first records, inherited by forked workers.
+    for months in _horizons(read_records(scenario_file)):
+        _skeleton(mode, 1, months)
     outputs = OutputNames(out, ".xlsx")
 
     def tasks() -> Iterator[GenerateTask | Outcome]:
@@ -699,6 +707,22 @@ def generate_tasks(
                 yield GenerateTask(s.name, dst, mode, s, (s,), overwrite, budget, sync)
 
     return total, tasks()
+
+
+def _horizons(
+    records: Iterable[tuple[str, Mapping[str, Any]]], most: int = 4, scan: int = 1000
+) -> list[int]:
+    """The distinct horizons a workbook lays out among the first ``scan`` records (at most
+    ``most`` of them); other horizons get their template when a task first needs it."""
+    seen: list[int] = []
+    for _where, record in itertools.islice(records, scan):
+        try:
+            months = int(float(record.get("horizon_months")))  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if 1 <= months <= MAX_MONTHS and months not in seen and len(seen) < most:
+            seen.append(months)
+    return seen
 
 
 class FillJob(NamedTuple):

@@ -1,6 +1,6 @@
 """The Excel-visible functions, as plain Python: one registry, Excel errors as values.
 
-This module is the single source for every function Excel users call (SPEC §3): its Excel name,
+This module is the single source for every function Excel users call: its Excel name,
 argument names and order, defaults, wizard descriptions, the Python implementation, and the
 equivalent *native* Excel formula used by the portable template. :mod:`xlcost.udfs` wraps these
 for xlwings and imports nothing else of substance; the workbook builder uses :func:`formula`.
@@ -41,6 +41,7 @@ It does not import xlwings or openpyxl.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -293,6 +294,8 @@ def _numbers_from_objects(spec: Arg, a: NDArray[Any], table: _Table) -> tuple[An
                 vals[i] = _serial(x)
             elif isinstance(x, int | float | np.integer | np.floating | np.bool_):
                 vals[i] = x
+            elif isinstance(x, decimal.Decimal):  # Currency/Accounting cells, classic xlwings
+                vals[i] = float(x)
             else:
                 e = ExcelError.parse(x)
                 if e is not None:

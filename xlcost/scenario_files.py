@@ -1,6 +1,6 @@
 """Scenario lists from files: YAML, JSON, CSV and XLSX (one row or item per scenario).
 
-Column headers and keys are the input names (SPEC §4). Every problem names the file, the row
+Column headers and keys are the input names. Every problem names the file, the row
 (CSV/XLSX, numbered as a spreadsheet shows them: the header is row 1) or the key path
 (YAML/JSON, ``scenarios[2]``), and the field::
 

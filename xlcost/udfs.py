@@ -1,6 +1,6 @@
 """The xlcost functions for Excel, through xlwings (the "UDF Modules" setting: ``xlcost.udfs``).
 
-Every function of SPEC §3 — ``TRAIN_COST``, ``DEPLOY_COST``, ``MAINTAIN_COST``, ``ROI``,
+Every function — ``TRAIN_COST``, ``DEPLOY_COST``, ``MAINTAIN_COST``, ``ROI``,
 ``BENEFIT``, ``BCR``, ``TRAIN_FLOPS``, ``TRAIN_HOURS``, ``REPLICAS``, ``GPU_SPEC``,
 ``XLCOST_VERSION`` — is generated here from :data:`xlcost.functions.REGISTRY`, with its exact
 name, argument names and order, and optional arguments (blank → default). All the work

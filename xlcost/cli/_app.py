@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import functools
 import importlib
+import math
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -148,7 +150,19 @@ def readable_ranges(text: str) -> str:
 
 
 class XlcostCommand(typer.core.TyperCommand):
-    """A command whose usage line and option list show readable metavars (:func:`metavar`)."""
+    """A command whose usage line and option list show readable metavars (:func:`metavar`)
+    and whose number options refuse inf (``1e400``) as they refuse nan."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        """Parse ``args``; a number option given as inf is a usage error."""
+        rest = super().parse_args(ctx, args)
+        for param in self.params:
+            value = ctx.params.get(param.name or "")
+            if isinstance(value, float) and not math.isfinite(value):
+                expected = (_expectation(param) or "a number").replace("number", "finite number")
+                typed: Any = param  # a Typer parameter (click's Parameter in the stubs)
+                raise BadParameter(f"must be {expected}, got {value:g}", ctx=ctx, param=typed)
+        return rest
 
     def collect_usage_pieces(self, ctx: Context) -> list[str]:
         """``[OPTIONS] FILE...`` (optional arguments in brackets)."""
@@ -350,7 +364,10 @@ def usage_line(e: UsageError) -> str:
         if path is not None:
             where = f"{_option_name(param)} " if param.param_type_name == "option" else ""
             return f"{where}{path['path']}: {path['problem']}"
-        return f"{_option_name(param)}: {e.message.rstrip('.')}"
+        joint = " " if e.message.startswith("must be ") else ": "
+        return f"{_option_name(param)}{joint}{e.message.rstrip('.')}"
+    if isinstance(e, BadParameter) and isinstance(e.param_hint, str):
+        return f"{e.param_hint}: {e.message.rstrip('.')}"
     text = e.format_message().rstrip(".")
     return text[:1].lower() + text[1:]
 
@@ -365,6 +382,42 @@ class OneLineUsageError(UsageError):
         """Print the one line to stderr."""
         where = self.ctx.command_path if self.ctx is not None else "xlcost"
         typer.echo(f"xlcost: error: {self.message}; see '{where} -h'", err=True)
+
+
+def out_dir(path: Path, option: str = "--out") -> Path:
+    """Create the output folder ``path`` (and its parents) before any work is done.
+
+    Raises :class:`~xlcost.engine.errors.XlcostError` naming the option and the folder, e.g.
+    ``--out /proc/nope: cannot create directory (No such file or directory)``.
+    """
+    from xlcost.engine.errors import XlcostError
+
+    if path.exists() and not path.is_dir():
+        raise XlcostError(f"{option} {path}: is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise XlcostError(f"{option} {path}: cannot create directory ({e.strerror or e})") from None
+    return path
+
+
+def new_file(path: Path, *, force: bool, option: str = "--out") -> Path:
+    """Check an output file before any work: not a folder, not existing unless ``force``, and
+    its folder created (:func:`out_dir`). ``option`` names it in messages (``""`` for an
+    argument). Returns ``path``."""
+    from xlcost.engine.errors import XlcostError
+
+    named = f"{option} {path}" if option else str(path)
+    if path.is_dir():
+        raise XlcostError(f"{named}: is a directory; name a file")
+    if path.exists() and not force:
+        raise XlcostError(f"{named}: exists; use --force")
+    parent = path.parent
+    try:
+        out_dir(parent, option)
+    except XlcostError:
+        raise XlcostError(f"{named}: cannot create its directory {parent}") from None
+    return path
 
 
 def fail(message: str) -> NoReturn:

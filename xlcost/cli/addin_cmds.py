@@ -54,9 +54,28 @@ def _run(
     typer.echo("\n".join(lines))
 
 
-@addin_app.command(epilog=examples("xlcost addin config --dry-run", "xlcost addin config --undo"))
+@addin_app.command(
+    epilog=examples(
+        "xlcost addin config --workbook xlcost.xlsm",
+        "xlcost addin config --workbook xlcost.xlsm --undo",
+    )
+)
 @user_errors
 def config(
+    workbook: Annotated[
+        Path | None,
+        typer.Option(
+            help="Workbook whose xlwings.conf sheet gets the settings (only it starts xlcost).",
+            dir_okay=False,
+        ),
+    ] = None,
+    user: Annotated[
+        bool,
+        typer.Option(
+            "--user",
+            help="Write the user-wide .xlwings\\xlwings.conf instead (every xlwings workbook).",
+        ),
+    ] = False,
     interpreter: Annotated[
         str | None,
         typer.Option(help="What xlwings starts [default: this program, or this Python]."),
@@ -65,17 +84,34 @@ def config(
     dry_run: DryRunOpt = False,
     undo: UndoOpt = False,
 ) -> None:
-    """Write the xlwings user config: interpreter and UDF module.
+    """Point xlwings at xlcost in a workbook's xlwings.conf sheet.
 
-    The file is .xlwings\\xlwings.conf (INTERPRETER_WIN and UDF MODULES)."""
-    target = addin.resolve_target(home, dry_run=dry_run)
-    _run(
-        "config",
-        target,
-        lambda: addin.config_writes(target, interpreter or sys.executable),
-        dry_run=dry_run,
-        undo=undo,
-    )
+    Sets Interpreter_Win and UDF Modules. The workbook's own sheet scopes them to it; the
+    user-wide file (--user) would make every xlwings workbook on the PC start xlcost."""
+    program = interpreter or sys.executable
+    if workbook is not None and user:
+        raise typer.BadParameter("--workbook and --user exclude each other")
+    if workbook is None and not (user or undo):
+        raise typer.BadParameter(
+            "name the workbook (--workbook FILE.xlsm: its xlwings.conf sheet), "
+            "or --user for the user-wide xlwings.conf"
+        )
+    target = addin.resolve_target(home, dry_run=dry_run) if user else _record_target(home, dry_run)
+
+    def make() -> list[addin.Write]:
+        if workbook is not None:
+            return addin.workbook_config_writes(workbook, program)
+        return addin.config_writes(target, program)
+
+    _run("config", target, make, dry_run=dry_run, undo=undo)
+
+
+def _record_target(home: Path | None, dry_run: bool) -> addin.Target:
+    """Where the undo record of a workbook edit lives: the user profile on any platform (a
+    workbook's sheet can be written anywhere; only Excel's own set-up needs Windows)."""
+    if home is not None or dry_run or sys.platform == "win32":
+        return addin.resolve_target(home, dry_run=dry_run)
+    return addin.Target(Path.home(), Path.home())
 
 
 @addin_app.command(epilog=examples("xlcost addin install --dry-run", "xlcost addin install"))

@@ -23,14 +23,17 @@ from xlcost.batch import (
     run,
     validate_file,
 )
-from xlcost.cli._app import app, examples, user_errors
+from xlcost.cli._app import app, examples, new_file, out_dir, user_errors
 from xlcost.cli.workbook_cmds import Mode, ModeOpt
 from xlcost.engine.errors import XlcostError
 
 T = TypeVar("T")
 
+MAX_WORKERS = 256
+"""The most worker processes a batch starts (more would only exhaust the machine)."""
+
 WorkersOpt = Annotated[
-    int, typer.Option("--workers", "-j", min=1, help="Worker processes (default 1).")
+    int, typer.Option("--workers", "-j", min=1, max=MAX_WORKERS, help="Worker processes.")
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")]
 OutOpt = Annotated[
@@ -82,14 +85,6 @@ class Batch:
         typer.echo(f"xlcost: {self.command}: {self.ok} {noun} OK, {self.failed} failed", err=True)
         if self.failed:
             raise typer.Exit(1)
-
-
-def _out_dir(out: Path) -> Path:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise XlcostError(f"--out {out}: cannot create directory ({e.strerror or e})") from None
-    return out
 
 
 def _write(
@@ -160,7 +155,9 @@ def generate(
         raise XlcostError("give --out DIR (one workbook per scenario) or --single FILE")
     if single is not None and single.suffix.lower() != ".xlsx":
         raise XlcostError(f"--single {single.name}: the workbook must be an .xlsx file")
-    directory = _out_dir(out if out is not None else (single or Path()).parent)
+    if single is not None:
+        new_file(single, force=force, option="--single")
+    directory = out_dir(out if out is not None else (single or Path()).parent)
     total, tasks = generate_tasks(
         scenario_file,
         directory,
@@ -216,7 +213,7 @@ def fill(
     job = fill_tasks(
         template,
         data_file,
-        _out_dir(out),
+        out_dir(out),
         ignore_unknown=ignore_unknown,
         overwrite=force,
         sync=False,

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from xlcost.batch import CalcTask, calc_file
-from xlcost.cli._app import app, examples, user_errors
+from xlcost.cli._app import app, examples, out_dir, user_errors
 from xlcost.cli.batch_cmds import Batch, WorkersOpt
 from xlcost.engine import evaluate, seed_scenario
 from xlcost.engine.allocate import (
@@ -20,8 +20,8 @@ from xlcost.engine.allocate import (
     compare,
 )
 from xlcost.engine.catalog import GPU_FIELDS, load_catalog
-from xlcost.engine.model import Results, Scenario
-from xlcost.report import render, table
+from xlcost.engine.model import RESULT_NAMES, Results, Scenario
+from xlcost.report import DEFAULT_COLUMNS, compact, render, result_rows, table
 from xlcost.scenario_files import load_scenarios
 
 
@@ -31,12 +31,45 @@ class Format(StrEnum):
     json = "json"
 
 
+COMPARE_COLUMNS = ("total_cost", "npv", "roi")
+"""The results ``compare`` shows unless ``--columns`` picks others."""
+
+
 class RankBy(StrEnum):
     npv = "npv"
     roi = "roi"
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+def parse_columns(value: str | None) -> list[str] | None:
+    """``--columns``: comma-separated result names, or ``all``; ``None`` when not given."""
+    if value is None:
+        return None
+    if value.strip() == "all":
+        return list(RESULT_NAMES)
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in RESULT_NAMES]
+    if unknown or not names:
+        raise typer.BadParameter(
+            f"{', '.join(map(repr, unknown)) or 'nothing'} is not a result; give "
+            f"comma-separated names from {', '.join(RESULT_NAMES)}, or all",
+            param_hint="--columns",
+        )
+    return names
+
+
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        "-c",
+        metavar="NAME,...",
+        help="Results to show, comma-separated, or 'all' [default: in a table "
+        f"{','.join(DEFAULT_COLUMNS)}; in CSV and JSON all].",
+    ),
+]
 IgnoreOpt = Annotated[
     bool, typer.Option("--ignore-unknown", help="Ignore columns that are not input names.")
 ]
@@ -52,7 +85,7 @@ CatalogOpt = Annotated[
 
 
 def seed_lines(s: Scenario, r: Results) -> list[str]:
-    """The seed's table (SPEC §2), computed by the engine, as text lines."""
+    """The worked example's cost table, computed by the engine, as text lines."""
     m = s.maintain_months if s.maintain_months is not None else s.horizon_months
     rows = [
         [
@@ -76,7 +109,7 @@ def seed_lines(s: Scenario, r: Results) -> list[str]:
             f"{r.benefit:,.2f}",
         ],
         ["Total cost", "train + deploy + maintain", f"{r.total_cost:,.2f}"],
-        ["BCR (seed's R)", "benefit / cost", f"{r.bcr:.3f}" if r.bcr is not None else "—"],
+        ["BCR", "benefit / cost", f"{r.bcr:.3f}" if r.bcr is not None else "—"],
         ["ROI", "(benefit − cost) / cost", f"{r.roi:.3f}" if r.roi is not None else "—"],
         ["NPV", f"at {s.discount_rate_annual:.0%} a year", f"{r.npv:,.2f}"],
     ]
@@ -86,9 +119,9 @@ def seed_lines(s: Scenario, r: Results) -> list[str]:
 @app.command(epilog=examples("xlcost demo", "xlcost demo --out demo-books --force"))
 @user_errors
 def demo(
-    out: Annotated[Path, typer.Option(help="Directory for the two template workbooks.")] = Path(
-        "xlcost-demo"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Directory for the two template workbooks.", file_okay=False)
+    ] = Path("xlcost-demo"),
     force: Annotated[
         bool,
         typer.Option(
@@ -104,9 +137,13 @@ def demo(
     benefit 150; the udf and portable template workbooks are written into OUT."""
     from xlcost.cli.workbook_cmds import write_templates
 
+    out_dir(out)  # before the table: a bad --out is refused before any output
     s = seed_scenario()
     r = evaluate(s)
-    typer.echo(f"{s.name} — the seed document's worked example, {s.horizon_months} months\n")
+    typer.echo(
+        f"{s.name} — the worked example of the cost-accounting method for AI models in "
+        f"e-commerce search and recommendation, {s.horizon_months} months\n"
+    )
     typer.echo("\n".join(seed_lines(s, r)))
     paths = write_templates(out, overwrite=force)
     typer.echo("\nTemplate workbooks (open in Excel; the portable one works without the add-in):")
@@ -133,6 +170,7 @@ def calc(
         ),
     ],
     fmt: FormatOpt = Format.table,
+    columns: ColumnsOpt = None,
     ignore_unknown: IgnoreOpt = False,
     workers: WorkersOpt = 1,
 ) -> None:
@@ -140,11 +178,12 @@ def calc(
 
     Every scenario of every FILE, one table row (or CSV/JSON record) each. A bad file is
     reported and skipped; the exit code is 1 if any file failed."""
+    picked = parse_columns(columns)
     batch = Batch("calc", "file", len(files))
     tasks = [CalcTask(f, ignore_unknown) for f in files]
     results = [r for o in batch.successes(tasks, calc_file, workers) for r in o.results]
     if results:
-        typer.echo(render(results, fmt.value))
+        typer.echo(render(results, fmt.value, picked))
     batch.finish()
 
 
@@ -173,6 +212,16 @@ def compare_cmd(
         RankBy, typer.Option(help="Rank by NPV (ties: ROI) or ROI (ties: NPV).")
     ] = RankBy.npv,
     fmt: FormatOpt = Format.table,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            "-c",
+            metavar="NAME,...",
+            help="Results in the table, comma-separated, or 'all' [default: "
+            f"{','.join(COMPARE_COLUMNS)}].",
+        ),
+    ] = None,
     ignore_unknown: IgnoreOpt = False,
     risk: Annotated[
         bool,
@@ -194,6 +243,7 @@ def compare_cmd(
 
     The options of FILE are ranked by NPV (or ROI); the recommendation is the best one within
     the budget with a positive NPV, or none."""
+    picked = parse_columns(columns) or list(COMPARE_COLUMNS)
     c = compare(load_scenarios(file, ignore_unknown=ignore_unknown), budget=budget, by=by.value)
     for warning in c.warnings:
         typer.echo(f"xlcost: warning: {warning}", err=True)
@@ -205,18 +255,6 @@ def compare_cmd(
     if fmt is Format.json:
         typer.echo(json.dumps(c.model_dump(mode="json"), indent=2, ensure_ascii=False))
         return
-    rows = [
-        [
-            str(o.rank),
-            o.results.name,
-            f"{o.results.total_cost:,.2f}",
-            f"{o.results.npv:,.2f}",
-            "—" if o.results.roi is None else f"{o.results.roi:.1%}",
-            "yes" if o.within_budget else "no",
-        ]
-        for o in c.options
-    ]
-    header = ["rank", "option", "total cost", "NPV", "ROI", "within budget"]
     if fmt is Format.csv:
         import csv
         import sys
@@ -237,7 +275,13 @@ def compare_cmd(
                 ]
             )
         return
-    typer.echo(table(rows, header))
+    names, cells = result_rows([o.results for o in c.options], picked)
+    header = ["rank", *names, "within_budget"]
+    rows = [
+        [str(o.rank), *row, "yes" if o.within_budget else "no"]
+        for o, row in zip(c.options, cells, strict=True)
+    ]
+    typer.echo(table(rows, header, left=2))
     typer.echo(f"\nRecommended: {c.recommended or 'none'} — {c.reason}")
 
 
@@ -347,11 +391,11 @@ def gpus(
         raise XlcostError(f"{option}: {reason}{got}") from None
     options = cheapest_gpus(req, load_catalog(catalog_file))
     rows = [
-        [o.gpu, str(o.gpus), f"{o.hours:,.2f}", f"{o.price_per_hour:.4g}", f"{o.cost:,.2f}"]
+        [o.gpu, f"{o.gpus:,}", compact(o.hours), f"{o.price_per_hour:.4g}", compact(o.cost)]
         for o in options
     ]
     typer.echo(table(rows, ["gpu", "GPUs", "hours", "price/h", "cost"]))
-    typer.echo(f"\nCheapest: {options[0].gpus} × {options[0].gpu}")
+    typer.echo(f"\nCheapest: {options[0].gpus:,} × {options[0].gpu}")
 
 
 @app.command(epilog=examples("xlcost schema > scenario.schema.json"))

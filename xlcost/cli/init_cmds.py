@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from xlcost.cli._app import app, examples, user_errors
+from xlcost.cli._app import app, examples, new_file, user_errors
 
 __all__ = ["starter_yaml"]
 
@@ -145,5 +145,6 @@ def init(
     """
     from xlcost._files import atomic_write
 
+    new_file(path, force=force, option="")
     atomic_write(path, starter_yaml().encode("utf-8"), overwrite=force)
     typer.echo(f"Wrote {path}; fill it in, then run: xlcost calc {path}")

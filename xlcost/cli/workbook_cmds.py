@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from xlcost.cli._app import app, examples, user_errors
+from xlcost.cli._app import app, examples, new_file, user_errors
 from xlcost.engine.errors import XlcostError
 from xlcost.engine.examples import seed_scenario
 from xlcost.scenario_files import load_scenarios
@@ -32,7 +32,7 @@ TEMPLATE_FILES = {Mode.udf: "xlcost_template.xlsx", Mode.portable: "xlcost_templ
 
 
 def write_templates(directory: Path, *, overwrite: bool = False) -> list[Path]:
-    """Write both templates (pre-filled with the seed's example) into ``directory``.
+    """Write both templates (pre-filled with the worked example) into ``directory``.
 
     A file that already holds exactly these bytes (an earlier demo's) is left as it is; any
     other existing file is refused, before anything is written, unless ``overwrite``.
@@ -67,7 +67,7 @@ def template(
         Path | None,
         typer.Option(
             help="Scenario file (YAML, JSON, CSV, XLSX) with the one option to pre-fill "
-            "[default: the seed's worked example].",
+            "[default: the worked example (BERT ranker)].",
             exists=True,
             dir_okay=False,
         ),
@@ -100,6 +100,7 @@ def template(
     if no_budget and budget is not None:
         raise XlcostError("give --budget X or --no-budget, not both")
 
+    path = new_file(out or Path(TEMPLATE_FILES[mode]), force=force)
     s = seed_scenario()
     if scenario is not None:
         found = load_scenarios(scenario)
@@ -108,7 +109,6 @@ def template(
                 f"{scenario.name}: has {len(found)} scenarios; the template takes one"
             )
         s = found[0]
-    path = out or Path(TEMPLATE_FILES[mode])
     limit = None if no_budget else (DEFAULT_BUDGET if budget is None else budget)
     build_template(mode.value, s, path, overwrite=force, budget=limit)
     typer.echo(f"Wrote {path} ({mode.value} mode, scenario {s.name!r}).")

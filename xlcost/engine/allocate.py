@@ -1,5 +1,5 @@
-"""Resource allocation (seed step 5): rank the options, respect a budget, name the pick; and find
-the cheapest catalog GPU for a training or serving requirement.
+"""Resource allocation (step 5 of the cost-accounting method): rank the options, respect a
+budget, name the pick; and find the cheapest catalog GPU for a training or serving requirement.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from xlcost.engine import compute, costs
 from xlcost.engine.catalog import Catalog, default_catalog
+from xlcost.engine.errors import XlcostError
 from xlcost.engine.evaluate import evaluate
 from xlcost.engine.model import Results, Scenario
 
 __all__ = [
+    "MAX_GPUS",
     "Comparison",
     "GpuOption",
     "RankedOption",
@@ -181,9 +183,32 @@ class GpuOption(BaseModel):
     price_per_hour: float
 
 
-def _training_option(req: TrainingRequirement, name: str, peak: float, price: float) -> GpuOption:
+MAX_GPUS = 10_000_000
+"""The most GPUs :func:`cheapest_gpus` sizes a job for (far beyond any cluster built); a GPU
+that would need more is left out, and a requirement no catalog GPU meets is refused."""
+
+
+def _within_limit(gpus: float) -> bool:
+    """Whether ``gpus`` is a number of GPUs :func:`cheapest_gpus` sizes for (not nan or inf)."""
+    return gpus <= MAX_GPUS
+
+
+def _ratio(a: float, b: float) -> float:
+    """``a / b`` for positive numbers, ``inf`` where it overflows or ``b`` underflowed to 0."""
+    try:
+        return a / b
+    except (OverflowError, ZeroDivisionError):
+        return math.inf
+
+
+def _training_option(
+    req: TrainingRequirement, name: str, peak: float, price: float
+) -> GpuOption | None:
     per_gpu = peak * 1e12 * req.mfu * compute.SECONDS_PER_HOUR  # FLOP one GPU does in an hour
-    gpus = max(1, math.ceil(round(req.flops / (per_gpu * req.deadline_hours), 9)))
+    needed = _ratio(req.flops, per_gpu * req.deadline_hours)
+    if not _within_limit(needed):
+        return None
+    gpus = max(1, math.ceil(round(needed, 9)))
     hours = req.flops / (gpus * per_gpu)
     return GpuOption(
         gpu=name,
@@ -196,13 +221,20 @@ def _training_option(req: TrainingRequirement, name: str, peak: float, price: fl
 
 def _serving_option(
     req: ServingRequirement, name: str, peak: float, memory: float, price: float
-) -> GpuOption:
-    per_replica_gpus = 1 if req.model_memory_gb is None else math.ceil(req.model_memory_gb / memory)
-    qps_per_replica = per_replica_gpus * peak * 1e12 * req.mfu / req.flops_per_query
-    replicas = compute.replicas(
-        req.peak_qps, qps_per_replica, req.target_utilization, req.min_replicas
-    )
-    gpus = int(np.asarray(replicas).item()) * per_replica_gpus
+) -> GpuOption | None:
+    per_replica = 1.0 if req.model_memory_gb is None else req.model_memory_gb / memory
+    if not _within_limit(per_replica):
+        return None
+    per_replica = math.ceil(per_replica)
+    qps_per_replica = _ratio(per_replica * peak * 1e12 * req.mfu, req.flops_per_query)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        replicas = compute.replicas(
+            req.peak_qps, qps_per_replica, req.target_utilization, req.min_replicas
+        )
+    total = float(np.asarray(replicas).item()) * per_replica
+    if not _within_limit(total):
+        return None
+    gpus = int(total)
     return GpuOption(
         gpu=name,
         gpus=gpus,
@@ -220,6 +252,8 @@ def cheapest_gpus(
     Training: the fewest GPUs that finish ``flops`` by the deadline at ``mfu`` of peak.
     Serving: compute-bound replicas (``peak × mfu / flops_per_query`` queries/s per GPU), as many
     GPUs per replica as the model's memory needs, sized by :func:`compute.replicas`.
+    A GPU that would need more than :data:`MAX_GPUS` is left out; if every one would, the
+    requirement is refused with an :class:`~xlcost.engine.errors.XlcostError`.
 
     Examples
     --------
@@ -231,12 +265,20 @@ def cheapest_gpus(
     """
     cat = catalog or default_catalog()
     if isinstance(requirement, TrainingRequirement):
-        options = [
+        sized = [
             _training_option(requirement, g.name, g.peak_tflops, g.price_per_hour) for g in cat.gpus
         ]
     else:
-        options = [
+        sized = [
             _serving_option(requirement, g.name, g.peak_tflops, g.memory_gb, g.price_per_hour)
             for g in cat.gpus
         ]
+    options = [o for o in sized if o is not None]
+    if not options:
+        given = ", ".join(
+            f"{k} {v:g}" for k, v in requirement.model_dump(exclude_none=True).items()
+        )
+        raise XlcostError(
+            f"no catalog GPU meets the requirement with at most {MAX_GPUS:,} GPUs ({given})"
+        )
     return sorted(options, key=lambda o: (o.cost, o.gpus))

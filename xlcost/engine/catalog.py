@@ -1,4 +1,4 @@
-"""The hardware catalog: GPUs with specs and dated, sourced on-demand prices (SPEC §5).
+"""The hardware catalog: GPUs with specs and dated, sourced on-demand prices.
 
 The data lives in ``xlcost/data/catalog.yaml``, not in code; it is validated on load. A user
 file with the same schema overrides entries by name and adds new ones (:func:`load_catalog`).
@@ -111,6 +111,8 @@ def load_catalog(path: Path | None = None) -> Catalog:
         return base
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise XlcostError(f"{Path(path).name}: cannot read catalog: not UTF-8 text") from None
     except (OSError, yaml.YAMLError) as e:
         raise XlcostError(f"{Path(path).name}: cannot read catalog: {e}") from None
     return base.merged(_parse(data, Path(path).name).gpus)

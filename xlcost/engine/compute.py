@@ -3,9 +3,9 @@
 Sources
 -------
 * ``6 × params × tokens`` training FLOPs: Kaplan et al., "Scaling Laws for Neural Language
-  Models" (2020), §2.1 (forward 2N, backward 4N per token). With full activation recomputation
-  the factor is 8 (Narayanan et al., "Efficient Large-Scale Language Model Training on GPU
-  Clusters Using Megatron-LM", SC'21, §5.1).
+  Models" (2020), section 2.1 (forward 2N, backward 4N per token). With full activation
+  recomputation the factor is 8 (Narayanan et al., "Efficient Large-Scale Language Model
+  Training on GPU Clusters Using Megatron-LM", SC'21, section 5.1).
 * MFU (model FLOPs utilisation): Chowdhery et al., "PaLM" (2022), appendix B; 0.3–0.5 is typical
   for large dense training.
 """
@@ -75,7 +75,7 @@ def train_hours(
 
     Examples
     --------
-    Megatron-LM's GPT-3 175B estimate (SC'21 §5.1): 300B tokens on 1,024 A100s achieving
+    Megatron-LM's GPT-3 175B estimate (SC'21, section 5.1): 300B tokens on 1,024 A100s achieving
     140 TFLOP/s each (mfu = 140/312), 8 FLOPs per parameter-token — "about 34 days":
 
     >>> round(float(train_hours(175e9, 300e9, 1024, 312, 140 / 312, 8)) / 24, 1)
@@ -149,7 +149,7 @@ def infer_flops(
     params : model parameters (count, > 0).
     tokens : tokens read or generated (count, > 0).
     flops_per_param_token : 2 for a forward pass (one multiply-add per parameter per token;
-        Kaplan et al. 2020, §2.1) (default 2).
+        Kaplan et al. 2020, section 2.1) (default 2).
 
     Examples
     --------

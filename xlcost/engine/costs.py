@@ -1,4 +1,5 @@
-"""The seed's cost model as small, broadcasting functions.
+"""The cost model of the cost-accounting method for AI models in e-commerce search and
+recommendation, as small, broadcasting functions.
 
 Every function takes scalars or numpy arrays (any shapes numpy can broadcast) and returns a
 numpy float64 scalar or array. Money is in the caller's currency; all amounts are totals over the
@@ -9,7 +10,9 @@ These functions do arithmetic only. Domain checks (non-negative counts and price
 [0, 1]) belong to the caller: the scenario model (:mod:`xlcost.engine.model`) and the Excel
 boundary (:mod:`xlcost.functions`) both check before calling, so a check is never paid twice.
 
-Source: the seed document (``shared/seed``, §4.2 and §4.3), restated in SPEC §2 and §3.
+Source: "电商搜索推荐场景下的AI大模型模型部署成本核算模型应用实践"
+(applying a cost-accounting model to AI model deployment in e-commerce search and
+recommendation), sections 4.2 (formulas) and 4.3 (worked example).
 """
 
 from __future__ import annotations
@@ -54,11 +57,11 @@ def train_cost(
 
     Returns
     -------
-    Cost in currency. Seed §4.2: ``C_train = R_train × T_train × P_train``.
+    Cost in currency. Source, section 4.2: ``C_train = R_train × T_train × P_train``.
 
     Examples
     --------
-    The seed's worked example, 32 GPUs × 3 h × $5:
+    The worked example (BERT ranker), 32 GPUs × 3 h × $5:
 
     >>> float(train_cost(32, 3, 5))
     480.0
@@ -85,7 +88,7 @@ def deploy_cost(
 
     Returns
     -------
-    Cost in currency. Seed §4.2: ``C_deploy = R_deploy × C_deploy × P_deploy``.
+    Cost in currency. Source, section 4.2: ``C_deploy = R_deploy × C_deploy × P_deploy``.
 
     Examples
     --------
@@ -112,7 +115,7 @@ def maintain_cost(
 
     Returns
     -------
-    Cost in currency. Seed §4.2: ``C_maintain = T_maintain × C_maintain × P_maintain``.
+    Cost in currency. Source, section 4.2: ``C_maintain = T_maintain × C_maintain × P_maintain``.
 
     Examples
     --------
@@ -132,7 +135,7 @@ def benefit(
 ) -> Float:
     """Incremental benefit: ``B = volume × (ctr × cvr − baseline_ctr × baseline_cvr) × value``.
 
-    With no baseline this is the seed's ``B = r × c × P_recommend × N``. With a baseline it is the
+    With no baseline this is the source's ``B = r × c × P_recommend × N``. With a baseline it is the
     benefit *over the system the model replaces*, and is negative when the model is worse.
 
     Parameters
@@ -156,7 +159,7 @@ def benefit(
 
 
 def total_cost(train: ArrayLike, deploy: ArrayLike, maintain: ArrayLike) -> Float:
-    """Total cost ``C = C_train + C_deploy + C_maintain`` (seed §4.3).
+    """Total cost ``C = C_train + C_deploy + C_maintain`` (source, section 4.3).
 
     >>> float(total_cost(480, 10, 100))
     590.0
@@ -167,7 +170,7 @@ def total_cost(train: ArrayLike, deploy: ArrayLike, maintain: ArrayLike) -> Floa
 def roi(benefit: ArrayLike, cost: ArrayLike) -> Float:
     """Return on investment ``ROI = (benefit − cost) / cost`` (a fraction; −0.746 is −74.6 %).
 
-    The seed calls ``B / C`` "ROI"; that ratio is :func:`bcr`. Cost must be > 0 (the caller
+    The source calls ``B / C`` "ROI"; that ratio is :func:`bcr`. Cost must be > 0 (the caller
     checks); numpy gives ``inf``/``nan`` otherwise.
 
     >>> round(float(roi(150, 590)), 4)
@@ -178,7 +181,7 @@ def roi(benefit: ArrayLike, cost: ArrayLike) -> Float:
 
 
 def bcr(benefit: ArrayLike, cost: ArrayLike) -> Float:
-    """Benefit-cost ratio ``BCR = benefit / cost`` — the seed's "cost-benefit ratio" R (§4.3).
+    """Benefit-cost ratio ``BCR = benefit / cost``: the source's "cost-benefit ratio" R (4.3).
 
     >>> round(float(bcr(150, 590)), 4)
     0.2542

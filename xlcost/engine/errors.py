@@ -17,7 +17,7 @@ class InputError(XlcostError, ValueError):
     Parameters
     ----------
     field
-        The snake_case input name (SPEC §4), e.g. ``"train_gpus"``.
+        The snake_case input name, e.g. ``"train_gpus"``.
     reason
         What is wrong, e.g. ``"must be ≥ 0"``.
     value

@@ -8,7 +8,7 @@ Two entry points share one implementation:
 * :func:`evaluate` — one validated :class:`~xlcost.engine.model.Scenario` → :class:`Results`;
   it is :func:`evaluate_columns` on a single row.
 
-Cash-flow convention (SPEC §4): month 0 carries the up-front training cost (``train_runs``
+Cash-flow convention: month 0 carries the up-front training cost (``train_runs``
 runs); months 1..H each carry 1/H of the deployment cost, of the retraining cost and of the
 benefit; maintenance is paid in equal parts in months 1..``maintain_months``. The schedule is
 therefore two constant segments, and NPV, IRR and payback have closed forms over it:
@@ -409,16 +409,23 @@ def _irr(f: Mapping[str, Array]) -> Array:
     return out
 
 
+PAYBACK_ROUNDING = 0.005
+"""Payback counts a cumulative net as reached when it is ≥ 0 to the cent: ``ROUND(cum, 2) >= 0``,
+i.e. ``cum > −0.005``. The workbook applies the same rule to its running cumulative."""
+
+
 def _payback(f: Mapping[str, Array]) -> Array:
-    """First month t in 0..H with cumulative net C(t) = −c0 + a·t − m·min(t, M) ≥ 0, else nan."""
+    """First month t in 0..H whose cumulative net C(t) = −c0 + a·t − m·min(t, M), rounded to the
+    cent, is ≥ 0 (C(t) > −0.005); nan when there is none within the horizon."""
     c0, a, m, h, mm = f["c0"], f["a"], f["m"], f["H"], f["M"]
+    need = c0 - PAYBACK_ROUNDING  # C(t) > −0.005  ⇔  slope · t > need
     with np.errstate(all="ignore"):
         s1 = a - m
-        t1 = np.where(s1 > 0, np.ceil(np.round(c0 / s1, 9)), np.inf)
+        t1 = np.where(s1 > 0, np.floor(need / s1) + 1.0, np.inf)
         t1 = np.where(t1 <= mm, np.maximum(t1, 1.0), np.inf)
-        t2 = np.where(a > 0, np.maximum(mm + 1, np.ceil(np.round((c0 + m * mm) / a, 9))), np.inf)
+        t2 = np.where(a > 0, np.maximum(mm + 1, np.floor((need + m * mm) / a) + 1.0), np.inf)
         t2 = np.where(t2 <= h, t2, np.inf)
-    t = np.where(c0 <= 0, 0.0, np.minimum(t1, t2))
+    t = np.where(need < 0, 0.0, np.minimum(t1, t2))
     return np.where(np.isfinite(t), t, np.nan)
 
 
@@ -507,7 +514,7 @@ def evaluate(scenario: Scenario, catalog: Catalog | None = None) -> Results:
 
     Examples
     --------
-    The seed's worked example (SPEC §2):
+    The worked example (BERT ranker) of the cost-accounting method:
 
     >>> from xlcost.engine.examples import seed_scenario
     >>> r = evaluate(seed_scenario())

@@ -1,4 +1,4 @@
-"""The scenarios shipped with xlcost: the seed's worked example and a realistic comparison.
+"""The scenarios shipped with xlcost: the worked example (BERT ranker) and a realistic comparison.
 
 The files live in ``xlcost/data/examples/`` (YAML, with the source of every assumption) so the
 same scenarios serve the CLI, the template workbook, the tests and the installer.
@@ -54,5 +54,6 @@ def load_example_ranges(filename: str) -> list[tuple[Scenario, Ranges]]:
 
 
 def seed_scenario() -> Scenario:
-    """The seed's worked example (BERT ranker; SPEC §2)."""
+    """The worked example (BERT ranker) of the cost-accounting method for AI models in
+    e-commerce search and recommendation."""
     return load_example(SEED)[0]

@@ -18,6 +18,7 @@ test suite checks them against Microsoft's published examples, against the ``for
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -109,11 +110,26 @@ def excel_npv(rate: float, values: Sequence[float] | NDArray[np.float64]) -> flo
     return float(np.sum(v / (1.0 + rate) ** t))
 
 
-def excel_irr(values: Sequence[float] | NDArray[np.float64], guess: float = 0.1) -> float | None:
-    """Excel's ``IRR(values, [guess])``: the per-period rate where the NPV is zero.
+IRR_MAX_ITERATIONS = 20
+"""Newton steps Excel's ``IRR`` takes before it gives up with ``#NUM!`` (Microsoft's IRR page:
+"If IRR can't find a result that works after 20 tries, the #NUM! error value is returned")."""
+IRR_TOLERANCE = 1e-7
+"""Excel's ``IRR`` stops when the rate is "accurate within 0.00001 percent": a step below 1e-7."""
 
-    The first value is at time 0 (undiscounted). Returns ``None`` where Excel shows ``#NUM!``:
-    no change of sign in the values, or no root found.
+
+def excel_irr(values: Sequence[float] | NDArray[np.float64], guess: float = 0.1) -> float | None:
+    """Excel's ``IRR(values, [guess])``: the rate Excel's own iteration lands on, or ``None``.
+
+    The first value is at time 0 (undiscounted). Excel (and LibreOffice's ``IRR``, which follows
+    it) runs Newton's method on ``NPV(r) = Σ v_t (1 + r)^−t`` starting from ``guess`` (default
+    10 %) and returns the rate once a step is below :data:`IRR_TOLERANCE`, or ``#NUM!`` after
+    :data:`IRR_MAX_ITERATIONS` steps. With several roots (flows that change sign more than once)
+    the guess picks which one, exactly as in Excel. This function runs the same iteration; only
+    when it has converged is the rate refined to full double precision, by a bracketed search
+    confined to the 10⁻⁶-wide neighbourhood of the root Excel found — so it never returns a rate
+    where Excel shows ``#NUM!``, and never a different root. ``None`` where Excel shows
+    ``#NUM!``: no change of sign, or no convergence within 20 steps. Like Excel's and
+    LibreOffice's, the iteration may land on a "rate" below −100 % (a root in 1 + r < 0).
 
     Examples
     --------
@@ -121,18 +137,59 @@ def excel_irr(values: Sequence[float] | NDArray[np.float64], guess: float = 0.1)
 
     >>> round(excel_irr([-70000, 12000, 15000, 18000, 21000, 26000]), 4)
     0.0866
+
+    Flows with more than one root: Excel's root, and the guess steers as in Excel.
+
+    >>> round(excel_irr([-100, 100, 0, -7]), 4)
+    -0.0833
+    >>> round(excel_irr([-5, 10.5, 1, -8, 1]), 4), round(excel_irr([-5, 10.5, 1, -8, 1], 0.5), 4)
+    (0.0886, 0.7096)
     """
     v = np.asarray(values, dtype=np.float64)
-    if not (np.any(v > 0) and np.any(v < 0)):
+    if not (np.any(v > 0) and np.any(v < 0)) or not np.all(np.isfinite(v)):
         return None
     t = np.arange(v.size, dtype=np.float64)
 
-    def f(x: Array, _rows: NDArray[np.intp]) -> tuple[Array, Array]:
-        d = np.exp(-x[..., None] * t)
-        return (v * d).sum(-1), (-t * v * d).sum(-1)
+    def npv(r: float) -> tuple[float, float]:
+        with np.errstate(all="ignore"):
+            d = (1.0 + r) ** -t
+            return float(np.sum(v * d)), float(np.sum(-t * v * d / (1.0 + r)))
 
-    root = solve_rate(f, np.array([guess]))
-    return None if np.isnan(root[0]) else float(root[0])
+    x, step = float(guess), math.inf
+    for _ in range(IRR_MAX_ITERATIONS):
+        y, dy = npv(x)
+        if not (math.isfinite(y) and math.isfinite(dy)) or dy == 0.0:
+            return None
+        new = x - y / dy
+        step, x = abs(new - x), new
+        if step < IRR_TOLERANCE:
+            break
+    if not (step < IRR_TOLERANCE and math.isfinite(x)):
+        return None
+    return _refine(npv, x) if x > -1.0 else x
+
+
+def _refine(npv: Callable[[float], tuple[float, float]], x: float) -> float:
+    """The root next to ``x`` (within 10⁻⁶) to full precision: bisection with Newton steps."""
+    width = 1e-6 * max(1.0, abs(x))
+    lo, hi = max(x - width, 0.5 * (x - 1.0)), x + width
+    f_lo, f_hi = npv(lo)[0], npv(hi)[0]
+    if not f_lo * f_hi < 0:
+        return x
+    for _ in range(100):
+        y, dy = npv(x)
+        if y == 0.0:
+            return x
+        if (y > 0) == (f_lo > 0):
+            lo = x
+        else:
+            hi = x
+        newton = x - y / dy if dy else math.nan
+        new = newton if lo < newton < hi else 0.5 * (lo + hi)
+        if abs(new - x) <= 2e-16 * max(1.0, abs(x)):
+            return new
+        x = new
+    return x
 
 
 def solve_rate(
@@ -148,11 +205,12 @@ def solve_rate(
     ``f(x, rows)`` returns ``(npv, d npv / d x)`` of the elements ``rows`` at log-rates ``x``
     (``x`` and ``rows`` have the same length). Each element is bracketed in
     ``[ln(1 + lower), ln(1 + upper)]`` and solved by safeguarded Newton iteration ("rtsafe",
-    Press et al., *Numerical Recipes*, §9.4): a Newton step that leaves the bracket, or does not
-    at least halve the previous step, is replaced by bisection, so every element whose bracket
-    holds a change of sign converges. Elements without one — or, in theory, still moving after
-    ``max_iter`` steps — are NaN (Excel's ``#NUM!``). The default bracket, −99 % to 10⁹ a period,
-    holds every rate a monthly business case produces. Only unconverged elements are iterated.
+    Press et al., *Numerical Recipes*, section 9.4): a Newton step that leaves the bracket, or
+    does not at least halve the previous step, is replaced by bisection, so every element whose
+    bracket holds a change of sign converges. Elements without one — or, in theory, still moving
+    after ``max_iter`` steps — are NaN (Excel's ``#NUM!``). The default bracket, −99 % to 10⁹ a
+    period, holds every rate a monthly business case produces. Only unconverged elements are
+    iterated.
     """
     n = guess.size
     lo = np.full(n, np.log1p(lower))

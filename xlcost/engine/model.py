@@ -1,4 +1,4 @@
-"""The scenario model: one option under evaluation, and its results (SPEC §4).
+"""The scenario model: one option under evaluation, and its results.
 
 Every input has exactly one snake_case name, used as the pydantic field, the CSV/XLSX column,
 the YAML/JSON key and the workbook's defined name. Each field carries its label, unit, group and
@@ -74,9 +74,9 @@ class Scenario(BaseModel):
 
     Examples
     --------
-    The seed's worked example (SPEC §2):
+    The worked example (BERT ranker) of the cost-accounting method:
 
-    >>> s = Scenario(name="seed", horizon_months=2,
+    >>> s = Scenario(name="worked example", horizon_months=2,
     ...     train_gpus=32, train_hours=3, train_price_per_gpu_hour=5,
     ...     serve_gpus=1, serve_hours=100, serve_price_per_gpu_hour=0.1,
     ...     maintain_units_per_month=100, maintain_price_per_unit=0.5,
@@ -86,6 +86,10 @@ class Scenario(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    # Upper limits (le=) on counts, hours, prices and volumes are sanity bounds far beyond any
+    # real project (10 million GPUs, 10^15 requests, a million per GPU-hour): a value beyond
+    # one is a typo, and within them every total stays finite and prints readably.
 
     # identity, finance
     name: str = Field(
@@ -125,6 +129,7 @@ class Scenario(BaseModel):
         group="training",
         unit="GPUs",
         ge=0,
+        le=1e7,
         label="Training GPUs",
         description="GPUs used by one training run.",
     )
@@ -133,6 +138,7 @@ class Scenario(BaseModel):
         group="training",
         unit="hours",
         ge=0,
+        le=1e6,
         label="Training hours per run",
         description="Wall-clock hours of one run; blank = estimate from model size and tokens.",
     )
@@ -141,6 +147,7 @@ class Scenario(BaseModel):
         group="training",
         unit="currency/GPU-h",
         ge=0,
+        le=1e6,
         label="Training GPU price",
         description="Price of one training GPU-hour; blank = the catalog price of train_gpu.",
     )
@@ -149,6 +156,7 @@ class Scenario(BaseModel):
         group="training",
         unit="runs",
         ge=0,
+        le=1e6,
         label="Training runs",
         description="Full runs paid for up front (experiments, hyper-parameter search).",
     )
@@ -157,6 +165,7 @@ class Scenario(BaseModel):
         group="training",
         unit="%",
         ge=0,
+        le=100,
         label="Training overhead",
         description="Storage, networking, failed jobs, as a fraction of training GPU spend.",
     )
@@ -165,6 +174,7 @@ class Scenario(BaseModel):
         group="training",
         unit="runs",
         ge=0,
+        le=1e6,
         label="Retrains in period",
         description="Extra full runs within the period (refreshes); spread over months 1..H.",
     )
@@ -173,6 +183,7 @@ class Scenario(BaseModel):
         group="training",
         unit="parameters",
         gt=0,
+        le=1e15,
         label="Model parameters",
         description="Parameter count, for the training-hours and serving estimates.",
     )
@@ -181,6 +192,7 @@ class Scenario(BaseModel):
         group="training",
         unit="tokens",
         gt=0,
+        le=1e18,
         label="Training tokens",
         description="Tokens per run, for the training-hours estimate; blank = train_examples × "
         "tokens_per_example × epochs.",
@@ -190,6 +202,7 @@ class Scenario(BaseModel):
         group="training",
         unit="TFLOP/s",
         gt=0,
+        le=1e6,
         label="GPU peak (dense BF16)",
         description="Peak dense BF16/FP16 TFLOP/s of one training GPU, for the estimate; "
         "blank = the catalog's for train_gpu.",
@@ -208,6 +221,7 @@ class Scenario(BaseModel):
         group="training",
         unit="FLOP",
         gt=0,
+        le=100,
         label="FLOPs per parameter-token",
         description="6 (forward + backward) or 8 with activation recomputation.",
     )
@@ -217,6 +231,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="GPUs",
         ge=0,
+        le=1e7,
         label="Serving GPUs",
         description="GPUs serving; blank = size from peak QPS and replica capacity.",
     )
@@ -225,6 +240,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="hours",
         ge=0,
+        le=438_000,
         label="Serving hours per GPU",
         description="Hours each GPU serves in the period (24/7 = 730 × months).",
     )
@@ -233,6 +249,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="currency/GPU-h",
         ge=0,
+        le=1e6,
         label="Serving GPU price",
         description="Price of one serving GPU-hour; blank = the catalog price of serve_gpu.",
     )
@@ -241,6 +258,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="%",
         ge=0,
+        le=100,
         label="Serving overhead",
         description="Load balancers, egress, storage, as a fraction of serving GPU spend.",
     )
@@ -249,6 +267,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="queries/s",
         ge=0,
+        le=1e12,
         label="Peak QPS",
         description="Peak queries per second, for sizing when serving GPUs is blank.",
     )
@@ -257,6 +276,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="queries/s",
         gt=0,
+        le=1e12,
         label="QPS per replica",
         description="Sustained queries per second one replica handles; blank = estimate from "
         "model size, tokens and GPU (measured throughput is better).",
@@ -266,6 +286,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="GPUs",
         gt=0,
+        le=1e7,
         label="GPUs per replica",
         description="GPUs in one serving replica; blank = enough memory for the model "
         "(1 when model size or GPU memory is not given).",
@@ -284,6 +305,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="replicas",
         ge=0,
+        le=1e7,
         label="Minimum replicas",
         description="Floor on replicas, e.g. 2 for redundancy.",
     )
@@ -293,6 +315,7 @@ class Scenario(BaseModel):
         group="maintenance",
         unit="months",
         ge=0,
+        le=600,
         label="Maintenance months",
         description="Months of maintenance within the period; blank = the whole period.",
     )
@@ -301,6 +324,7 @@ class Scenario(BaseModel):
         group="maintenance",
         unit="units/month",
         ge=0,
+        le=1e9,
         label="Maintenance effort",
         description="Effort per month, e.g. engineer-hours.",
     )
@@ -309,6 +333,7 @@ class Scenario(BaseModel):
         group="maintenance",
         unit="currency/unit",
         ge=0,
+        le=1e9,
         label="Maintenance unit price",
         description="Price of one unit of maintenance effort.",
     )
@@ -317,6 +342,7 @@ class Scenario(BaseModel):
         group="maintenance",
         unit="currency/month",
         ge=0,
+        le=1e12,
         label="Fixed maintenance",
         description="Fixed monthly fees (monitoring, licences).",
     )
@@ -326,6 +352,7 @@ class Scenario(BaseModel):
         group="benefit",
         unit="requests",
         ge=0,
+        le=1e15,
         label="Volume",
         description="Requests or impressions in the period.",
     )
@@ -352,6 +379,7 @@ class Scenario(BaseModel):
         group="benefit",
         unit="currency",
         ge=0,
+        le=1e9,
         label="Value per conversion",
         description="Value of one conversion (margin or revenue, as your policy says).",
     )
@@ -388,6 +416,7 @@ class Scenario(BaseModel):
         group="training",
         unit="examples",
         gt=0,
+        le=1e15,
         label="Training examples",
         description="Examples per epoch, for train_tokens when that is blank.",
     )
@@ -396,6 +425,7 @@ class Scenario(BaseModel):
         group="training",
         unit="tokens",
         gt=0,
+        le=1e7,
         label="Tokens per example",
         description="Tokens in one training example, for train_tokens when that is blank.",
     )
@@ -404,6 +434,7 @@ class Scenario(BaseModel):
         group="training",
         unit="epochs",
         gt=0,
+        le=1e4,
         label="Epochs",
         description="Passes over the training examples per run.",
     )
@@ -420,6 +451,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="tokens",
         gt=0,
+        le=1e7,
         label="Tokens per scored item",
         description="Tokens the model reads per scored item (query + candidate), e.g. 128.",
     )
@@ -428,6 +460,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="items",
         gt=0,
+        le=1e6,
         label="Items per request",
         description="Candidates scored per request; a ranker's load scales with it.",
     )
@@ -436,6 +469,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="tokens",
         ge=0,
+        le=1e7,
         label="Output tokens per request",
         description="Tokens generated per request (0 for scoring and ranking).",
     )
@@ -444,6 +478,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="TFLOP/s",
         gt=0,
+        le=1e6,
         label="Serving GPU peak (dense)",
         description="Dense BF16/FP16 peak of one serving GPU; blank = the catalog's for serve_gpu.",
     )
@@ -452,6 +487,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="TB/s",
         gt=0,
+        le=1e4,
         label="Serving GPU bandwidth",
         description="Memory bandwidth of one serving GPU; blank = the catalog's for serve_gpu.",
     )
@@ -460,6 +496,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="GB",
         gt=0,
+        le=1e5,
         label="Serving GPU memory",
         description="Memory of one serving GPU; blank = the catalog's for serve_gpu.",
     )
@@ -487,6 +524,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="bytes",
         gt=0,
+        le=64,
         label="Bytes per parameter",
         description="2 FP16/BF16, 1 INT8/FP8, 0.5 INT4.",
     )
@@ -495,6 +533,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="sequences",
         gt=0,
+        le=1e6,
         label="Decode batch",
         description="Sequences generated together (for the bandwidth-bound estimate).",
     )
@@ -503,6 +542,7 @@ class Scenario(BaseModel):
         group="serving",
         unit="ms",
         gt=0,
+        le=1e7,
         label="Latency target",
         description="Response-time target; a warning says when the estimate exceeds it.",
     )
@@ -696,7 +736,8 @@ def field_domain(name: str) -> tuple[float | None, bool, float | None]:
 
 
 class Results(BaseModel):
-    """What a scenario costs and earns over its horizon (names fixed by SPEC §4).
+    """What a scenario costs and earns over its horizon (names fixed: files, workbooks and
+    functions use them).
 
     ``roi`` and ``bcr`` are fractions (−0.746 = −74.6 %); ``irr`` is annual; ``None`` where the
     quantity does not exist (no cost, no sign change, never paid back, no volume).

@@ -31,12 +31,17 @@ def _num(x: Any) -> Any:
     return int(f) if f.is_integer() and abs(f) < 1e15 else f
 
 
+def _limit(x: Any) -> str:
+    """A bound as the array path prints it: 0, 600, 0.5, 1e+15."""
+    return f"{float(x):g}"
+
+
 _REASONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "missing": lambda c: "required",
-    "greater_than_equal": lambda c: f"must be ≥ {_num(c['ge'])}",
-    "greater_than": lambda c: f"must be > {_num(c['gt'])}",
-    "less_than_equal": lambda c: f"must be ≤ {_num(c['le'])}",
-    "less_than": lambda c: f"must be < {_num(c['lt'])}",
+    "greater_than_equal": lambda c: f"must be ≥ {_limit(c['ge'])}",
+    "greater_than": lambda c: f"must be > {_limit(c['gt'])}",
+    "less_than_equal": lambda c: f"must be ≤ {_limit(c['le'])}",
+    "less_than": lambda c: f"must be < {_limit(c['lt'])}",
     "finite_number": lambda c: "must be a finite number",
     "float_parsing": lambda c: "must be a number",
     "float_type": lambda c: "must be a number",

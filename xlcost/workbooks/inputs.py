@@ -1,7 +1,7 @@
-"""Read and validate the inputs of a filled workbook through its defined names (SPEC §7).
+"""Read and validate the inputs of a filled workbook through its defined names.
 
 A *filled workbook* is an ``.xlsx``/``.xlsm`` whose workbook-scoped defined names include
-xlcost input names (SPEC §4), each pointing to one cell.  Its inputs are read straight from the
+xlcost input names, each pointing to one cell.  Its inputs are read straight from the
 sheet XML (:mod:`xlcost.workbooks.package`: no macro runs, zip and XML bombs are refused) and
 validated by the engine; every problem names the file, the cell and the input::
 

@@ -43,6 +43,8 @@ CASHFLOW = "Cash flow"
 SCENARIOS = "Scenarios"
 CATALOG = "Catalog"
 CONF = "xlwings.conf"
+INTELLISENSE = "_IntelliSense_"
+"""Hidden sheet of udf workbooks read by the ExcelDna.IntelliSense add-in (argument tooltips)."""
 
 MAX_MONTHS = 120
 """Longest horizon the Cash flow sheet lays out (the Inputs sheet validates against it)."""
@@ -102,7 +104,7 @@ USED_CELLS: dict[str, str] = {
 """``used_<name>`` → cell on the Inputs sheet: the input, or its default / estimate when blank."""
 
 DERIVED = ("used_train_hours", "used_serve_gpus", "used_maintain_months", "upfront_train_cost")
-"""Helper results on the Costs sheet, above the seed table (also defined names)."""
+"""Helper results on the Costs sheet, above the cost table (also defined names)."""
 RESULT_ROWS: dict[str, int] = {
     name: row for row, name in enumerate((*DERIVED, *RESULT_NAMES), start=5)
 }
@@ -115,17 +117,29 @@ CF_HEADER_ROW = 7
 CF_FIRST_ROW = CF_HEADER_ROW + 1
 """Row of month 0 on the Cash flow sheet; month t is on row ``CF_FIRST_ROW + t``."""
 CF_LAST_ROW = CF_FIRST_ROW + MAX_MONTHS
+"""Row of month :data:`MAX_MONTHS` in the template; a generated workbook ends at its horizon."""
+
+
+def cf_last_row(months: int) -> int:
+    """Row of the last month on the Cash flow sheet of a workbook laying out ``months`` months."""
+    return CF_FIRST_ROW + months
+
+
+CF_PRINT_LAST_COL = "Q"
+"""Last printed column of the Cash flow sheet (the table and its chart); helpers sit right of it."""
+CF_CHART_ROWS = 19
+"""Rows the Cash flow chart covers below the header (the print area reaches at least there)."""
 CF_COLUMNS = ("month", "cost", "benefit", "net", "cumulative", "paid_back")
 CF_COL = {name: "ABCDEF"[i] for i, name in enumerate(CF_COLUMNS)}
 CF_RATE_CELL = "C3"
 CF_GUESS_CELL = "C4"
-CF_SEARCH_ROW = 28
-"""Header row of the IRR search (bisection) on the Cash flow sheet, below the chart."""
+CF_SEARCH_ROW = CF_HEADER_ROW
+"""Header row of the IRR search (bisection) on the Cash flow sheet, right of the print area."""
 CF_SEARCH_STEPS = 40
-CF_SEARCH_COL = {"step": "H", "low": "I", "high": "J", "npv": "K"}
+CF_SEARCH_COL = {"step": "T", "low": "U", "high": "V", "npv": "W"}
 CF_SEARCH_BRACKET = (0.01, 300.0)
 """1 + monthly rate searched: −99 % to +29,900 % a month (300^120 is still a finite double)."""
-CF_SEARCH_SIGN_CELL = f"K{CF_SEARCH_ROW - 1}"
+CF_SEARCH_SIGN_CELL = f"{CF_SEARCH_COL['npv']}{CF_SEARCH_ROW - 1}"
 
 SCN_BUDGET_CELL = "C4"
 SCN_HEADER_ROW = 6
@@ -155,5 +169,9 @@ SCN_CALC_ROWS: dict[str, int] = {
 }
 SCN_RECOMMEND_ROW = SCN_CALC_ROWS["eligible_rank"] + 2
 
+MASTER_CHECK = "master_check"
+"""Defined name of the Checks sheet's master check (TRUE when every check passes)."""
+
 CAT_HEADER_ROW = 4
+"""Row of the catalog's field names (what GPU_SPEC looks up); readable headers are above it."""
 CAT_FIRST_ROW = CAT_HEADER_ROW + 1

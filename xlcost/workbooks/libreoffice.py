@@ -34,7 +34,12 @@ def soffice() -> str | None:
 
 
 def convert(
-    paths: Sequence[Path], outdir: Path, fmt: str = "xlsx", *, timeout: float = 300
+    paths: Sequence[Path],
+    outdir: Path,
+    fmt: str = "xlsx",
+    *,
+    timeout: float = 300,
+    recalc: bool = True,
 ) -> list[Path]:
     """Open ``paths`` in LibreOffice (recalculating every formula) and save them as ``fmt``.
 
@@ -47,6 +52,10 @@ def convert(
         ``fmt`` is their own format).
     fmt
         A ``--convert-to`` target: "xlsx", "ods", "pdf", "csv", …
+    recalc
+        Recalculate every formula on load (default). ``False`` keeps the cached values the
+        files were written with: how a udf workbook looks once Excel has calculated it, since
+        LibreOffice cannot call the xlcost functions.
 
     Returns
     -------
@@ -59,7 +68,12 @@ def convert(
     with tempfile.TemporaryDirectory(prefix="xlcost-lo-") as profile:
         user = Path(profile) / "user"
         user.mkdir()
-        (user / "registrymodifications.xcu").write_text(_RECALC_ALWAYS, encoding="utf-8")
+        settings = (
+            _RECALC_ALWAYS
+            if recalc
+            else _RECALC_ALWAYS.replace("<value>0</value>", "<value>1</value>")
+        )
+        (user / "registrymodifications.xcu").write_text(settings, encoding="utf-8")
         cmd = [
             program,
             f"-env:UserInstallation={Path(profile).as_uri()}",

@@ -28,6 +28,8 @@ __all__ = [
 MONEY = "#,##0.00;[Red]-#,##0.00"
 PRICE = "#,##0.00##"
 PERCENT = "0.00%"
+IRR = '[>10]"> 1,000 % a year";[>=0]0.00%;-0.00%'
+"""An annual IRR: beyond 1,000 % a year (10⁴⁴ happens) a plain statement instead of ``###``."""
 COUNT = "#,##0"
 GENERAL = "General"
 

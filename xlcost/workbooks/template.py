@@ -1,4 +1,4 @@
-"""Build the xlcost template workbook (SPEC §6), in "udf" or "portable" mode, reproducibly.
+"""Build the xlcost template workbook, in "udf" or "portable" mode, reproducibly.
 
 Design
 ------
@@ -38,7 +38,8 @@ from xml.sax.saxutils import escape
 import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -155,17 +156,25 @@ class Facts:
     ranks: tuple[int, ...]
     within_budget: tuple[bool, ...]
     recommendation: str
+    rows: int = L.MAX_MONTHS
+    """Months the Cash flow sheet lays out (months 0..rows)."""
 
     @classmethod
-    def of(cls, scenario: Scenario, comparison: Sequence[Scenario], budget: float | None) -> Facts:
+    def of(
+        cls,
+        scenario: Scenario,
+        comparison: Sequence[Scenario],
+        budget: float | None,
+        rows: int = L.MAX_MONTHS,
+    ) -> Facts:
         """Evaluate the scenario, its schedule and the comparison with the engine.
 
         Each scenario is evaluated once: the main one together with its schedule, and an
-        option equal to it shares its evaluation.
+        option equal to it shares its evaluation. ``rows``: months the Cash flow sheet lays out.
         """
-        if scenario.horizon_months > L.MAX_MONTHS:
+        if scenario.horizon_months > rows:
             raise XlcostError(
-                f"horizon_months: the template lays out at most {L.MAX_MONTHS} months, "
+                f"horizon_months: the template lays out at most {rows} months, "
                 f"got {scenario.horizon_months}"
             )
         results, months = evaluate_with_schedule(scenario)
@@ -184,6 +193,7 @@ class Facts:
             tuple(o.rank for o in ranked),
             tuple(o.within_budget for o in ranked),
             recommendation,
+            rows,
         )
 
     @cached_property
@@ -211,7 +221,7 @@ class Facts:
         return math.sqrt(low * high) - 1
 
     def _npv_at(self, growth: float) -> float:
-        """Month-0 net plus Excel's NPV of months 1..MAX_MONTHS at rate ``growth`` − 1.
+        """Month-0 net plus Excel's NPV of months 1..rows at rate ``growth`` − 1.
 
         Summed in closed form over the runs of equal nets (a geometric series each), from
         the nets laid out once: the IRR search evaluates it at each of its 41 steps.
@@ -228,7 +238,7 @@ class Facts:
 
     @cached_property
     def _net_runs(self) -> tuple[float, tuple[tuple[float, int, int], ...]]:
-        """Month 0's net, and months 1..MAX_MONTHS as runs (net, first month, months) of
+        """Month 0's net, and months 1..rows as runs (net, first month, months) of
         equal nonzero nets."""
         nets = [row.net for row in self._laid_out]
         runs: list[tuple[float, int, int]] = []
@@ -250,8 +260,8 @@ class Facts:
 
     @cached_property
     def _laid_out(self) -> tuple[CashFlowRow, ...]:
-        """Months 0..MAX_MONTHS, the Cash flow sheet's rows, made once."""
-        after = map(self._after, range(len(self.months), L.MAX_MONTHS + 1))
+        """Months 0..rows, the Cash flow sheet's rows, made once."""
+        after = map(self._after, range(len(self.months), self.rows + 1))
         return (*self.months, *after)
 
 
@@ -272,7 +282,7 @@ class Calc:
 
 
 def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
-    """Formulas of the derived inputs and the seed table, with ``r(name)`` referencing a value.
+    """Formulas of the derived inputs and the cost table, with ``r(name)`` referencing a value.
 
     The Costs sheet references defined names (``r`` = identity); the Scenarios sheet references
     the cells of one option's column. One definition serves both.
@@ -425,12 +435,17 @@ def _quoted(text: str) -> str:
 
 
 def _title(ws: Worksheet, title: str, note: str, widths: dict[str, float]) -> None:
+    """Title in A1; the note in A2, wrapped across the sheet's columns so it prints in full."""
     ws["A1"] = title
     ws["A1"].style = S.TITLE
     ws["A2"] = note
     ws["A2"].style = S.SUBTITLE
+    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     for col, width in widths.items():
         ws.column_dimensions[col].width = width
+    last = max(widths, key=lambda c: (len(c), c))
+    ws.merge_cells(f"A2:{last}2")
+    _fit_height(ws, 2, note, sum(widths.values()))
 
 
 def _fit_height(ws: Worksheet, row: int, text: str, width: float) -> None:
@@ -442,6 +457,10 @@ def _fit_height(ws: Worksheet, row: int, text: str, width: float) -> None:
     lines = max(1, math.ceil(len(text) / (width * 1.1)))
     current = ws.row_dimensions[row].height or 15
     ws.row_dimensions[row].height = max(current, 15 * lines)
+
+
+_NOTE_CHARS = 1.15
+"""Notes are 10 pt italic: about 15 % more characters per width unit than 11 pt text."""
 
 
 def _header(ws: Worksheet, row: int, labels: Sequence[str], first_col: int = 1) -> None:
@@ -463,7 +482,7 @@ def _finish(ws: Worksheet, freeze: str, last_col: str, last_row: int) -> None:
     ws.protection.sheet = True
 
 
-def _validation(name: str, cell: str) -> DataValidation:
+def _validation(name: str, cell: str, months: int = L.MAX_MONTHS) -> DataValidation:
     """Data validation of one input cell, derived from the model's constraints."""
     spec = input_spec(name)
     title = spec["label"][:32]
@@ -498,7 +517,7 @@ def _validation(name: str, cell: str) -> DataValidation:
         )  # fmt: skip
     lower, inclusive, upper = field_domain(name)
     if name == "horizon_months":
-        upper = L.MAX_MONTHS if upper is None else min(upper, L.MAX_MONTHS)
+        upper = months if upper is None else min(upper, months)
     kind = "whole" if Scenario.model_fields[name].annotation in (int, int | None) else "decimal"
     low = "≥" if inclusive else ">"
     bounds = [f"{low} {lower:g}"] if lower is not None else []
@@ -520,7 +539,7 @@ def _validation(name: str, cell: str) -> DataValidation:
     )
 
 
-def _inputs_sheet(wb: Workbook, mode: str = "udf") -> list[Calc]:
+def _inputs_sheet(wb: Workbook, mode: str = "udf", months: int = L.MAX_MONTHS) -> list[Calc]:
     ws = wb.create_sheet(L.INPUTS)
     _title(
         ws,
@@ -529,9 +548,9 @@ def _inputs_sheet(wb: Workbook, mode: str = "udf") -> list[Calc]:
         "period). Blank optional cells take the default shown; Used is the value in effect. "
         "Each value cell is named after its input (Formulas > Name Manager), so your own "
         "formulas can say =train_gpus.",
-        {"A": 30, "B": 18, "C": 16, "D": 26, "E": 10, "F": 12, "G": 80},
+        {"A": 30, "B": 26, "C": 16, "D": 26, "E": 10, "F": 12, "G": 80},
     )
-    _header(ws, 4, ["Input", "Value", "Unit", "Name", "Default", "Used", "Notes"])
+    _header(ws, 4, ["Input", "Value", "Unit", "Defined name", "Default", "Used", "Notes"])
     for group, row in L.GROUP_ROWS.items():
         label = {"identity": "Identity", "finance": "Finance"}.get(group, group.capitalize())
         for col in range(1, 8):
@@ -554,7 +573,11 @@ def _inputs_sheet(wb: Workbook, mode: str = "udf") -> list[Calc]:
         if isinstance(default, float):
             ws.cell(row, 5).number_format = S.number_format(spec["unit"])
         ws.cell(row, 7, spec["description"]).style = S.NOTE
-        dv = _validation(name, cell)
+        _fit_height(ws, row, spec["description"], 80 * _NOTE_CHARS)
+        if (ws.row_dimensions[row].height or 15) > 15:  # a wrapped note: the row reads from the top
+            for col in range(1, 7):
+                ws.cell(row, col).alignment = Alignment(vertical="top")
+        dv = _validation(name, cell, months)
         ws.add_data_validation(dv)
         dv.add(cell)
         wb.defined_names[name] = DefinedName(name, attr_text=L.absolute(L.INPUTS, cell))
@@ -634,14 +657,23 @@ _COST_ROWS: dict[str, tuple[str, str, str]] = {
     ),
     "total_cost": ("Total cost (C)", "C_train + C_deploy + C_maintain", "money"),
     "roi": ("ROI", "ROI(B, C) = (B − C) / C", "percent"),
-    "bcr": ("BCR (the seed's R)", "BCR(B, C) = B / C", "ratio"),
-    "npv": ("NPV", "month-0 net + NPV(monthly rate, months 1..120) on Cash flow", "money"),
-    "irr": ("IRR (annual)", "(1 + IRR(monthly nets))^12 − 1 on Cash flow", "percent"),
-    "payback_month": ("Payback month", "first month with cumulative net ≥ 0 (MATCH)", "month"),
+    "bcr": ("BCR (benefit-cost ratio)", "BCR(B, C) = B / C", "ratio"),
+    "npv": ("NPV", "month-0 net + NPV(monthly rate, months 1..horizon) on Cash flow", "money"),
+    "irr": (
+        "IRR (annual)",
+        "(1 + IRR(monthly nets, guess))^12 − 1; over 1,000 % a year says so",
+        "irr",
+    ),
+    "payback_month": (
+        "Payback month",
+        "first month whose cumulative net, to the cent, is ≥ 0",
+        "month",
+    ),
     "cost_per_1k": ("Cost per 1,000 requests", "1000 × C / volume", "money4"),
 }
 _FORMATS = {
     "money": S.MONEY,
+    "irr": S.IRR,
     "money4": "#,##0.0000",
     "percent": S.PERCENT,
     "ratio": "0.000",
@@ -649,27 +681,32 @@ _FORMATS = {
 }
 
 
-def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
+def _costs_sheet(wb: Workbook, mode: str, months: int = L.MAX_MONTHS) -> list[Calc]:
     ws = wb.create_sheet(L.COSTS)
     _title(
         ws,
-        "Costs: the seed's cost table",
+        "Costs: the cost table",
         "Training, deployment and maintenance cost, benefit, ROI and BCR over the evaluation "
-        "period (SPEC §2), from the Inputs sheet. Green cells are named results.",
+        "period, from the Inputs sheet. Green cells are named results.",
         {"A": 30, "B": 66, "C": 18, "D": 10, "E": 22},
     )
-    _header(ws, 4, ["Item", "How it is calculated", "Amount", "Unit", "Name"])
+    _header(ws, 4, ["Item", "How it is calculated", "Amount", "Unit", "Defined name"])
     cf = partial(L.absolute, L.CASHFLOW)
-    first, last = L.CF_FIRST_ROW, L.CF_LAST_ROW
+    first, last = L.CF_FIRST_ROW, L.cf_last_row(months)
     net = L.CF_COL["net"]
+    # A horizon longer than the laid-out months (typed into a generated workbook) gives #N/A.
+    laid_out = f"ROWS({cf(f'{net}{first}')}:${net}${last})-1"
     formulas = _model_formulas(mode, _costs_ref)
     formulas |= {
-        "npv": f"={cf(f'{net}{first}')}+NPV(monthly_rate,{cf(f'{net}{first + 1}')}:${net}${last})",
-        "irr": f"=IFERROR((1+IRR({cf(f'{net}{first}')}:${net}${last},"
+        "npv": f"=IF(horizon_months>{laid_out},NA(),{cf(f'{net}{first}')}"
+        f"+NPV(monthly_rate,{cf(f'{net}{first + 1}')}:${net}${last}))",
+        "irr": f"=IF(horizon_months>{laid_out},NA(),"
+        f"IFERROR((1+IRR({cf(f'{net}{first}')}:${net}${last},"
         f"{cf(L.CF_GUESS_CELL)}))^12-1,IFERROR((1+IRR({cf(f'{net}{first}')}:${net}${last}))"
-        '^12-1,""))',
-        "payback_month": f"=IFERROR(MATCH(1,{cf(L.CF_COL['paid_back'] + str(first))}:"
-        f'${L.CF_COL["paid_back"]}${last},0)-1,"")',
+        '^12-1,"")))',
+        "payback_month": f"=IF(horizon_months>{laid_out},NA(),"
+        f"IFERROR(MATCH(1,{cf(L.CF_COL['paid_back'] + str(first))}:"
+        f'${L.CF_COL["paid_back"]}${last},0)-1,""))',
         "cost_per_1k": '=IF(volume>0,1000*total_cost/volume,"")',
     }
     calcs: list[Calc] = []
@@ -687,7 +724,7 @@ def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
                 Calc(L.COSTS, f"D{row}", "=used_currency", lambda f: f.main.scenario.currency)
             )
         else:
-            ws.cell(row, 4, {"percent": "%", "ratio": "×"}.get(unit, unit))
+            ws.cell(row, 4, {"percent": "%", "irr": "% a year", "ratio": "×"}.get(unit, unit))
         wb.defined_names[name] = DefinedName(name, attr_text=L.absolute(L.COSTS, cell))
     last_row = max(L.RESULT_ROWS.values())
     ws.cell(last_row + 2, 1, "Scenario").style = S.GROUP
@@ -708,14 +745,20 @@ def _costs_sheet(wb: Workbook, mode: str) -> list[Calc]:
     return calcs
 
 
-def _cashflow_sheet(wb: Workbook) -> list[Calc]:
+def _cashflow_sheet(wb: Workbook, months: int = L.MAX_MONTHS) -> list[Calc]:
     ws = wb.create_sheet(L.CASHFLOW)
+    rows_note = (
+        f"Rows beyond the horizon (up to month {months}) are zero, in grey."
+        if months == L.MAX_MONTHS
+        else f"This workbook lays out months 0..{months}, its horizon: for a longer one, make a "
+        "new workbook (NPV, IRR and payback show an error here)."
+    )
     _title(
         ws,
         "Cash flow: monthly schedule",
-        f"Month 0 pays the up-front training; months 1..horizon each carry 1/horizon of "
-        f"deployment, retraining and benefit; maintenance is paid in months 1..maintenance "
-        f"months. Rows beyond the horizon (up to {L.MAX_MONTHS}) are zero.",
+        "Month 0 pays the up-front training; months 1..horizon each carry 1/horizon of "
+        "deployment, retraining and benefit; maintenance is paid in months 1..maintenance "
+        f"months. {rows_note}",
         {"A": 10, "B": 26, "C": 16, "D": 16, "E": 16, "F": 12},
     )
     calcs = [
@@ -739,8 +782,8 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
             exact=False,
         )
     )
-    calcs += _irr_search(ws)
-    ws["B3"], ws["B4"] = "Monthly discount rate", "IRR guess (IRR search)"
+    calcs += _irr_search(ws, months)
+    ws["B3"], ws["B4"] = "Monthly discount rate", f"IRR guess (search in {L.CF_SEARCH_COL['step']})"
     for cell in (L.CF_RATE_CELL, L.CF_GUESS_CELL):
         ws[cell].style = S.CALC
     ws[L.CF_RATE_CELL].number_format = "0.0000%"
@@ -752,38 +795,52 @@ def _cashflow_sheet(wb: Workbook) -> list[Calc]:
         ws[f"D{3 + i}"] = label
         calcs.append(Calc(L.CASHFLOW, f"E{3 + i}", f"={name}", partial(_main_value, name)))
         ws[f"E{3 + i}"].style = S.RESULT
-        ws[f"E{3 + i}"].number_format = S.MONEY if name == "npv" else S.PERCENT
+        ws[f"E{3 + i}"].number_format = S.MONEY if name == "npv" else S.IRR
+    ws["B5"] = "Amounts in"
+    calcs.append(Calc(L.CASHFLOW, "C5", "=used_currency", lambda f: f.main.scenario.currency))
+    ws["C5"].style = S.CALC
     ws["D5"] = "Payback month"
     calcs.append(Calc(L.CASHFLOW, "E5", "=payback_month", lambda f: f.main.value("payback_month")))
     ws["E5"].style = S.RESULT
     ws["E5"].number_format = "0"
     _header(ws, L.CF_HEADER_ROW, ["Month", "Cost", "Benefit", "Net", "Cumulative", "Paid back"])
-    for t in range(L.MAX_MONTHS + 1):
+    for t in range(months + 1):
         row = first + t
         ws.cell(row, 1, t)
         for key in ("cost", "benefit", "net", "cumulative", "paid_back"):
             ws[f"{c[key]}{row}"].style = S.CALC
             ws[f"{c[key]}{row}"].number_format = "0" if key == "paid_back" else S.MONEY
         calcs.extend(_month_calcs(t, row))
+    if months > 0:  # rows beyond the horizon (template only: zeros) are greyed out
+        area = f"A{first}:{c['paid_back']}{L.cf_last_row(months)}"
+        beyond = f"${c['month']}{first}>horizon_months"
+        ws.conditional_formatting.add(
+            area, FormulaRule(formula=[beyond], font=Font(color="A6A6A6"), stopIfTrue=False)
+        )
     chart = LineChart()
     chart.title = "Cumulative cash flow"
     chart.y_axis.title = "Cumulative net"
     chart.x_axis.title = "Month"
     chart.y_axis.numFmt = "#,##0"
     chart.legend = None
-    cum = Reference(ws, min_col=5, min_row=first, max_row=L.CF_LAST_ROW)
+    last_row = L.cf_last_row(months)
+    cum = Reference(ws, min_col=5, min_row=first, max_row=last_row)
     chart.add_data(cum)
-    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=L.CF_LAST_ROW))
-    chart.x_axis.tickLblSkip = 12
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last_row))
+    chart.x_axis.tickLblSkip = max(1, months // 10)
     chart.x_axis.tickLblPos = "low"
     chart.width, chart.height = 18, 9
     ws.add_chart(chart, f"H{L.CF_HEADER_ROW}")
-    _finish(ws, f"A{first}", "Q", L.CF_LAST_ROW)
+    _finish(ws, f"A{first}", L.CF_PRINT_LAST_COL, max(last_row, L.CF_HEADER_ROW + L.CF_CHART_ROWS))
     return calcs
 
 
-def _irr_search(ws: Worksheet) -> list[Calc]:
-    """The IRR search below the chart: bisection of 1 + monthly rate, giving IRR its guess.
+def _irr_search(ws: Worksheet, months: int = L.MAX_MONTHS) -> list[Calc]:
+    """The IRR search right of the print area: bisection of 1 + monthly rate, giving IRR its guess.
+
+    Excel's IRR is Newton's method from its guess (20 steps); from the default 10 % it misses
+    the root of many schedules (the worked example's −77 % a month among them), so the sheet
+    finds a start next to the root first.
 
     The monthly nets change sign at most once (costs first), so their NPV changes sign at
     most once between the bracket's ends; each step keeps the half whose ends differ in
@@ -793,16 +850,17 @@ def _irr_search(ws: Worksheet) -> list[Calc]:
     """
     col, top = L.CF_SEARCH_COL, L.CF_SEARCH_ROW
     net = L.CF_COL["net"]
-    first, last = L.CF_FIRST_ROW, L.CF_LAST_ROW
+    first, last = L.CF_FIRST_ROW, L.cf_last_row(months)
     nets = f"${net}${first}+NPV({{}}-1,${net}${first + 1}:${net}${last})"
     sign = f"${L.CF_SEARCH_SIGN_CELL[0]}${L.CF_SEARCH_SIGN_CELL[1:]}"
-    ws.cell(top - 3, 8, "IRR search").style = S.GROUP
-    ws.cell(top - 2, 8, "Bisection of 1 + r; last midpoint = guess")
-    ws.cell(top - 2, 8).style = S.NOTE
-    ws.cell(top - 1, 8, "Sign of NPV at the low end")
-    _header(ws, top, ["Step", "Low (1 + r)", "High (1 + r)", "NPV at midpoint"], first_col=8)
-    for name, width in (("H", 26), ("I", 16), ("J", 16), ("K", 18)):
-        ws.column_dimensions[name].width = width
+    c0 = ord(col["step"]) - ord("A") + 1
+    ws.cell(top - 3, c0, "IRR search (helper, not printed)").style = S.GROUP
+    ws.cell(top - 2, c0, "Bisection of 1 + r; last midpoint = guess")
+    ws.cell(top - 2, c0).style = S.NOTE
+    ws.cell(top - 1, c0, "Sign of NPV at the low end")
+    _header(ws, top, ["Step", "Low (1 + r)", "High (1 + r)", "NPV at midpoint"], first_col=c0)
+    for key, width in (("step", 26), ("low", 16), ("high", 16), ("npv", 18)):
+        ws.column_dimensions[col[key]].width = width
     calcs = [
         Calc(
             L.CASHFLOW,
@@ -815,7 +873,7 @@ def _irr_search(ws: Worksheet) -> list[Calc]:
     ws[L.CF_SEARCH_SIGN_CELL].style = S.CALC
     for k in range(L.CF_SEARCH_STEPS):
         row = top + 1 + k
-        ws.cell(row, 8, k)
+        ws.cell(row, c0, k)
         lo, hi = f"{col['low']}{row}", f"{col['high']}{row}"
         mid = f"SQRT({lo}*{hi})"
         if k == 0:
@@ -858,7 +916,13 @@ def _month_calcs(t: int, row: int) -> list[Calc]:
         )
         benefit = f"=IF({m}>horizon_months,0,benefit/horizon_months)"
         cumulative = f"={c['cumulative']}{row - 1}+{c['net']}{row}"
-    paid = f"=IF(AND({m}<=horizon_months,ROUND({c['cumulative']}{row},6)>=0),1,0)"
+    # Paid back from the first month whose cumulative net, to the cent, is ≥ 0 (the engine's
+    # payback rule), and from then on.
+    reached = f"ROUND({c['cumulative']}{row},2)>=0"
+    if t == 0:
+        paid = f"=IF({reached},1,0)"
+    else:
+        paid = f"=IF(OR({c['paid_back']}{row - 1}=1,{reached}),1,0)"
     return [
         Calc(L.CASHFLOW, f"{c['cost']}{row}", cost, lambda f: f.month(t).cost),
         Calc(L.CASHFLOW, f"{c['benefit']}{row}", benefit, lambda f: f.month(t).benefit),
@@ -873,7 +937,9 @@ def _month_calcs(t: int, row: int) -> list[Calc]:
             L.CASHFLOW,
             f"{c['paid_back']}{row}",
             paid,
-            lambda f: int(t < len(f.months) and round(f.month(t).cumulative, 6) >= 0),
+            lambda f: int(
+                f.main.results.payback_month is not None and t >= f.main.results.payback_month
+            ),
         ),
     ]
 
@@ -898,6 +964,19 @@ _SCN_LABELS = {
 }
 
 
+_SCN_UNITS = {
+    "used_train_hours": "hours",
+    "used_serve_gpus": "GPUs",
+    "used_maintain_months": "months",
+    "roi": "%",
+    "monthly_rate": "%/month",
+    "rank": "rank",
+    "within_budget": "yes/no",
+    "eligible_rank": "rank",
+}
+"""Units of the Scenarios sheet's results (the rest are amounts in the option's currency)."""
+
+
 def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
     ws = wb.create_sheet(L.SCENARIOS)
     last_col = get_column_letter(L.SCN_FIRST_COL + n - 1)
@@ -912,7 +991,7 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
     ws["A4"] = "Budget (maximum total cost; blank = none)"
     ws[L.SCN_BUDGET_CELL].style = S.INPUT
     ws[L.SCN_BUDGET_CELL].number_format = S.MONEY
-    ws["D4"] = "xlcost template: 1,000,000 (comparison example); generate: blank unless --budget"
+    ws["D4"] = "An option whose total cost is above the budget is not recommended."
     ws["D4"].style = S.NOTE
     ws["D4"].alignment = Alignment(wrap_text=False, vertical="center")  # runs on to the right
     _header(ws, L.SCN_HEADER_ROW, ["Input", "Unit", *(f"Option {i + 1}" for i in range(n))])
@@ -981,9 +1060,7 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
             }.get(key, S.MONEY)
     for key, row in calc_rows.items():
         ws.cell(row, 1, _SCN_LABELS[key])
-        ws.cell(
-            row, 2, {"roi": "%", "rank": "", "within_budget": "", "eligible_rank": ""}.get(key, "")
-        )
+        ws.cell(row, 2, _SCN_UNITS.get(key, "currency"))
     rec = L.SCN_RECOMMEND_ROW
     ws.cell(rec, 1, "Recommended option").style = S.GROUP
     first_col = get_column_letter(L.SCN_FIRST_COL)
@@ -1000,7 +1077,12 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
         )
     )
     ws[f"{first_col}{rec}"].style = S.RESULT
+    ws[f"{first_col}{rec}"].alignment = Alignment(wrap_text=True, vertical="top")
+    _fit_height(ws, rec, max(NO_FIT, NO_GAIN, key=len), 30 / 1.1)  # one option's column
     _finish(ws, f"{first_col}{L.SCN_HEADER_ROW + 1}", last_col, rec)
+    ws.print_title_rows = f"{L.SCN_HEADER_ROW}:{L.SCN_HEADER_ROW}"  # every page: the options
+    ws.print_title_cols = "A:B"
+    ws.page_setup.orientation = "portrait"  # a tall table: inputs, then results
     return calcs
 
 
@@ -1015,6 +1097,29 @@ def _option_value(i: int, key: str, f: Facts) -> Value:
     return opt.value(key)
 
 
+_CATALOG_LABELS = {
+    "name": "GPU",
+    "memory_gb": "Memory (GB)",
+    "peak_tflops": "Peak TFLOP/s",
+    "memory_bandwidth_tbs": "Bandwidth (TB/s)",
+    "price_per_hour": "Price per GPU-hour",
+    "price_source": "Price source",
+    "price_as_of": "Price as of",
+    "spec_source": "Spec source",
+}
+_CATALOG_FORMATS = {
+    "memory_gb": "#,##0",
+    "peak_tflops": "#,##0",
+    "memory_bandwidth_tbs": "0.000",
+    "price_per_hour": "#,##0.0000",
+}
+
+
+def _catalog_label(field: str) -> str:
+    """The Catalog sheet's header for a catalog field (snake_case made readable otherwise)."""
+    return _CATALOG_LABELS.get(field) or field.replace("_", " ").capitalize()
+
+
 def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
     ws = wb.create_sheet(L.CATALOG)
     cat = default_catalog()
@@ -1024,17 +1129,21 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
         f"From xlcost's packaged catalog ({cat.currency}; each price with its source and date — "
         "refresh them before relying on them). Portable mode looks GPUs up here, so you can edit "
         "or extend this table; udf mode's GPU_SPEC reads the packaged catalog.",
-        {"A": 12, "B": 16, "C": 12, "D": 22, "E": 14, "F": 60, "G": 12, "H": 60},
+        {"A": 12, "B": 14, "C": 14, "D": 18, "E": 19, "F": 60, "G": 12, "H": 60},
     )
-    _header(ws, L.CAT_HEADER_ROW, list(GPU_FIELDS))
+    _header(ws, L.CAT_HEADER_ROW - 1, [_catalog_label(f) for f in GPU_FIELDS])
+    for c, field in enumerate(GPU_FIELDS, start=1):  # the field names GPU_SPEC looks up
+        ws.cell(L.CAT_HEADER_ROW, c, field).style = S.NOTE
     for r, gpu in enumerate(cat.gpus, start=L.CAT_FIRST_ROW):
         for c, field in enumerate(GPU_FIELDS, start=1):
             value = getattr(gpu, field)
             cell = ws.cell(r, c, value.isoformat() if isinstance(value, dt.date) else value)
             cell.style = S.INPUT
+            cell.alignment = Alignment(wrap_text=isinstance(value, str), vertical="top")
+            if isinstance(value, float | int) and not isinstance(value, bool):
+                cell.number_format = _CATALOG_FORMATS.get(field, S.COUNT)
             if field in ("price_source", "spec_source"):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-                _fit_height(ws, r, value, 60)
+                _fit_height(ws, r, value, 60 / 1.1)  # one character a width unit
     last_row = L.CAT_FIRST_ROW + len(cat.gpus) - 1
     last_col = get_column_letter(len(GPU_FIELDS))
     for name, ref in (
@@ -1065,6 +1174,23 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
     return calcs
 
 
+LIMITATIONS: tuple[tuple[str, str], ...] = (
+    ("Even spreading", "Deployment, retraining and benefit are spread evenly over the horizon and "
+     "maintenance over its months: no ramp-up, seasonality or growth."),
+    ("Not accounted", "No taxes, depreciation, inflation, financing or working capital; all "
+     "amounts are nominal, in one currency."),
+    ("Benefit", "The benefit is the modelled uplift (click rate × conversion rate × value × "
+     "volume, over an optional baseline), not measured revenue."),
+    ("Rates", "One discount rate for the whole horizon. IRR is Excel's IRR of the monthly nets, "
+     "annualised; above 1,000 % a year it is shown as such."),
+    ("Payback", "The first month (0 = start) whose cumulative net, to the cent, is ≥ 0; blank "
+     "when that does not happen within the horizon."),
+    ("Horizon", f"At most {L.MAX_MONTHS} months. Prices in the Catalog are dated list prices: "
+     "refresh them before relying on them."),
+)  # fmt: skip
+"""The model's limitations, listed on the README sheet (and in workbook/README.md)."""
+
+
 def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
     ws = wb.active
     assert ws is not None
@@ -1073,14 +1199,15 @@ def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
         ws,
         "xlcost: what an AI model for search and recommendation costs and earns",
         "Cost, benefit, ROI, NPV, payback and a recommendation for e-commerce search and "
-        "recommendation models (the seed's five-step method).",
+        "recommendation models, following the five-step cost-accounting method for AI models in "
+        "e-commerce search and recommendation.",
         {"A": 26, "B": 96},
     )
     steps = [
         ("1. Inputs", "Type your assumptions into the yellow cells of the Inputs sheet. Each "
          "input has a unit, a note and a validation rule; blank optional inputs take defaults."),
         ("2. Costs", "Read training, deployment and maintenance cost, benefit, ROI and BCR "
-         "(the seed's cost table) and the key results NPV, IRR, payback, cost per 1,000."),
+         "(the cost table) and the key results NPV, IRR, payback, cost per 1,000."),
         ("3. Cash flow", "The monthly schedule over the horizon, with NPV, IRR and payback."),
         ("4. Scenarios", "Several options side by side, ranked by NPV, with the recommendation "
          "within your budget."),
@@ -1092,9 +1219,16 @@ def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
     ws.cell(row, 1, "How to use it").style = S.GROUP
     for label, text in steps:
         row += 1
-        ws.cell(row, 1, label)
+        ws.cell(row, 1, label).alignment = Alignment(vertical="top")
         ws.cell(row, 2, text).style = S.NOTE
-        _fit_height(ws, row, text, 96)
+        _fit_height(ws, row, text, 96 * _NOTE_CHARS)
+    row += 2
+    ws.cell(row, 1, "Limitations").style = S.GROUP
+    for label, text in LIMITATIONS:
+        row += 1
+        ws.cell(row, 1, label).alignment = Alignment(vertical="top")
+        ws.cell(row, 2, text).style = S.NOTE
+        _fit_height(ws, row, text, 96 * _NOTE_CHARS)
     row += 2
     ws.cell(row, 1, "Colour legend").style = S.GROUP
     for style, text in S.LEGEND:
@@ -1116,13 +1250,15 @@ def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
         )
         row += 1
         ws.cell(row, 1, "Functions loaded?")
+        live = formula(mode, "XLCOST_VERSION")[1:]
         calcs.append(
             Calc(
                 L.README,
                 f"B{row}",
-                f'=IF(ISERROR({version}),"NO: the xlcost add-in is not loaded; see '
-                f'workbook/README.md","yes")',
-                lambda f: "yes",
+                f'=IF(ISERROR({live}),"NO: the xlcost functions are not loaded (see '
+                f'workbook/README.md); every xlcost cell shows an error","yes")',
+                lambda f: "not checked yet: Excel checks when it calculates (F9)",
+                exact=False,
             )
         )
         ws[f"B{row}"].style = S.RESULT
@@ -1134,6 +1270,64 @@ def _readme_sheet(wb: Workbook, mode: str) -> list[Calc]:
         ws.cell(row, 2, "not needed: this portable workbook uses native Excel formulas only")
     _finish(ws, "A4", "B", row)
     return calcs
+
+
+def _master_check_hook(wb: Workbook) -> list[Calc]:
+    """Show the Checks sheet's master check on README and Costs, once a sheet defines it.
+
+    The master check is the defined name :data:`~xlcost.workbooks.layout.MASTER_CHECK` (TRUE
+    when every check passes); until a sheet defines it, nothing is shown.
+    """
+    if L.MASTER_CHECK not in wb.defined_names:
+        return []
+    calcs: list[Calc] = []
+    text = f'=IF({L.MASTER_CHECK},"OK: every check passes","CHECK: see the Checks sheet")'
+    for sheet, label_col in ((L.README, 1), (L.COSTS, 1)):
+        ws = wb[sheet]
+        row = (ws.max_row or 1) + 2
+        ws.cell(row, label_col, "Checks").style = S.GROUP
+        cell = f"{get_column_letter(label_col + 1)}{row}"
+        ws[cell].style = S.RESULT
+        calcs.append(Calc(sheet, cell, text, _master_check_value, exact=False))
+    return calcs
+
+
+def _master_check_value(f: Facts) -> Value:
+    return "OK: every check passes"
+
+
+INTELLISENSE_ID = "FunctionInfo"
+"""What A1 of the IntelliSense sheet must say (ExcelDna.IntelliSense's WorkbookIntelliSenseProvider
+checks it, case-insensitively, before it reads the rows below)."""
+
+
+def intellisense_rows() -> list[list[str]]:
+    """The ``_IntelliSense_`` sheet's rows, from the function registry.
+
+    ExcelDna.IntelliSense reads the sheet's used range: A1 ``FunctionInfo`` (B1 the format
+    version, ``1.0``); then one row per function: name, description, help topic (none), then
+    each argument's name (optional ones in brackets, as Excel shows them) and description.
+    """
+    from xlcost.functions import REGISTRY
+
+    rows = [[INTELLISENSE_ID, "1.0"]]
+    for fn in REGISTRY.values():
+        row = [fn.name, fn.description, ""]
+        for arg in fn.args:
+            row += [arg.name if arg.default is None else f"[{arg.name}]", arg.description]
+        rows.append(row)
+    return rows
+
+
+def _intellisense_sheet(wb: Workbook) -> None:
+    """Function and argument descriptions for the ExcelDna.IntelliSense add-in (hidden sheet)."""
+    ws = wb.create_sheet(L.INTELLISENSE)
+    for r, row in enumerate(intellisense_rows(), start=1):
+        for c, text in enumerate(row, start=1):
+            if text:
+                ws.cell(r, c).value = text
+                ws.cell(r, c).data_type = "s"  # text, never a formula
+    ws.sheet_state = "hidden"
 
 
 def _conf_sheet(wb: Workbook) -> None:
@@ -1212,23 +1406,28 @@ class Template:
     b'PK'
     """
 
-    def __init__(self, mode: str, n_options: int) -> None:
+    def __init__(self, mode: str, n_options: int, months: int = L.MAX_MONTHS) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be 'udf' or 'portable', got {mode!r}")
         if n_options < 1:
             raise ValueError("the Scenarios sheet needs at least one option")
+        if not 1 <= months <= L.MAX_MONTHS:
+            raise ValueError(f"months must be 1..{L.MAX_MONTHS}, got {months}")
         self.mode = mode
         self.n_options = n_options
+        self.months = months
         wb = Workbook()
         S.register(wb)
         calcs = _readme_sheet(wb, mode)
-        calcs += _inputs_sheet(wb, mode)
-        calcs += _costs_sheet(wb, mode)
-        calcs += _cashflow_sheet(wb)
+        calcs += _inputs_sheet(wb, mode, months)
+        calcs += _costs_sheet(wb, mode, months)
+        calcs += _cashflow_sheet(wb, months)
         calcs += _scenarios_sheet(wb, mode, n_options)
         calcs += _catalog_sheet(wb, mode)
         if mode == "udf":
             _conf_sheet(wb)
+            _intellisense_sheet(wb)
+        calcs += _master_check_hook(wb)
         for c in calcs:
             wb[c.sheet][c.cell] = c.formula
         wb.calculation.fullCalcOnLoad = True
@@ -1254,7 +1453,7 @@ class Template:
             raise ValueError(f"this template has {self.n_options} options, got {len(comparison)}")
         if budget is not None and not (math.isfinite(budget) and budget >= 0):
             raise XlcostError(f"budget must be a number ≥ 0, got {budget}")
-        facts = Facts.of(scenario, comparison, budget)
+        facts = Facts.of(scenario, comparison, budget, self.months)
         values: dict[str, dict[str, Value]] = {ws: {} for ws in self.sheet_parts}
         values[L.SCENARIOS][L.SCN_BUDGET_CELL] = budget
         for name, cell in L.INPUT_CELLS.items():
@@ -1293,8 +1492,8 @@ def _default_comparison() -> list[Scenario]:
 
 
 @lru_cache(maxsize=8)
-def _template(mode: str, n_options: int) -> Template:
-    return Template(mode, n_options)
+def _template(mode: str, n_options: int, months: int = L.MAX_MONTHS) -> Template:
+    return Template(mode, n_options, months)
 
 
 def template_bytes(
@@ -1303,8 +1502,12 @@ def template_bytes(
     *,
     comparison: Sequence[Scenario] | None = None,
     budget: float | None = DEFAULT_BUDGET,
+    months: int = L.MAX_MONTHS,
 ) -> bytes:
     """The template workbook as bytes (see :func:`build_template`); the skeleton is cached.
+
+    ``months``: months the Cash flow sheet lays out (the template: all 120, so any horizon
+    can be typed in; a generated workbook: exactly its horizon).
 
     Examples
     --------
@@ -1312,7 +1515,8 @@ def template_bytes(
     True
     """
     options = list(comparison) if comparison is not None else _default_comparison()
-    return _template(mode, len(options)).render(scenario or seed_scenario(), options, budget)
+    template = _template(mode, len(options), months)
+    return template.render(scenario or seed_scenario(), options, budget)
 
 
 def build_template(
@@ -1332,7 +1536,7 @@ def build_template(
         "udf" (cells call the xlcost functions; needs the add-in) or "portable" (native Excel
         formulas; recalculates in any spreadsheet program).
     scenario
-        The option pre-filled on the Inputs sheet (default: the seed's worked example). Its
+        The option pre-filled on the Inputs sheet (default: the worked example, BERT ranker). Its
         horizon must be at most :data:`~xlcost.workbooks.layout.MAX_MONTHS` months.
     path
         Output ``.xlsx`` file, written with :func:`xlcost._files.atomic_write` (its folder is

@@ -274,10 +274,15 @@ def test_fill_property_names_sanitised_text_kept(
     outcomes = list(run(tasks, fill_one))
     assert total == len(rows) == len(outcomes)
     written = [o for o in outcomes if o.ok]
+    seen: set[str] = set()
     for (name, text), outcome in zip(rows, outcomes, strict=True):
         if not _valid_name(name):  # a validation problem, reported for its row
             assert not outcome.ok and outcome.errors[0].startswith("rows.json [")
             continue
+        if name.strip() in seen:  # the one duplicate rule: an error naming the first row
+            assert not outcome.ok and "name: duplicate of rows.json [" in outcome.errors[0]
+            continue
+        seen.add(name.strip())
         assert outcome.ok, outcome.errors
         path = Path(outcome.note)
         assert path.parent == tmp / "out"
@@ -415,7 +420,7 @@ def test_calc_mixes_workbooks_and_scenario_files(
     assert json.loads(out) == json.loads(render(expected, "json"))
     lines = err.strip().splitlines()
     assert lines[:-1] == [f"xlcost: error: {m}" for _, m in bad_corpus]
-    assert lines[-1] == f"xlcost: calc: 2 files OK, {len(bad_corpus)} failed"
+    assert lines[-1] == f"xlcost: calc: 2 scenarios OK, {len(bad_corpus)} failed"
 
 
 def test_calc_workbook_equals_calc_scenario_file(tmp_path: Path) -> None:

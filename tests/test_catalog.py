@@ -65,7 +65,7 @@ def test_user_file_overrides_and_extends(tmp_path: Path) -> None:
     [
         ("gpus: [{name: X}]", "prices.yaml: gpus.0.memory_gb: Field required"),
         ("gpus: 3", "prices.yaml: gpus: Input should be a valid tuple"),
-        (": :", "prices.yaml: cannot read catalog"),
+        (": :", "prices.yaml: not valid YAML"),
     ],
 )
 def test_bad_user_file_names_file_and_entry(tmp_path: Path, content: str, message: str) -> None:

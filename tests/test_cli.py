@@ -98,10 +98,14 @@ def test_bad_scenario_file_is_one_line_per_problem_and_exit_1(tmp_path: Path) ->
     assert "Traceback" not in err
 
 
-def test_missing_file_is_a_usage_error() -> None:
-    code, _, err = run("calc", "nope.csv")
-    assert code == 2
-    assert "does not exist" in err
+def test_missing_file_among_many_is_one_reported_failure() -> None:
+    code, out, err = run("calc", "nope.csv", str(example_path(SEED)), "-f", "csv")
+    assert code == 1
+    assert out.startswith("name,train_cost")
+    assert err.splitlines() == [
+        "xlcost: error: nope.csv: file not found",
+        "xlcost: calc: 1 scenario OK, 1 failed",
+    ]
 
 
 def test_gpus_needs_a_requirement() -> None:

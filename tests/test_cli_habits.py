@@ -131,7 +131,7 @@ def test_shell_completion_is_on() -> None:
         (["calc"], "missing argument 'FILE...'"),
         (["nosuch"], "no such command 'nosuch'"),
         (["calc", "--nope", "x.yaml"], "no such option: --nope"),
-        (["validate", "."], ".: is a directory"),
+        (["validate"], "missing argument 'WORKBOOK...'"),
     ],
 )
 def test_usage_errors_are_one_line(args: list[str], line: str) -> None:

@@ -40,7 +40,7 @@ def test_generate_then_calc_gives_the_engine_results(mode: str, tmp_path: Path) 
     assert len(books) == len(scenarios)
     code, out, err = run_cli("calc", *books, "-f", "json")
     assert code == 0, err
-    assert err.strip() == f"xlcost: calc: {len(books)} files OK, 0 failed"
+    assert err.strip() == f"xlcost: calc: {len(books)} scenarios OK, 0 failed"
     got = sorted(json.loads(out), key=lambda r: r["name"])
     want = json.loads(render(sorted(map(evaluate, scenarios), key=lambda r: r.name), "json"))
     assert got == want

@@ -40,7 +40,13 @@ from xlcost.engine.model import Results, Scenario
 from xlcost.engine.risk import split_ranges
 from xlcost.engine.validate import parse_scenario
 from xlcost.fill_rows import fill_row, plan_fill
-from xlcost.scenario_files import load_scenarios, read_records
+from xlcost.scenario_files import (
+    Duplicates,
+    load_scenarios,
+    open_table,
+    read_records,
+    unknown_columns,
+)
 from xlcost.workbooks.inputs import WORKBOOK_SUFFIXES, input_cells, read_scenario
 from xlcost.workbooks.layout import MAX_MONTHS
 from xlcost.workbooks.package import CellRef, OpenWorkbook, TemplateFiller, WorkbookError
@@ -673,14 +679,20 @@ def generate_tasks(
     XlcostError
         An unreadable scenario file, or (``single``) no valid scenario in it.
     """
+    if line := unknown_columns(scenario_file.name, open_table(scenario_file).header):
+        raise XlcostError(line)
     total = sum(1 for _ in read_records(scenario_file))  # counted, not kept: memory stays flat
+    duplicates = Duplicates()  # the one duplicate rule (xlcost.scenario_files)
 
     def parsed() -> Iterator[Scenario | Outcome]:
         for where, record in read_records(scenario_file):
             try:
-                yield parse_scenario(split_ranges(record)[0], where=where)
+                s = parse_scenario(split_ranges(record)[0], where=where)
             except ScenarioErrors as e:
-                yield Outcome(where, (str(e),))
+                yield Outcome(where, tuple(str(p) for p in e.problems))
+                continue
+            dup = duplicates.check(s.name, where)
+            yield s if dup is None else Outcome(where, (dup,))
 
     if single is not None:
         items = list(parsed())
@@ -778,8 +790,13 @@ def fill_tasks(
     _prime_filler(book, plan.cells)
     outputs = OutputNames(out, template.suffix)
 
+    duplicates = Duplicates()  # the one duplicate rule (xlcost.scenario_files)
+
     def tasks() -> Iterator[FillTask | Outcome]:
         for i, (where, record) in enumerate(records, start=1):
+            if record.get("name") and (dup := duplicates.check(str(record["name"]), where)):
+                yield Outcome(where, (dup,))
+                continue
             label = str(record.get("name") or f"{data_file.stem} row {i}")
             try:
                 values, cached = fill_row(plan, record, where, label)

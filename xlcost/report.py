@@ -1,7 +1,13 @@
 """Results as text: aligned tables for people, CSV and JSON for programs.
 
-JSON is a list with one object per scenario: ``name`` and the result names, ``null``
-where a result does not exist. CSV has the same columns. Output is deterministic.
+JSON is a list with one object per scenario: ``name`` and the result names, ``null`` where a
+result does not exist. CSV has the same columns. Output is deterministic.
+
+Output hygiene: text that came from a file (scenario names) is never printed raw to a
+terminal — control characters such as a newline or an ANSI/OSC escape are shown escaped
+(:func:`printable`); in CSV output a name starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return gets a leading ``'`` so a spreadsheet does not run it as a formula (OWASP's
+CSV-injection advice; :func:`csv_text`, switched off with ``--csv-raw``).
 """
 
 from __future__ import annotations
@@ -9,12 +15,30 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
+
+import numpy as np
 
 from xlcost.engine.model import RESULT_NAMES, Results
 
-__all__ = ["DEFAULT_COLUMNS", "FORMATS", "compact", "render", "result_cell", "result_rows", "table"]
+if TYPE_CHECKING:
+    from xlcost.scenario_columns import ResultChunk
+
+__all__ = [
+    "DEFAULT_COLUMNS",
+    "FORMATS",
+    "ResultWriter",
+    "compact",
+    "csv_text",
+    "printable",
+    "render",
+    "result_cell",
+    "result_rows",
+    "result_writer",
+    "table",
+]
 
 FORMATS = ("table", "csv", "json")
 _PERCENT = {"roi", "irr"}
@@ -25,6 +49,47 @@ COMPACT_FROM = 1e15
 """Numbers this large (in absolute value) are shown in scientific notation: ``1.2e+308``."""
 NAME_WIDTH = 40
 """Longer scenario names are cut (with "…") in tables, so that many rows stay readable."""
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control and bidi/format characters escaped.
+
+    A newline cannot forge a second message line and an ANSI/OSC escape sequence cannot
+    recolour or retitle the terminal.
+
+    >>> printable("a\\nxlcost: calc: 9 scenarios OK"), printable("\\x1b[31mred\\x1b[0m")
+    ('a\\\\nxlcost: calc: 9 scenarios OK', '\\\\x1b[31mred\\\\x1b[0m')
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif unicodedata.category(ch) in ("Zs",):
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str, *, protect: bool = True) -> str:
+    """A text field for CSV output: with ``protect``, a leading ``'`` if a spreadsheet would
+    read it as a formula (starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return).
+
+    >>> csv_text("=HYPERLINK(1)"), csv_text("-x"), csv_text("BERT"), csv_text("=1", protect=False)
+    ("'=HYPERLINK(1)", "'-x", 'BERT', '=1')
+    """
+    return "'" + text if protect and text.startswith(_FORMULA_START) else text
 
 
 def _records(results: Sequence[Results]) -> list[dict[str, Any]]:
@@ -74,7 +139,10 @@ def result_rows(
 ) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a results table: one row per scenario, its name then ``columns``."""
     header = ["name", *columns]
-    rows = [[name_cell(r.name), *(result_cell(k, getattr(r, k)) for k in columns)] for r in results]
+    rows = [
+        [name_cell(printable(r.name)), *(result_cell(k, getattr(r, k)) for k in columns)]
+        for r in results
+    ]
     return header, rows
 
 
@@ -93,11 +161,18 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str], *, left: int = 1
     return "\n".join(lines)
 
 
-def render(results: Sequence[Results], fmt: str, columns: Sequence[str] | None = None) -> str:
+def render(
+    results: Sequence[Results],
+    fmt: str,
+    columns: Sequence[str] | None = None,
+    *,
+    csv_protect: bool = True,
+) -> str:
     """``results`` as ``fmt`` ("table", "csv" or "json"), ending without a newline.
 
     ``columns`` picks the results shown (default: every result in CSV and JSON,
-    :data:`DEFAULT_COLUMNS` in a table, one row per scenario).
+    :data:`DEFAULT_COLUMNS` in a table, one row per scenario). In CSV, names that a
+    spreadsheet would run as formulas get a leading ``'`` unless not ``csv_protect``.
     """
     records = _records(results)
     if columns is not None and fmt != "table":
@@ -109,9 +184,134 @@ def render(results: Sequence[Results], fmt: str, columns: Sequence[str] | None =
         fields = ["name", *(RESULT_NAMES if columns is None else columns)]
         writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in records)
+        writer.writerows(
+            {
+                k: ("" if v is None else csv_text(v, protect=csv_protect) if k == "name" else v)
+                for k, v in r.items()
+            }
+            for r in records
+        )
         return buf.getvalue().rstrip("\n")
     if fmt == "table":
         header, rows = result_rows(results, columns or DEFAULT_COLUMNS)
         return table(rows, header)
+    raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+
+
+# --------------------------------------------------------------------------- streamed output
+
+
+class ResultWriter:
+    """Results written as they are computed, chunk by chunk (:meth:`write`), then
+    :meth:`close`; CSV and JSON are streamed, a table is laid out at the end."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.count = 0
+
+    def write(self, chunk: ResultChunk) -> None:
+        """Write the rows of one chunk."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Finish the output (a table is printed here)."""
+
+
+def _number(value: float) -> str:
+    """A result as CSV/JSON text: ``repr`` of the float, as :func:`render` writes it."""
+    return repr(value)
+
+
+def _columns(chunk: ResultChunk, keys: Sequence[str]) -> list[list[str | None]]:
+    """The chunk's result columns ``keys`` as text (``None`` where a result does not exist)."""
+    out: list[list[str | None]] = []
+    for k in keys:
+        arr = chunk.results[k]
+        finite = np.isfinite(arr)
+        if k == "payback_month":
+            text: list[str | None] = list(
+                map(str, np.where(finite, arr, 0).astype(np.int64).tolist())
+            )
+        else:
+            text = list(map(repr, arr.tolist()))
+        if not finite.all():
+            for i in np.flatnonzero(~finite).tolist():
+                text[i] = None
+        out.append(text)
+    return out
+
+
+class _CsvWriter(ResultWriter):
+    def __init__(self, stream: TextIO, protect: bool, keys: Sequence[str]) -> None:
+        super().__init__(stream)
+        self.protect = protect
+        self.keys = keys
+        self.writer = csv.writer(stream, lineterminator="\n")
+        self.writer.writerow(["name", *keys])
+
+    def write(self, chunk: ResultChunk) -> None:
+        names = [csv_text(n, protect=self.protect) for n in chunk.names]
+        cols = _columns(chunk, self.keys)
+        self.writer.writerows(
+            [n, *("" if v is None else v for v in row)]
+            for n, *row in zip(names, *cols, strict=True)
+        )
+        self.count += len(names)
+
+
+class _JsonWriter(ResultWriter):
+    """One JSON document (a list), written object by object, formatted as ``indent=2``."""
+
+    def __init__(self, stream: TextIO, keys: Sequence[str]) -> None:
+        super().__init__(stream)
+        self.keys = keys
+
+    def write(self, chunk: ResultChunk) -> None:
+        cols = _columns(chunk, self.keys)
+        keys = [f'    "{k}": ' for k in self.keys]
+        parts = []
+        for name, *row in zip(chunk.names, *cols, strict=True):
+            fields = [f'    "name": {json.dumps(name, ensure_ascii=False)}']
+            fields += [k + ("null" if v is None else v) for k, v in zip(keys, row, strict=True)]
+            parts.append("  {\n" + ",\n".join(fields) + "\n  }")
+        if not parts:
+            return
+        self.stream.write(("[\n" if self.count == 0 else ",\n") + ",\n".join(parts))
+        self.count += len(parts)
+
+    def close(self) -> None:
+        self.stream.write("\n]\n" if self.count else "[]\n")
+
+
+class _TableWriter(ResultWriter):
+    def __init__(self, stream: TextIO, columns: Sequence[str] | None) -> None:
+        super().__init__(stream)
+        self.columns = columns
+        self.results: list[Results] = []
+
+    def write(self, chunk: ResultChunk) -> None:
+        self.results.extend(chunk.records())
+        self.count += len(chunk)
+
+    def close(self) -> None:
+        if self.results:
+            self.stream.write(render(self.results, "table", self.columns) + "\n")
+
+
+def result_writer(
+    fmt: str,
+    stream: TextIO,
+    columns: Sequence[str] | None = None,
+    *,
+    csv_protect: bool = True,
+) -> ResultWriter:
+    """A :class:`ResultWriter` for ``fmt`` ("table", "csv" or "json"); ``columns`` as in
+    :func:`render`."""
+    keys = tuple(RESULT_NAMES if columns is None else columns)
+    if fmt == "csv":
+        return _CsvWriter(stream, csv_protect, keys)
+    if fmt == "json":
+        return _JsonWriter(stream, keys)
+    if fmt == "table":
+        return _TableWriter(stream, columns)
     raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")

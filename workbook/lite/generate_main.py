@@ -3,7 +3,8 @@
 xlwings Lite runs Python in Pyodide (Excel on Windows, Mac and the web) and installs only what
 ``requirements.txt`` lists, from PyPI or Pyodide's own builds. xlcost is not on PyPI, so main.py
 carries the few pure-Python modules the functions need — ``xlcost.functions``, ``xlcost.udfs``,
-``xlcost.engine.costs``/``compute``/``catalog``/``errors`` and the catalog data — verbatim, with
+``xlcost.engine.costs``/``compute``/``catalog``/``errors``, ``xlcost.reading`` (the catalog
+is read through it) and the catalog data — verbatim, with
 an empty ``xlcost.engine`` package initialiser (the real one imports the whole scenario engine).
 At start-up main.py writes them to a temporary folder, imports :mod:`xlcost.udfs`, and exposes
 its functions, which Lite registers. Regenerate after changing any of those files::
@@ -27,6 +28,7 @@ FILES = [
     "xlcost/engine/compute.py",
     "xlcost/engine/catalog.py",
     "xlcost/engine/errors.py",
+    "xlcost/reading.py",
     "xlcost/data/catalog.yaml",
 ]
 ENGINE_INIT = '"""xlcost.engine as bundled for xlwings Lite: only what the functions use."""\n'

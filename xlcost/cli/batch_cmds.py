@@ -115,8 +115,6 @@ def generate(
         typer.Argument(
             metavar="SCENARIO_FILE",
             help="Scenario list (CSV, XLSX, YAML, JSON).",
-            exists=True,
-            dir_okay=False,
         ),
     ],
     out: Annotated[
@@ -184,8 +182,6 @@ def fill(
             metavar="TEMPLATE",
             help="Workbook (.xlsx/.xlsm) whose defined names are the columns to fill; "
             "your own customised copy of the template works.",
-            exists=True,
-            dir_okay=False,
         ),
     ],
     data_file: Annotated[
@@ -194,8 +190,6 @@ def fill(
             metavar="DATA_FILE",
             help="Rows to fill in (CSV, XLSX, YAML, JSON); one output per row, named after "
             "its 'name'.",
-            exists=True,
-            dir_okay=False,
         ),
     ],
     out: OutOpt,
@@ -231,8 +225,6 @@ def validate(
         typer.Argument(
             metavar="WORKBOOK...",
             help="Filled workbooks (.xlsx/.xlsm).",
-            exists=True,
-            dir_okay=False,
         ),
     ],
     workers: WorkersOpt = 1,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from xlcost.batch import CalcTask, calc_file
 from xlcost.cli._app import app, examples, out_dir, user_errors
-from xlcost.cli.batch_cmds import Batch, WorkersOpt
+from xlcost.cli.batch_cmds import WorkersOpt
 from xlcost.engine import evaluate, seed_scenario
 from xlcost.engine.allocate import (
     ServingRequirement,
@@ -20,9 +22,20 @@ from xlcost.engine.allocate import (
     compare,
 )
 from xlcost.engine.catalog import GPU_FIELDS, load_catalog
+from xlcost.engine.errors import XlcostError
 from xlcost.engine.model import RESULT_NAMES, Results, Scenario
-from xlcost.report import DEFAULT_COLUMNS, compact, render, result_rows, table
-from xlcost.scenario_files import load_scenarios
+from xlcost.report import (
+    DEFAULT_COLUMNS,
+    ResultWriter,
+    compact,
+    csv_text,
+    printable,
+    result_rows,
+    result_writer,
+    table,
+)
+from xlcost.scenario_columns import calc_chunks, chunk_from_results
+from xlcost.scenario_files import file_problem, read_scenario_file
 
 
 class Format(StrEnum):
@@ -33,6 +46,8 @@ class Format(StrEnum):
 
 COMPARE_COLUMNS = ("total_cost", "npv", "roi")
 """The results ``compare`` shows unless ``--columns`` picks others."""
+MAX_OPTIONS = 10_000
+"""Most options ``compare`` ranks (a longer file is refused at once, not read to the end)."""
 
 
 class RankBy(StrEnum):
@@ -150,6 +165,94 @@ def demo(
     typer.echo("\n".join(f"  {p}" for p in paths))
 
 
+DecimalCommaOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--decimal-comma/--decimal-point",
+        help="Read numbers in CSV files as 1.234,56 (decimal comma) or 1,234.56 "
+        "[default: detected in semicolon- and tab-separated files].",
+    ),
+]
+CsvRawOpt = Annotated[
+    bool,
+    typer.Option(
+        "--csv-raw",
+        help="In CSV output, write names starting with = + - @ as they are (by default they "
+        "get a leading ' so a spreadsheet does not run them as formulas).",
+    ),
+]
+
+
+def _report(lines: Iterable[str]) -> None:
+    """Print problem lines on stderr, escaped so a name cannot forge a line or a colour."""
+    for line in lines:
+        typer.echo(f"xlcost: error: {printable(line)}", err=True)
+
+
+def _is_workbook(path: Path) -> bool:
+    """True if ``path`` is a filled workbook (defined names for inputs), not a scenario list.
+
+    An unreadable ``.xlsx`` counts as a workbook, so the workbook reader reports it.
+    """
+    from xlcost.workbooks.inputs import WORKBOOK_SUFFIXES, input_cells
+    from xlcost.workbooks.package import WorkbookError
+
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        return False
+    try:
+        return bool(set(input_cells(path)) - {"name"})
+    except (WorkbookError, XlcostError):
+        return True
+
+
+class _Tally:
+    """Counts of good and failed scenarios for the summary line."""
+
+    def __init__(self) -> None:
+        self.ok = 0
+        self.failed = 0
+
+    def finish(self, command: str) -> None:
+        """Print ``xlcost: calc: N scenarios OK, M failed`` (stderr); exit 1 if M > 0."""
+        noun = "scenario" if self.ok == 1 else "scenarios"
+        typer.echo(f"xlcost: {command}: {self.ok} {noun} OK, {self.failed} failed", err=True)
+        if self.failed:
+            raise typer.Exit(1)
+
+
+def _calc_workbooks(paths: list[Path], workers: int, writer: ResultWriter, tally: _Tally) -> None:
+    """Filled workbooks through the batch runner (in worker processes with ``workers`` > 1)."""
+    from xlcost.batch import CalcTask, calc_file, run
+
+    for outcome in run([CalcTask(p) for p in paths], calc_file, workers=workers):
+        if outcome.ok:
+            tally.ok += len(outcome.results)
+            writer.write(chunk_from_results(outcome.results))
+        else:
+            tally.failed += 1
+            _report(outcome.errors)
+
+
+def _calc_scenario_file(
+    path: Path,
+    writer: ResultWriter,
+    tally: _Tally,
+    *,
+    ignore_unknown: bool,
+    decimal_comma: bool | None,
+) -> None:
+    """One scenario file through the array engine, chunk by chunk, under the one rule."""
+    try:
+        for chunk in calc_chunks(path, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma):
+            _report(chunk.problems)
+            tally.ok += len(chunk)
+            tally.failed += chunk.bad_rows
+            writer.write(chunk)
+    except Exception as exc:  # one line per unreadable file, never a traceback
+        _report([file_problem(path, exc)])
+        tally.failed += 1
+
+
 @app.command(
     epilog=examples(
         "xlcost calc examples/ranker_options.yaml",
@@ -165,26 +268,38 @@ def calc(
             metavar="FILE...",
             help="Scenario files (YAML, JSON, CSV, XLSX) or filled workbooks (.xlsx/.xlsm with "
             "defined names for the inputs).",
-            exists=True,
-            dir_okay=False,
         ),
     ],
     fmt: FormatOpt = Format.table,
     columns: ColumnsOpt = None,
     ignore_unknown: IgnoreOpt = False,
     workers: WorkersOpt = 1,
+    decimal_comma: DecimalCommaOpt = None,
+    csv_raw: CsvRawOpt = False,
 ) -> None:
     """Compute costs, benefit, ROI, NPV, IRR and payback of scenarios.
 
-    Every scenario of every FILE, one table row (or CSV/JSON record) each. A bad file is
-    reported and skipped; the exit code is 1 if any file failed."""
-    picked = parse_columns(columns)
-    batch = Batch("calc", "file", len(files))
-    tasks = [CalcTask(f, ignore_unknown) for f in files]
-    results = [r for o in batch.successes(tasks, calc_file, workers) for r in o.results]
-    if results:
-        typer.echo(render(results, fmt.value, picked))
-    batch.finish()
+    Every scenario of every FILE, one table row (or CSV/JSON record) each. A bad row or file
+    is reported (one line each) and skipped; the rest goes on; the exit code is 1 if anything
+    failed."""
+    writer = result_writer(fmt.value, sys.stdout, parse_columns(columns), csv_protect=not csv_raw)
+    tally = _Tally()
+    books: list[Path] = []
+    for path in files:
+        if _is_workbook(path):
+            books.append(path)
+            continue
+        if books:
+            _calc_workbooks(books, workers, writer, tally)
+            books = []
+        _calc_scenario_file(
+            path, writer, tally, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma
+        )
+    if books:
+        _calc_workbooks(books, workers, writer, tally)
+    writer.close()
+    sys.stdout.flush()
+    tally.finish("calc")
 
 
 @app.command(
@@ -200,9 +315,7 @@ def compare_cmd(
         Path,
         typer.Argument(
             metavar="FILE",
-            help="Scenario file with the options to compare.",
-            exists=True,
-            dir_okay=False,
+            help="Scenario file with the options to compare (YAML, JSON, CSV, XLSX).",
         ),
     ],
     budget: Annotated[
@@ -223,6 +336,8 @@ def compare_cmd(
         ),
     ] = None,
     ignore_unknown: IgnoreOpt = False,
+    decimal_comma: DecimalCommaOpt = None,
+    csv_raw: CsvRawOpt = False,
     risk: Annotated[
         bool,
         typer.Option(
@@ -242,15 +357,60 @@ def compare_cmd(
     """Rank options, apply a budget and name the recommended one.
 
     The options of FILE are ranked by NPV (or ROI); the recommendation is the best one within
-    the budget with a positive NPV, or none."""
+    the budget with a positive NPV, or none. A bad row is reported (one line each) and left
+    out; the good options are still ranked, and the exit code is 1."""
     picked = parse_columns(columns) or list(COMPARE_COLUMNS)
-    c = compare(load_scenarios(file, ignore_unknown=ignore_unknown), budget=budget, by=by.value)
+    loaded = read_scenario_file(
+        file, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma, max_rows=MAX_OPTIONS
+    )
+    _report(loaded.problems)
+    if not loaded.scenarios:
+        typer.echo(f"xlcost: compare: 0 options OK, {loaded.failures} failed", err=True)
+        raise typer.Exit(1)
+    plan = _RiskPlan(file, draws, seed, ignore_unknown) if risk else None
+    try:
+        _compare_output(
+            loaded.scenarios, budget, by, fmt, picked, csv_protect=not csv_raw, risk=plan
+        )
+    finally:
+        if loaded.failures:
+            typer.echo(
+                f"xlcost: compare: {len(loaded.scenarios)} options ranked, {loaded.failures} "
+                "left out (see the errors above)",
+                err=True,
+            )
+    if loaded.failures:
+        raise typer.Exit(1)
+
+
+@dataclass(frozen=True)
+class _RiskPlan:
+    """``compare --risk``: the file and the Monte Carlo settings."""
+
+    file: Path
+    draws: int
+    seed: int
+    ignore_unknown: bool
+
+
+def _compare_output(
+    scenarios: list[Scenario],
+    budget: float | None,
+    by: RankBy,
+    fmt: Format,
+    picked: list[str],
+    *,
+    csv_protect: bool,
+    risk: _RiskPlan | None = None,
+) -> None:
+    """Rank ``scenarios`` and print the ranking as ``fmt``."""
+    c = compare(scenarios, budget=budget, by=by.value)
     for warning in c.warnings:
-        typer.echo(f"xlcost: warning: {warning}", err=True)
-    if risk:
+        typer.echo(f"xlcost: warning: {printable(warning)}", err=True)
+    if risk is not None:
         from xlcost.cli.risk_cmds import compare_with_risk
 
-        compare_with_risk(file, c, fmt.value, draws, seed, ignore_unknown)
+        compare_with_risk(risk.file, c, fmt.value, risk.draws, risk.seed, risk.ignore_unknown)
         return
     if fmt is Format.json:
         typer.echo(json.dumps(c.model_dump(mode="json"), indent=2, ensure_ascii=False))
@@ -266,7 +426,7 @@ def compare_cmd(
             w.writerow(
                 [
                     o.rank,
-                    r.name,
+                    csv_text(r.name, protect=csv_protect),
                     r.total_cost,
                     r.npv,
                     "" if r.roi is None else r.roi,
@@ -282,7 +442,7 @@ def compare_cmd(
         for o, row in zip(c.options, cells, strict=True)
     ]
     typer.echo(table(rows, header, left=2))
-    typer.echo(f"\nRecommended: {c.recommended or 'none'} — {c.reason}")
+    typer.echo(f"\nRecommended: {printable(c.recommended or 'none')} — {printable(c.reason)}")
 
 
 @app.command(epilog=examples("xlcost catalog", "xlcost catalog -f csv --catalog my_prices.yaml"))

@@ -68,8 +68,6 @@ def template(
         typer.Option(
             help="Scenario file (YAML, JSON, CSV, XLSX) with the one option to pre-fill "
             "[default: the worked example (BERT ranker)].",
-            exists=True,
-            dir_okay=False,
         ),
     ] = None,
     out: Annotated[

@@ -13,7 +13,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from xlcost.engine.errors import XlcostError
@@ -97,22 +96,24 @@ def _parse(data: Any, source: str) -> Catalog:
 @lru_cache(maxsize=1)
 def default_catalog() -> Catalog:
     """The catalog shipped in the package."""
+    from xlcost.reading import load_yaml  # the one reading boundary (imported late: it
+    # imports the engine's errors, and the engine imports this module)
+
     text = (resources.files("xlcost") / "data" / "catalog.yaml").read_text(encoding="utf-8")
-    return _parse(yaml.safe_load(text), "catalog.yaml")
+    return _parse(load_yaml(text, "catalog.yaml"), "catalog.yaml")
 
 
 def load_catalog(path: Path | None = None) -> Catalog:
     """The shipped catalog, overridden and extended by the GPUs in ``path`` (YAML or JSON).
 
-    Raises :class:`XlcostError` naming the file and the first invalid entry.
+    The file is read through :mod:`xlcost.reading` (regular files only; size, depth, alias
+    and duplicate-key checks). Raises :class:`XlcostError` naming the file and the first
+    invalid entry.
     """
+    from xlcost.reading import load_tree
+
     base = default_catalog()
     if path is None:
         return base
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise XlcostError(f"{Path(path).name}: cannot read catalog: not UTF-8 text") from None
-    except (OSError, yaml.YAMLError) as e:
-        raise XlcostError(f"{Path(path).name}: cannot read catalog: {e}") from None
+    data = load_tree(Path(path))
     return base.merged(_parse(data, Path(path).name).gpus)

@@ -41,11 +41,27 @@ class InputError(XlcostError, ValueError):
         super().__init__(self._text())
 
     def _text(self) -> str:
-        got = "" if self.value is None else f", got {self.value!r}"
+        got = "" if self.value is None else f", got {_shown(self.value)}"
         if isinstance(self.value, float | int) and not isinstance(self.value, bool):
             got = f", got {self.value:g}"
         prefix = f"{self.where}, " if self.where else ""
         return f"{prefix}{self.field}: {self.reason}{got}"
+
+
+_SHOWN_CHARS = 60
+
+
+def _shown(value: object) -> str:
+    """``repr(value)`` for a message (control characters escaped), cut to 60 characters.
+
+    >>> _shown("1" * 100)
+    "'111111111111111111111111111111111111111111111111111111111…' (100 characters)"
+    """
+    text = repr(value)
+    if len(text) <= _SHOWN_CHARS:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return text[: _SHOWN_CHARS - 2] + "…" + text[0] + size
 
 
 class ScenarioErrors(XlcostError):

@@ -18,8 +18,8 @@ call where a user legitimately needs more.
 from __future__ import annotations
 
 import re
-import stat
 import struct
+import sys
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -100,18 +100,18 @@ def check_package(
 
 
 def path_handle(path: Path) -> IO[bytes]:
-    """Open ``path`` for reading; only a regular file (a FIFO or device is refused at once)."""
-    name = path.name
+    """Open ``path`` for reading; only a regular file (a FIFO or device is refused at once).
+
+    Opened through the one reading boundary, :func:`xlcost.reading.open_regular` (no hang on
+    a FIFO: opened without blocking and checked with ``fstat``); the size is checked by
+    :func:`check_head`.
+    """
+    from xlcost.reading import ReadError, open_regular
+
     try:
-        mode = path.stat().st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-            raise WorkbookError(f"{name}: {kind}")
-        return path.open("rb")
-    except FileNotFoundError:
-        raise WorkbookError(f"{name}: file not found") from None
-    except OSError as exc:
-        raise WorkbookError(f"{name}: cannot read ({exc.strerror or exc})") from None
+        return open_regular(path, sys.maxsize)
+    except ReadError as exc:
+        raise WorkbookError(str(exc)) from None
 
 
 def check_head(

@@ -1,0 +1,572 @@
+"""The one reading boundary: every file xlcost reads (scenario lists, data files, catalogs,
+workbooks) is opened and parsed through here, with named limits checked *before* parsing.
+
+* Only regular files are read: a FIFO, device (``/dev/zero``), socket or directory is refused
+  at once (the file is opened with ``O_NONBLOCK`` and checked with ``fstat``, so nothing hangs).
+* File sizes are checked before anything is parsed; XLSX files go through the workbook
+  package checks (zip bombs, XML bombs, path traversal, encrypted or legacy files).
+* YAML is parsed event by event first: custom tags are refused, aliases are counted and the
+  size of their expansion bounded ("billion laughs"), depth and number length are bounded;
+  then it is loaded with the safe loader, refusing duplicate keys.
+* JSON refuses duplicate keys, deep nesting and over-long numbers.
+* CSV fields are limited in length; the delimiter (comma, semicolon, tab) is sniffed.
+
+Every failure is a :class:`ReadError`: one line starting with the file name (and the row or
+part), never a traceback.  The limits below are the defaults; those a user may legitimately
+need to raise can be set with environment variables (see the README, "Limits").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from xlcost.engine.errors import XlcostError
+
+__all__ = [
+    "LIMITS",
+    "Limits",
+    "ReadError",
+    "csv_rows",
+    "load_json",
+    "load_tree",
+    "load_yaml",
+    "number_too_long",
+    "open_regular",
+    "read_text",
+    "require_regular_file",
+]
+
+_MiB = 2**20
+
+
+class ReadError(XlcostError):
+    """A file cannot be read safely; ``str()`` is one line starting with the file's name."""
+
+
+def _env_int(name: str, default: int, scale: int = 1) -> int:
+    """An integer limit from the environment variable ``name`` (times ``scale``), else default."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise XlcostError(f"environment variable {name}: not a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise XlcostError(f"environment variable {name}: must be > 0, got {value}")
+    return value * scale
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The reading limits (bytes, characters, counts); see the README, "Limits".
+
+    Parameters
+    ----------
+    text_file_bytes : int
+        Largest YAML/JSON file (bytes); env ``XLCOST_MAX_TEXT_MB`` (MiB). Default 20 MiB.
+    table_file_bytes : int
+        Largest CSV file (bytes); env ``XLCOST_MAX_CSV_MB`` (MiB). Default 1 GiB (read in
+        chunks, so memory stays flat).
+    workbook_uncompressed_bytes : int
+        Largest total uncompressed size of an XLSX scenario list (bytes); env
+        ``XLCOST_MAX_XLSX_MB`` (MiB). Default 64 MiB.
+    rows : int
+        Most data rows in one scenario file; env ``XLCOST_MAX_ROWS``. Default 10,000,000.
+    field_chars : int
+        Longest CSV field or text cell (characters): Excel's own cell limit, 32,767.
+    number_chars : int
+        Longest text read as a number (characters), 100: no real input has more digits.
+    columns : int
+        Most columns in a table: Excel's limit, 16,384.
+    depth : int
+        Deepest nesting of YAML/JSON lists and mappings, 32 (a scenario file needs 3).
+    yaml_aliases : int
+        Most alias uses (``*name``) in one YAML file, 1,000.
+    yaml_nodes : int
+        Most nodes of a YAML file once its aliases are expanded, 1,000,000.
+    """
+
+    text_file_bytes: int = 20 * _MiB
+    table_file_bytes: int = 1024 * _MiB
+    workbook_uncompressed_bytes: int = 64 * _MiB
+    rows: int = 10_000_000
+    field_chars: int = 32_767
+    number_chars: int = 100
+    columns: int = 16_384
+    depth: int = 32
+    yaml_aliases: int = 1_000
+    yaml_nodes: int = 1_000_000
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """The defaults, with the overridable ones taken from the environment when set."""
+        base = cls()
+        return cls(
+            text_file_bytes=_env_int("XLCOST_MAX_TEXT_MB", base.text_file_bytes, _MiB),
+            table_file_bytes=_env_int("XLCOST_MAX_CSV_MB", base.table_file_bytes, _MiB),
+            workbook_uncompressed_bytes=_env_int(
+                "XLCOST_MAX_XLSX_MB", base.workbook_uncompressed_bytes, _MiB
+            ),
+            rows=_env_int("XLCOST_MAX_ROWS", base.rows),
+        )
+
+
+LIMITS = Limits()
+"""The default limits (the environment is read by :func:`limits` when a file is opened)."""
+
+
+def limits() -> Limits:
+    """The limits in force: the defaults, overridden by the ``XLCOST_MAX_*`` variables."""
+    return Limits.from_env()
+
+
+def _size(n: int) -> str:
+    """``n`` bytes for a message: ``"20 MiB"`` or ``"512 bytes"``."""
+    return f"{n / _MiB:,.0f} MiB" if n >= _MiB else f"{n:,} bytes"
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def _kind(mode: int) -> str:
+    """What a non-regular file is, for the message."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _open_fd(path: Path) -> tuple[int, os.stat_result]:
+    """Open ``path`` read-only without blocking and return the descriptor and its ``fstat``.
+
+    Raises :class:`ReadError` (and closes the descriptor) unless it is a regular file.
+    """
+    name = path.name or str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise ReadError(f"{name}: file not found") from None
+    except IsADirectoryError:
+        raise ReadError(f"{name}: is a directory, not a file") from None
+    except OSError as e:
+        raise ReadError(f"{name}: cannot read ({e.strerror or e})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ReadError(f"{name}: is {_kind(st.st_mode)}, not a regular file; refused")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
+def require_regular_file(path: Path) -> int:
+    """Check that ``path`` is a readable regular file without reading it; return its size.
+
+    >>> require_regular_file(Path("/dev/null"))
+    Traceback (most recent call last):
+    ...
+    xlcost.reading.ReadError: null: is a device, not a regular file; refused
+    """
+    fd, st = _open_fd(Path(path))
+    os.close(fd)
+    return st.st_size
+
+
+def open_regular(path: Path, max_bytes: int, what: str = "file") -> IO[bytes]:
+    """Open a regular file of at most ``max_bytes`` bytes for binary reading.
+
+    Raises :class:`ReadError` naming the file: missing, unreadable, not a regular file, or
+    larger than ``max_bytes`` (``what`` names the kind of file in that message).
+    """
+    fd, st = _open_fd(Path(path))
+    if st.st_size > max_bytes:
+        os.close(fd)
+        raise ReadError(
+            f"{Path(path).name}: {what} too large ({_size(st.st_size)} > {_size(max_bytes)})"
+        )
+    return os.fdopen(fd, "rb")
+
+
+def read_text(path: Path, max_bytes: int, what: str = "file") -> str:
+    """The whole text of a UTF-8 file (a BOM is dropped), at most ``max_bytes`` bytes."""
+    with open_regular(path, max_bytes, what) as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:  # grew while being read
+        raise ReadError(f"{Path(path).name}: {what} too large (> {_size(max_bytes)})")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ReadError(
+            f"{Path(path).name}: not UTF-8 text (byte {e.start}); in Excel, save as 'CSV UTF-8'"
+        ) from None
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+_NUMBERISH = frozenset("0123456789+-.,eE_ '")
+
+
+def number_too_long(text: str, lim: Limits = LIMITS) -> bool:
+    """True if ``text`` looks like a number but has more than ``lim.number_chars`` characters.
+
+    >>> number_too_long("1" * 101), number_too_long("1" * 100), number_too_long("x" * 200)
+    (True, False, False)
+    """
+    if len(text) <= lim.number_chars:
+        return False
+    body = text.strip().lstrip("+-$€£¥(").rstrip("%) ")
+    return bool(body) and body[0].isdigit() and set(body) <= _NUMBERISH
+
+
+def _number_message(lim: Limits) -> str:
+    return f"number longer than {lim.number_chars} characters; refused"
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _refuse_duplicates(name: str) -> Any:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in pairs:
+            if k in out:
+                raise ReadError(f"{name}: key {k!r} appears twice in one object")
+            out[k] = v
+        return out
+
+    return hook
+
+
+def _depth_ok(data: Any, max_depth: int) -> bool:
+    """True if lists/mappings in ``data`` nest at most ``max_depth`` deep (iterative walk)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > max_depth:
+                return False
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return True
+
+
+def load_json(text: str, name: str, lim: Limits = LIMITS) -> Any:
+    """Parse JSON text: duplicate keys, nesting deeper than ``lim.depth`` and numbers longer
+    than ``lim.number_chars`` are refused with one line naming ``name``.
+
+    >>> load_json('{"a": 1, "a": 2}', "s.json")
+    Traceback (most recent call last):
+    ...
+    xlcost.reading.ReadError: s.json: key 'a' appears twice in one object
+    """
+
+    def number(kind: type) -> Any:
+        def parse(s: str) -> Any:
+            if len(s) > lim.number_chars:
+                raise ReadError(f"{name}: {_number_message(lim)}")
+            return kind(s)
+
+        return parse
+
+    try:
+        data = json.loads(
+            text,
+            object_pairs_hook=_refuse_duplicates(name),
+            parse_int=number(int),
+            parse_float=number(float),
+        )
+    except RecursionError:
+        raise ReadError(f"{name}: nested deeper than {lim.depth} levels; refused") from None
+    except json.JSONDecodeError as e:
+        raise ReadError(f"{name}: not valid JSON: {e}") from None
+    if not _depth_ok(data, lim.depth):
+        raise ReadError(f"{name}: nested deeper than {lim.depth} levels; refused")
+    return data
+
+
+# --------------------------------------------------------------------------- YAML
+
+_STANDARD_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}"
+    for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+)
+
+
+def _yaml_error(name: str, e: Exception) -> ReadError:
+    import yaml
+
+    mark = getattr(e, "problem_mark", None)
+    if isinstance(e, yaml.MarkedYAMLError) and e.problem and mark is not None:
+        where = f"{e.problem} (line {mark.line + 1}, column {mark.column + 1})"
+    else:
+        text = str(e).strip()
+        where = text.splitlines()[0] if text else type(e).__name__
+    return ReadError(f"{name}: not valid YAML: {where}")
+
+
+def _check_yaml_events(text: str, name: str, lim: Limits) -> None:
+    """Walk the YAML event stream (no objects built) and refuse what the limits forbid.
+
+    Every anchored node's expanded size is recorded; an alias adds that size to each
+    enclosing collection, so the expanded size of the whole document is known exactly
+    before anything is constructed.
+    """
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    sizes: dict[str, int] = {}
+    # open collections: [anchor, expanded size so far]
+    stack: list[list[Any]] = []
+    total = 0
+    aliases = 0
+
+    def add(n: int) -> None:
+        nonlocal total
+        if stack:
+            stack[-1][1] += n
+        else:
+            total += n
+        if total + sum(s[1] for s in stack) > lim.yaml_nodes:
+            raise ReadError(
+                f"{name}: YAML expands to more than {lim.yaml_nodes:,} nodes (alias bomb); refused"
+            )
+
+    for event in yaml.parse(io.StringIO(text), Loader=loader):
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag not in ("!", *_STANDARD_TAGS):
+            raise ReadError(f"{name}: YAML tag {tag!r} refused (only plain data is read)")
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > lim.yaml_aliases:
+                raise ReadError(f"{name}: more than {lim.yaml_aliases:,} YAML aliases; refused")
+            add(sizes.get(event.anchor or "", 1))
+        elif isinstance(event, yaml.ScalarEvent):
+            value = event.value
+            if len(value) > lim.field_chars:
+                raise ReadError(
+                    f"{name}: a value longer than {lim.field_chars:,} characters; refused"
+                )
+            if not event.style and number_too_long(value, lim):  # plain: None or ''
+                raise ReadError(f"{name}: {_number_message(lim)}")
+            if event.anchor:
+                sizes[event.anchor] = 1
+            add(1)
+        elif isinstance(event, yaml.CollectionStartEvent):
+            if len(stack) >= lim.depth:
+                raise ReadError(f"{name}: nested deeper than {lim.depth} levels; refused")
+            stack.append([event.anchor, 1])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, size = stack.pop()
+            if anchor:
+                sizes[anchor] = size
+            add(size)
+
+
+def _yaml_loader() -> type:
+    """The safe YAML loader (libyaml's when available) refusing duplicate mapping keys."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class _Loader(base):  # type: ignore[valid-type,misc]
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _value in node.value:
+                key = self.construct_object(key_node, deep=True)
+                with contextlib.suppress(TypeError):
+                    if key in seen:
+                        mark = key_node.start_mark
+                        raise ReadError(
+                            f"line {mark.line + 1}: key {key!r} appears twice in one mapping"
+                        )
+                    seen.add(key)
+            return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+    return _Loader
+
+
+def load_yaml(text: str, name: str, lim: Limits = LIMITS) -> Any:
+    """Parse YAML text safely (see the module docstring); one-line :class:`ReadError`.
+
+    >>> load_yaml("a: &x [1, 2]\\nb: *x\\n", "s.yaml")
+    {'a': [1, 2], 'b': [1, 2]}
+    >>> load_yaml("a: !!python/object:os.system 1", "s.yaml")
+    Traceback (most recent call last):
+    ...
+    xlcost.reading.ReadError: s.yaml: YAML tag 'tag:yaml.org,2002:python/object:os.system' ...
+    """
+    import yaml
+
+    try:
+        _check_yaml_events(text, name, lim)
+        return yaml.load(text, Loader=_yaml_loader())
+    except ReadError as e:
+        msg = str(e)
+        raise ReadError(msg if msg.startswith(name) else f"{name} {msg}") from None
+    except yaml.YAMLError as e:
+        raise _yaml_error(name, e) from None
+    except (RecursionError, MemoryError):
+        raise ReadError(f"{name}: nested too deeply or too large; refused") from None
+    except ValueError as e:  # e.g. a date out of range
+        raise ReadError(f"{name}: not valid YAML: {e}") from None
+
+
+def load_tree(path: Path, lim: Limits | None = None) -> Any:
+    """Read a YAML or JSON file (by suffix; ``.json`` is JSON, anything else YAML)."""
+    lim = lim or limits()
+    path = Path(path)
+    text = read_text(path, lim.text_file_bytes, "YAML/JSON file")
+    if path.suffix.lower() == ".json":
+        return load_json(text, path.name, lim)
+    return load_yaml(text, path.name, lim)
+
+
+# --------------------------------------------------------------------------- CSV
+
+_DELIMITERS = (",", ";", "\t")
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter of a CSV from its first line(s): comma, semicolon or tab.
+
+    The one that occurs most often outside quotes in the header line wins; comma on a tie.
+
+    >>> sniff_delimiter("name;train_gpus;ctr\\n"), sniff_delimiter("name\\ttrain_gpus\\n")
+    (';', '\\t')
+    >>> sniff_delimiter('name,"a;b"\\n')
+    ','
+    """
+    line = sample.split("\n", 1)[0]
+    outside = "".join(part for i, part in enumerate(line.split('"')) if i % 2 == 0)
+    counts = {d: outside.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+Block = tuple[list[int], list[list[str]]]
+"""Rows read at a time: their row numbers (the header is row 1) and their fields."""
+
+BLOCK_ROWS = 16_384
+"""Rows per :data:`Block` (bounds memory; large enough that per-block costs vanish)."""
+
+
+@dataclass
+class CsvFile:
+    """An open CSV file: its sniffed delimiter and its rows in blocks (see :data:`Block`)."""
+
+    name: str
+    delimiter: str
+    blocks: Iterator[Block]
+
+    @property
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """The rows one by one, as ``(row number, fields)``."""
+        for numbers, rows in self.blocks:
+            yield from zip(numbers, rows, strict=True)
+
+
+def csv_rows(path: Path, lim: Limits | None = None, block_rows: int = BLOCK_ROWS) -> CsvFile:
+    """Open a CSV file for streaming: rows in blocks of ``block_rows``, header is row 1.
+
+    The delimiter is sniffed from the first line; a UTF-8 BOM (Excel's "CSV UTF-8") is
+    dropped; fields longer than ``lim.field_chars``, rows wider than ``lim.columns`` and files
+    with more than ``lim.rows`` rows are refused with a :class:`ReadError` naming the row.
+    """
+    lim = lim or limits()
+    path = Path(path)
+    name = path.name
+    fh = open_regular(path, lim.table_file_bytes, "CSV file")
+    text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
+    try:
+        sample = text.read(64 * 1024)
+    except UnicodeDecodeError as e:
+        text.close()
+        raise ReadError(
+            f"{name}: not UTF-8 text (byte {e.start}); in Excel, save as 'CSV UTF-8'"
+        ) from None
+    delimiter = sniff_delimiter(sample)
+    text.seek(0)
+    return CsvFile(name, delimiter, _blocks(text, delimiter, name, lim, block_rows))
+
+
+def _csv_problem(name: str, row_no: int, exc: Exception, lim: Limits) -> ReadError:
+    if isinstance(exc, UnicodeDecodeError):
+        return ReadError(
+            f"{name} row {row_no}: not UTF-8 text (byte {exc.start}); in Excel, save as 'CSV UTF-8'"
+        )
+    reason = str(exc)
+    if "field larger" in reason:
+        reason = f"a field longer than {lim.field_chars:,} characters"
+    return ReadError(f"{name} row {row_no}: not readable CSV: {reason}")
+
+
+def _blocks(text: IO[str], delimiter: str, name: str, lim: Limits, size: int) -> Iterator[Block]:
+    """The rows of an opened CSV in blocks, checked in bulk; closes the file when done."""
+    old = csv.field_size_limit()
+    reader = csv.reader(text, delimiter=delimiter)
+    done = 0  # rows read before this block
+    try:
+        csv.field_size_limit(lim.field_chars)
+        while True:
+            block: list[list[str]] = []
+            try:
+                for row in reader:
+                    block.append(row)
+                    if len(block) >= size:
+                        break
+            except (csv.Error, UnicodeDecodeError) as e:
+                raise _csv_problem(name, done + len(block) + 1, e, lim) from None
+            if not block:
+                return
+            if done + len(block) > lim.rows + 1:
+                raise ReadError(
+                    f"{name}: more than {lim.rows:,} rows (set XLCOST_MAX_ROWS to allow more)"
+                )
+            if max(map(len, block)) > lim.columns:
+                i = next(i for i, r in enumerate(block) if len(r) > lim.columns)
+                raise ReadError(f"{name} row {done + i + 1}: more than {lim.columns:,} columns")
+            yield list(range(done + 1, done + len(block) + 1)), block
+            done += len(block)
+    finally:
+        csv.field_size_limit(old)
+        text.close()
+
+
+# --------------------------------------------------------------------------- workbooks
+
+
+def check_workbook_file(path: Path, lim: Limits | None = None) -> None:
+    """Refuse a workbook file that is not regular or not a safe ``.xlsx``/``.xlsm`` package.
+
+    The package checks (zip bombs, path traversal, encrypted/legacy files) are the workbook
+    reader's own (:func:`xlcost.workbooks.package.check_package`), with this module's
+    size limit for the total uncompressed size.
+    """
+    from xlcost.workbooks.package import WorkbookError, check_package
+
+    lim = lim or limits()
+    require_regular_file(path)
+    try:
+        check_package(Path(path), max_total_uncompressed=lim.workbook_uncompressed_bytes)
+    except WorkbookError as e:
+        raise ReadError(str(e)) from None

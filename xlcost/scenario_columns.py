@@ -1,0 +1,422 @@
+"""Scenario files through the array engine: rows read in chunks into columns, validated with
+:func:`~xlcost.engine.evaluate.validate_columns` and evaluated with
+:func:`~xlcost.engine.evaluate.evaluate_columns` — one vectorised call per chunk instead of a
+pydantic model and an evaluation per row.
+
+The rule for bad rows is the one of :func:`xlcost.scenario_files.read_scenario_file`: a bad row
+is reported and skipped, the rest goes on, a second row with an earlier row's name is a bad row.
+The messages are the same too: a bad row is re-validated alone by the pydantic model, so
+``calc`` says exactly what ``compare`` or ``generate`` says about it
+(``s.csv row 4, train_gpus: must be ≥ 0, got -3``).
+
+Memory is bounded by the chunk size (:data:`CHUNK_ROWS` rows), whatever the file's length.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from xlcost.engine.errors import ScenarioErrors, XlcostError
+from xlcost.engine.evaluate import evaluate, evaluate_columns, validate_columns
+from xlcost.engine.model import NUMERIC_INPUTS, RESULT_NAMES, Results, Scenario
+from xlcost.reading import ReadError, limits
+from xlcost.scenario_files import (
+    ABSENT,
+    KNOWN_COLUMNS,
+    Duplicates,
+    Table,
+    cell_value,
+    open_table,
+    parse_record,
+    unknown_columns,
+)
+
+__all__ = ["CHUNK_ROWS", "ResultChunk", "calc_chunks", "chunk_from_results"]
+
+Array = NDArray[np.float64]
+_Block = tuple[list[int], list[list[Any]]]
+
+CHUNK_ROWS = 16_384
+"""Rows read, validated and evaluated at a time (bounds memory: about 10 MB a chunk)."""
+
+_ALWAYS_DEFINED = tuple(n for n in RESULT_NAMES if Results.model_fields[n].annotation is float)
+_ARRAY_TEXT = ("name", "currency")
+"""Text inputs the array path checks itself; any other text input takes the per-row path."""
+
+
+@dataclass
+class ResultChunk:
+    """The results of some good rows and the problems of the bad ones, in file order.
+
+    ``results`` maps each result name to an array over ``names`` (``nan``: the result does
+    not exist); ``problems`` are one-line messages; ``bad_rows`` counts the rows they are about.
+    """
+
+    names: list[str]
+    results: dict[str, Array]
+    problems: list[str] = field(default_factory=list)
+    bad_rows: int = 0
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def records(self) -> Iterator[Results]:
+        """The rows as :class:`Results` (for tables and ranking)."""
+        columns = {k: self.results[k].tolist() for k in RESULT_NAMES}
+        for i, name in enumerate(self.names):
+            values: dict[str, Any] = {
+                k: (v if math.isfinite(v := columns[k][i]) else None) for k in RESULT_NAMES
+            }
+            if values["payback_month"] is not None:
+                values["payback_month"] = int(values["payback_month"])
+            yield Results(name=name, **values)
+
+
+def chunk_from_results(results: Sequence[Results]) -> ResultChunk:
+    """A :class:`ResultChunk` holding already computed results (filled workbooks)."""
+    return ResultChunk(
+        [r.name for r in results],
+        {
+            k: np.array(
+                [math.nan if getattr(r, k) is None else getattr(r, k) for r in results],
+                dtype=np.float64,
+            )
+            for k in RESULT_NAMES
+        },
+    )
+
+
+# --------------------------------------------------------------------------- text → columns
+
+
+def _text_rule(name: str) -> tuple[int, int, re.Pattern[str] | None]:
+    """``(min length, max length, pattern)`` of a text input, from the model's field."""
+    lo, hi, pattern = 0, 1 << 30, None
+    for m in Scenario.model_fields[name].metadata:
+        lo = getattr(m, "min_length", None) or lo
+        hi = getattr(m, "max_length", None) or hi
+        if getattr(m, "pattern", None):
+            pattern = re.compile(m.pattern)
+    return lo, hi, pattern
+
+
+_TEXT_RULES = {name: _text_rule(name) for name in _ARRAY_TEXT}
+
+
+def _text_column(name: str, raw: Sequence[Any]) -> tuple[list[str | None], NDArray[np.bool_]]:
+    """Stripped text values (``None`` for blank) and the rows breaking the field's rule."""
+    lo, hi, pattern = _TEXT_RULES[name]
+    if all(type(v) is str for v in raw):  # CSV: one pass of C-level string methods
+        stripped = [v.strip() for v in raw]
+        lengths = np.fromiter(map(len, stripped), dtype=np.int64, count=len(stripped))
+        bad = (lengths < lo) | (lengths > hi)
+        if pattern is not None:
+            bad |= np.array([pattern.search(t) is None for t in stripped], dtype=bool)
+        bad &= lengths > 0  # a blank is the default (or, for a required text, the caller's)
+        return [t or None for t in stripped], bad
+    values: list[str | None] = []
+    bad = np.zeros(len(raw), dtype=bool)
+    for i, v in enumerate(raw):
+        if v is None or v is ABSENT or (isinstance(v, str) and not v.strip()):
+            values.append(None)
+            continue
+        if not isinstance(v, str):
+            values.append(None)
+            bad[i] = True
+            continue
+        t = v.strip()
+        values.append(t)
+        if not lo <= len(t) <= hi or (pattern is not None and not pattern.search(t)):
+            bad[i] = True
+    return values, bad
+
+
+def _float_slow(v: Any, field: str, decimal_comma: bool) -> float | None:
+    """One cell as a float (``nan`` for a blank), or ``None`` if it is not a number."""
+    if v is ABSENT:
+        return math.nan
+    v = cell_value(v, field, decimal_comma=decimal_comma)
+    if v is None:
+        return math.nan
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    try:
+        f = float(v)
+    except OverflowError:
+        return None
+    return None if math.isnan(f) else f
+
+
+def _numeric_column(
+    field: str, raw: list[Any], *, text_cells: bool, decimal_comma: bool
+) -> tuple[Array, NDArray[np.bool_]]:
+    """A column of cells as floats (blanks ``nan``) and the rows that are not numbers.
+
+    CSV text in the plain form (``3``, ``0.25``, ``1e8``) is converted by numpy in one call;
+    anything else (blanks, ``0.5%``, ``$1,200``, decimal commas) cell by cell.
+    """
+    n = len(raw)
+    if (
+        text_cells
+        and not decimal_comma
+        and isinstance(raw, np.ndarray)
+        and max(map(len, raw.tolist()), default=0) <= limits().number_chars
+    ):
+        try:
+            arr = raw.astype(np.float64)  # float() of each str, in C
+        except (ValueError, TypeError):
+            pass
+        else:
+            nan = np.isnan(arr)
+            bad = np.zeros(n, dtype=bool)
+            if nan.any():  # the text "nan" is not a blank
+                bad[nan] = True
+            return arr, bad
+    out = np.empty(n, dtype=np.float64)
+    bad = np.zeros(n, dtype=bool)
+    for i, v in enumerate(raw):
+        f = _float_slow(v, field, decimal_comma)
+        if f is None:
+            bad[i] = True
+            out[i] = math.nan
+        else:
+            out[i] = f
+    return out, bad
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _bad_rows(cols: dict[str, Array], rows: NDArray[np.intp]) -> list[int]:
+    """The rows (indices into ``rows``' columns) :func:`validate_columns` refuses, by bisection.
+
+    A chunk of good rows costs one vectorised check; each bad row costs about log2(chunk)
+    more.
+    """
+    try:
+        validate_columns({k: v[rows] for k, v in cols.items()})
+    except ScenarioErrors:
+        if len(rows) == 1:
+            return [int(rows[0])]
+        half = len(rows) // 2
+        return _bad_rows(cols, rows[:half]) + _bad_rows(cols, rows[half:])
+    return []
+
+
+def _row_record(table: Table, columns: list[tuple[int, str]], row: list[Any]) -> dict[str, Any]:
+    return {
+        c: cell_value(row[j] if j < len(row) else None, c, decimal_comma=table.decimal_comma)
+        for j, c in columns
+        if j >= len(row) or row[j] is not ABSENT
+    }
+
+
+def _row_problems(
+    table: Table, columns: list[tuple[int, str]], pos: int, row: list[Any]
+) -> list[str]:
+    """The pydantic model's messages for one bad row (the same as every other command's)."""
+    where = table.where(pos)
+    try:
+        parse_record(_row_record(table, columns, row), where)
+    except ScenarioErrors as e:
+        return [str(p) for p in e.problems]
+    return [f"{where}: inputs outside their domain together (check the cross-input rules)"]
+
+
+def _array_ready(columns: Sequence[str]) -> bool:
+    """True if every column is one the array path checks (numeric inputs, name, currency);
+    otherwise (GPU names, input ranges) the file takes the per-row path."""
+    return all(c in NUMERIC_INPUTS or c in _ARRAY_TEXT for c in columns)
+
+
+def _chunk(
+    table: Table,
+    columns: list[tuple[int, str]],
+    positions: list[int],
+    lines: list[list[Any]],
+    dups: Duplicates,
+) -> ResultChunk:
+    """Validate and evaluate one chunk of rows through the array engine."""
+    n = len(lines)
+    rows = list(zip(positions, lines, strict=True))
+    bad = np.zeros(n, dtype=bool)
+    cols: dict[str, Array] = {}
+    names: list[str | None] = [None] * n
+    width = len(table.header)
+    if min(map(len, lines)) < width:
+        lines = [r if len(r) == width else [*r, *[None] * (width - len(r))] for r in lines]
+    grid: Any = None
+    transposed: list[tuple[Any, ...]] = []
+    if table.text_cells:  # CSV: a grid of str (an object array slices columns for free)
+        grid = np.empty((n, width), dtype=object)
+        grid[:] = lines
+    else:  # values may themselves be lists (YAML): transpose as Python tuples
+        transposed = list(zip(*lines, strict=True))
+    for j, c in columns:
+        raw: Any = grid[:, j] if grid is not None else list(transposed[j])
+        if c in _ARRAY_TEXT:
+            values, wrong = _text_column(c, raw)
+            bad |= wrong
+            if c == "name":
+                names = values
+                bad |= np.array([v is None for v in values], dtype=bool)
+            continue
+        cols[c], wrong = _numeric_column(
+            c, raw, text_cells=table.text_cells, decimal_comma=table.decimal_comma
+        )
+        bad |= wrong
+    full = _filled(cols, n)
+    if any(name not in full for name in _REQUIRED):
+        bad[:] = True  # a required column is missing: every row is reported
+    good = np.flatnonzero(~bad)
+    for i in _bad_rows(full, good) if good.size else []:
+        bad[i] = True
+    problems: list[tuple[int, list[str]]] = [
+        (i, _row_problems(table, columns, *rows[i])) for i in np.flatnonzero(bad).tolist()
+    ]
+    keep = ~bad
+    for i, first in dups.repeated(names, positions, keep):
+        problems.append(
+            (i, [dups.message(names[i] or "", table.where(first), table.where(positions[i]))])
+        )
+        keep[i] = False
+    idx = np.flatnonzero(keep)
+    results = (
+        evaluate_columns({k: v[idx] for k, v in full.items()}, validate=False)
+        if idx.size
+        else {k: np.empty(0) for k in RESULT_NAMES}
+    )
+    kept_names = [names[i] or "" for i in idx.tolist()]
+    overflow = np.zeros(idx.size, dtype=bool)
+    for k in _ALWAYS_DEFINED:
+        overflow |= ~np.isfinite(results[k])
+    if overflow.any():
+        for p in np.flatnonzero(overflow).tolist():
+            first = next(k for k in _ALWAYS_DEFINED if not math.isfinite(results[k][p]))
+            where = table.where(rows[int(idx[p])][0])
+            problems.append(
+                (int(idx[p]), [f"{where}, {first}: overflows; check the inputs' magnitudes"])
+            )
+        ok = ~overflow
+        results = {k: v[ok] for k, v in results.items()}
+        kept_names = [nm for nm, o in zip(kept_names, ok.tolist(), strict=True) if o]
+    problems.sort(key=lambda p: p[0])
+    return ResultChunk(
+        kept_names,
+        {k: np.asarray(results[k], dtype=np.float64) for k in RESULT_NAMES},
+        [line for _, lines in problems for line in lines],
+        len(problems),
+    )
+
+
+def _default(name: str) -> float | None:
+    """The default of an optional numeric input (``nan`` for a blank default), else None."""
+    f = Scenario.model_fields[name]
+    if f.is_required():
+        return None
+    return math.nan if f.default is None else float(f.default)
+
+
+_DEFAULTS = {name: d for name in NUMERIC_INPUTS if (d := _default(name)) is not None}
+_REQUIRED = tuple(name for name in NUMERIC_INPUTS if name not in _DEFAULTS)
+
+
+def _filled(cols: dict[str, Array], n: int) -> dict[str, Array]:
+    """Every numeric input as a column: blanks and absent columns take the model's default
+    (as a blank cell does for the pydantic model)."""
+    out: dict[str, Array] = {}
+    for name in NUMERIC_INPUTS:
+        default = _DEFAULTS.get(name)
+        col = cols.get(name)
+        if col is None:
+            if default is not None:
+                out[name] = np.full(n, default)
+            continue
+        if default is not None and not math.isnan(default):
+            col = np.where(np.isnan(col), default, col)
+        out[name] = col
+    return out
+
+
+def _chunk_per_row(
+    table: Table,
+    columns: list[tuple[int, str]],
+    positions: list[int],
+    lines: list[list[Any]],
+    dups: Duplicates,
+) -> ResultChunk:
+    """The same chunk through the pydantic model and :func:`evaluate`, row by row (used when
+    the file has text inputs the array path does not check)."""
+    results: list[Results] = []
+    problems: list[str] = []
+    bad = 0
+    for pos, row in zip(positions, lines, strict=True):
+        where = table.where(pos)
+        try:
+            s, _ranges = parse_record(_row_record(table, columns, row), where)
+            dup = dups.check(s.name, where)
+            if dup is not None:
+                raise XlcostError(dup)
+            results.append(evaluate(s))
+        except ScenarioErrors as e:
+            problems.extend(str(p) for p in e.problems)
+            bad += 1
+        except XlcostError as e:
+            problems.append(str(e) if str(e).startswith(where) else f"{where}: {e}")
+            bad += 1
+    chunk = chunk_from_results(results)
+    chunk.problems, chunk.bad_rows = problems, bad
+    return chunk
+
+
+def calc_chunks(
+    path: Path,
+    *,
+    ignore_unknown: bool = False,
+    decimal_comma: bool | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[ResultChunk]:
+    """Compute every scenario of a scenario file, ``chunk_rows`` rows at a time.
+
+    Raises :class:`~xlcost.reading.ReadError` (one line) when the file cannot be read; bad
+    rows are in each chunk's ``problems``. A file that fails part-way raises after the
+    chunks before the failure.
+    """
+    table = open_table(Path(path), decimal_comma=decimal_comma)
+    if not ignore_unknown and (line := unknown_columns(table.name, table.header)):
+        raise ReadError(line)
+    columns = [(j, c) for j, c in enumerate(table.header) if c and c in KNOWN_COLUMNS]
+    per_chunk = _chunk if _array_ready([c for _, c in columns]) else _chunk_per_row
+    dups = Duplicates()
+    for positions, lines in _without_gc(table.blocks):
+        for start in range(0, len(lines), chunk_rows):
+            end = start + chunk_rows
+            yield per_chunk(table, columns, positions[start:end], lines[start:end], dups)
+
+
+def _without_gc(blocks: Iterator[_Block]) -> Iterator[_Block]:
+    """The blocks, each read with the cyclic garbage collector paused.
+
+    A block is thousands of small lists of strings (no reference cycles); collecting while
+    they are built costs a third of the reading time and frees nothing.
+    """
+    while True:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            block = next(blocks, None)
+        finally:
+            if collecting:
+                gc.enable()
+        if block is None:
+            return
+        yield block

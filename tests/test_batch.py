@@ -196,7 +196,7 @@ def test_fill_end_to_end_is_lossless(template: Path, tmp_path: Path) -> None:
     code, out, err = run_cli("calc", alpha, "-f", "json")
     assert code == 0, err
     expected = seed_scenario().model_copy(update={"name": "Alpha", "train_gpus": 16, "ctr": 0.01})
-    assert json.loads(out) == json.loads(render([evaluate(expected)], "json"))
+    assert json.loads(out) == json.loads(render([evaluate(expected)], "json", warnings=[[]]))
 
 
 def test_fill_refuses_unknown_columns_unless_asked(template: Path, tmp_path: Path) -> None:
@@ -417,7 +417,7 @@ def test_calc_mixes_workbooks_and_scenario_files(
     assert code == 1
     s = seed_scenario()
     expected = [evaluate(s.model_copy(update={"name": n})) for n in ("from workbook", "from yaml")]
-    assert json.loads(out) == json.loads(render(expected, "json"))
+    assert json.loads(out) == json.loads(render(expected, "json", warnings=[[], []]))
     lines = err.strip().splitlines()
     assert lines[:-1] == [f"xlcost: error: {m}" for _, m in bad_corpus]
     assert lines[-1] == f"xlcost: calc: 2 scenarios OK, {len(bad_corpus)} failed"

@@ -56,8 +56,10 @@ def test_calc_json_is_a_list_with_result_names() -> None:
     assert next(d["name"] for d in data) == "BERT ranker"
     assert len(data) == 4
     assert data[0]["total_cost"] == 590.0 and data[0]["payback_month"] is None
+    assert all(d["warnings"] == [] for d in data)  # the shipped examples pass every check
     assert set(data[0]) == {
         "name",
+        "warnings",
         "train_cost",
         "deploy_cost",
         "maintain_cost",
@@ -158,5 +160,5 @@ def test_table_shows_roi_in_full_and_caps_only_a_meaningless_irr() -> None:
     code, out, _ = run("calc", str(example_path(COMPARISON)), "--columns", "roi,irr")
     assert code == 0
     rows = [[c.strip() for c in line.split("  ") if c.strip()] for line in out.splitlines()[2:]]
-    assert [r[1] for r in rows] == ["4083.4%", "2949.1%", "190.1%"]  # (benefit − cost) / cost
+    assert [r[1] for r in rows] == ["4083.4%", "1880.8%", "222.9%"]  # (benefit − cost) / cost
     assert [r[2] for r in rows] == ["> 1,000%", "> 1,000%", "> 1,000%"]

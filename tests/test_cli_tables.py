@@ -59,14 +59,17 @@ def test_columns_pick_results_in_the_given_order(tmp_path: Path) -> None:
         ["s1", "480.00", "100.00"],
     ]
     code, out, _ = run("calc", path, "-c", "npv", "-f", "json")
-    assert json.loads(out) == [{"name": "s1", "npv": -440.0}, {"name": "s2", "npv": -440.0}]
+    assert json.loads(out) == [  # with the checks' warnings (none here)
+        {"name": "s1", "npv": -440.0, "warnings": []},
+        {"name": "s2", "npv": -440.0, "warnings": []},
+    ]
     code, out, _ = run("calc", path, "-c", "all")
     assert cells(out.splitlines()[0]) == ["name", *RESULT_NAMES]
 
 
 def test_csv_and_json_keep_every_result_by_default(tmp_path: Path) -> None:
     code, out, _ = run("calc", str(scenario_csv(tmp_path, 1)), "-f", "csv")
-    assert code == 0 and out.splitlines()[0] == ",".join(["name", *RESULT_NAMES])
+    assert code == 0 and out.splitlines()[0] == ",".join(["name", *RESULT_NAMES, "warnings"])
 
 
 @pytest.mark.parametrize("value", ["bogus", "npv,,bogus", ","])
@@ -81,8 +84,9 @@ def test_compare_table_is_one_row_per_option_with_columns() -> None:
     code, out, _ = run("compare", str(example_path(COMPARISON)), "-c", "benefit,bcr")
     assert code == 0
     lines = out.splitlines()
-    assert cells(lines[0]) == ["rank", "name", "benefit", "bcr", "within_budget"]
-    assert cells(lines[2]) == ["1", "7B LLM reranker", "12,096,000.00", "2.901", "yes"]
+    assert cells(lines[0]) == ["rank", "name", "benefit", "bcr", "within_budget", "checks"]
+    row = ["1", "BERT-base cross-encoder", "2,321,280.00", "19.808", "yes", "ok"]
+    assert cells(lines[2]) == row
 
 
 def test_numbers_beyond_a_sane_range_are_compact(tmp_path: Path) -> None:

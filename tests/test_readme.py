@@ -29,7 +29,10 @@ def test_readme_console_block(
 ) -> None:
     # Run where outputs may land (demo writes xlcost-demo/), with the repository's examples.
     monkeypatch.chdir(tmp_path)
-    args = [str(ROOT / a) if a.startswith("examples/") else a for a in shlex.split(command)[1:]]
+    args = [
+        str(ROOT / a) if a.startswith(("examples/", "tests/data/")) else a
+        for a in shlex.split(command)[1:]
+    ]
     result = CliRunner().invoke(load_commands(), args)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.rstrip() == expected.rstrip()

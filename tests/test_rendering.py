@@ -44,6 +44,7 @@ TEMPLATE_PAGES = {
     "Cash flow": 3,
     "Scenarios": 1,
     "Catalog": 1,
+    "Checks": 1,
 }
 """Pages per sheet of the shipped templates (the Cash flow sheet lays out all 120 months)."""
 GENERATED_PAGES = TEMPLATE_PAGES | {"Cash flow": 1, "Scenarios": 2}

@@ -29,6 +29,7 @@ from xlcost.engine.examples import COMPARISON, SEED, load_example
 from xlcost.engine.model import INPUT_NAMES, RESULT_NAMES, Scenario
 from xlcost.engine.validate import parse_scenario
 from xlcost.functions import ExcelError
+from xlcost.scenario_files import load_scenarios
 from xlcost.workbooks import layout as L
 from xlcost.workbooks.package import CellRef, defined_names, fill_package
 from xlcost.workbooks.template import DEFAULT_BUDGET, Facts, Template, build_template
@@ -140,9 +141,13 @@ def test_structure(mode: str, tmp_path: Path) -> None:
     for name in RESULT_NAMES:
         assert (names[name].sheet, names[name].cell) == (L.COSTS, L.RESULT_CELLS[name])
     wb = load_workbook(path)
-    expected = [L.README, L.INPUTS, L.COSTS, L.CASHFLOW, L.SCENARIOS, L.CATALOG]
+    expected = [L.README, L.INPUTS, L.COSTS, L.CASHFLOW, L.SCENARIOS, L.CATALOG, L.CHECKS]
     assert wb.sheetnames == expected + ([L.CONF, L.INTELLISENSE] if mode == "udf" else [])
     assert {"catalog_table", "catalog_names", "catalog_fields"} <= set(wb.defined_names)
+    assert (names["master_check"].sheet, names["master_check"].cell) == (
+        L.CHECKS,
+        L.MASTER_CHECK_CELL,
+    )
     inputs = wb[L.INPUTS]
     validated = {str(r) for dv in inputs.data_validations.dataValidation for r in dv.sqref.ranges}
     for name, cell in L.INPUT_CELLS.items():
@@ -151,7 +156,7 @@ def test_structure(mode: str, tmp_path: Path) -> None:
         assert cell in validated, name
     for dv in inputs.data_validations.dataValidation:
         assert dv.showErrorMessage and dv.showInputMessage and dv.error and dv.prompt
-    for ws in wb.worksheets[:6]:
+    for ws in wb.worksheets[:7]:
         assert ws.protection.sheet and not ws.protection.password, ws.title
         assert ws.freeze_panes and ws.print_area, ws.title
     for sheet, cell in ((L.COSTS, L.RESULT_CELLS["train_cost"]), (L.CASHFLOW, "E20")):
@@ -318,3 +323,36 @@ def test_maintain_months_past_the_horizon_shows_na_udf(tmp_path: Path) -> None:
 def test_maintain_months_past_the_horizon_shows_na_portable(tmp_path: Path) -> None:
     (got,) = libreoffice_values([_past_the_horizon(tmp_path, "portable")], tmp_path / "lo")
     _shows_errors({k: v for k, v in got.items() if k[0] == L.COSTS})
+
+
+# The first release's comparison typed capacities no GPU can deliver: its options trip the
+# capacity and traffic checks, so the Checks sheet's formulas are compared where they fire.
+TRIPPING = load_scenarios(ROOT / "tests" / "data" / "ranker_options_v1.yaml")[1:]
+
+
+def _master(got: dict[tuple[str, str], Any]) -> Any:
+    return got[(L.CHECKS, L.MASTER_CHECK_CELL)]
+
+
+@pytest.mark.parametrize("scenario", TRIPPING, ids=[s.name.split()[0] for s in TRIPPING])
+def test_checks_sheet_in_udf_mode_equals_engine_where_checks_fire(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    path = tmp_path / "udf.xlsx"
+    build_template("udf", scenario, path)
+    got = _calculate(path)
+    _check_cells("udf", scenario, got)
+    assert _master(got) is False
+    assert got[(L.CHECKS, f"E{L.CHECK_ROWS['qps_flops']}")] == "WARNING"
+    assert got[(L.CHECKS, f"E{L.CHECK_ROWS['peak_traffic']}")] == "WARNING"
+    shown = {sheet for (sheet, _), v in got.items() if v == "CHECK: see the Checks sheet"}
+    assert shown == {L.COSTS, L.README}
+
+
+def test_checks_sheet_in_portable_mode_recalculated_by_libreoffice(tmp_path: Path) -> None:
+    paths = [tmp_path / f"p{i}.xlsx" for i in range(len(TRIPPING))]
+    for s, p in zip(TRIPPING, paths, strict=True):
+        build_template("portable", s, p)
+    for scenario, got in zip(TRIPPING, libreoffice_values(paths, tmp_path / "lo"), strict=True):
+        _check_cells("portable", scenario, got)
+        assert _master(got) in (False, 0)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO, TypeVar
 
 from xlcost._files import OutputError, sync_files
+from xlcost.engine.checks import check_many, check_scenario
 from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate_many
 from xlcost.engine.examples import seed_scenario
@@ -89,6 +90,8 @@ class Outcome:
         One-line problems; empty on success.
     results : tuple of Results
         Computed results (``calc``).
+    warnings : tuple of tuple of str
+        The checks' warnings of each result (``calc``; :mod:`xlcost.engine.checks`).
     note : str
         A line to show on success (``validate``).
     """
@@ -97,6 +100,7 @@ class Outcome:
     errors: tuple[str, ...] = ()
     results: tuple[Results, ...] = ()
     note: str = ""
+    warnings: tuple[tuple[str, ...], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -469,17 +473,22 @@ def calc_files(tasks: Sequence[CalcTask]) -> list[Outcome]:
     """:func:`calc_file` of a chunk of files: each file opened and checked once, its inputs
     read in one pass, and every scenario of the chunk evaluated with one array call."""
     read = [_scenarios_of(task) for task in tasks]
-    results = iter(evaluate_many([s for r in read if not isinstance(r, Outcome) for s in r]))
+    good = [s for r in read if not isinstance(r, Outcome) for s in r]
+    results = iter(evaluate_many(good))
+    warnings = iter(check_many(good))
     outcomes = []
     for task, scenarios in zip(tasks, read, strict=True):
         if isinstance(scenarios, Outcome):
             outcomes.append(scenarios)
             continue
         computed = [next(results) for _ in scenarios]
+        found = tuple(tuple(next(warnings)) for _ in scenarios)
         errors = tuple(str(r) for r in computed if isinstance(r, XlcostError))
         done = tuple(r for r in computed if isinstance(r, Results))
         outcomes.append(
-            Outcome(task.label, errors[:1]) if errors else Outcome(task.label, results=done)
+            Outcome(task.label, errors[:1])
+            if errors
+            else Outcome(task.label, results=done, warnings=found)
         )
     return outcomes
 
@@ -513,7 +522,11 @@ def validate_file(path: Path) -> Outcome:
         scenario = read_scenario(path)
     except ScenarioErrors as e:
         return Outcome(path.name, (str(e),))
-    return Outcome(path.name, note=f"{path.name}: OK ({scenario.name})")
+    return Outcome(
+        path.name,
+        note=f"{path.name}: OK ({scenario.name})",
+        warnings=(tuple(check_scenario(scenario)),),
+    )
 
 
 # --------------------------------------------------------------------------- writing workbooks

@@ -92,8 +92,14 @@ def csv_text(text: str, *, protect: bool = True) -> str:
     return "'" + text if protect and text.startswith(_FORMULA_START) else text
 
 
-def _records(results: Sequence[Results]) -> list[dict[str, Any]]:
-    return [r.model_dump(include={"name", *RESULT_NAMES}) for r in results]
+def _records(
+    results: Sequence[Results], warnings: Sequence[Sequence[str]] | None = None
+) -> list[dict[str, Any]]:
+    records = [r.model_dump(include={"name", *RESULT_NAMES}) for r in results]
+    if warnings is not None:
+        for record, found in zip(records, warnings, strict=True):
+            record["warnings"] = list(found)
+    return records
 
 
 def compact(value: float, spec: str = ",.2f") -> str:
@@ -167,26 +173,38 @@ def render(
     columns: Sequence[str] | None = None,
     *,
     csv_protect: bool = True,
+    warnings: Sequence[Sequence[str]] | None = None,
 ) -> str:
     """``results`` as ``fmt`` ("table", "csv" or "json"), ending without a newline.
 
     ``columns`` picks the results shown (default: every result in CSV and JSON,
     :data:`DEFAULT_COLUMNS` in a table, one row per scenario). In CSV, names that a
     spreadsheet would run as formulas get a leading ``'`` unless not ``csv_protect``.
+    ``warnings`` (one list per result, :mod:`xlcost.engine.checks`) adds a ``warnings``
+    field to JSON (a list) and CSV (the messages joined by " | "); a table shows none.
     """
-    records = _records(results)
+    records = _records(results, warnings)
+    extra = ("warnings",) if warnings is not None else ()
     if columns is not None and fmt != "table":
-        records = [{k: r[k] for k in ("name", *columns)} for r in records]
+        records = [{k: r[k] for k in ("name", *columns, *extra)} for r in records]
     if fmt == "json":
         return json.dumps(records, indent=2, ensure_ascii=False)
     if fmt == "csv":
         buf = io.StringIO()
-        fields = ["name", *(RESULT_NAMES if columns is None else columns)]
+        fields = ["name", *(RESULT_NAMES if columns is None else columns), *extra]
         writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(
             {
-                k: ("" if v is None else csv_text(v, protect=csv_protect) if k == "name" else v)
+                k: (
+                    ""
+                    if v is None
+                    else csv_text(v, protect=csv_protect)
+                    if k == "name"
+                    else csv_text(" | ".join(v), protect=csv_protect)
+                    if k == "warnings"
+                    else v
+                )
                 for k, v in r.items()
             }
             for r in records
@@ -247,16 +265,26 @@ class _CsvWriter(ResultWriter):
         self.protect = protect
         self.keys = keys
         self.writer = csv.writer(stream, lineterminator="\n")
-        self.writer.writerow(["name", *keys])
+        self.writer.writerow(["name", *keys, "warnings"])
 
     def write(self, chunk: ResultChunk) -> None:
         names = [csv_text(n, protect=self.protect) for n in chunk.names]
         cols = _columns(chunk, self.keys)
+        found = chunk.warnings or [[] for _ in names]
+        notes = [csv_text(" | ".join(w), protect=self.protect) for w in found]
         self.writer.writerows(
-            [n, *("" if v is None else v for v in row)]
-            for n, *row in zip(names, *cols, strict=True)
+            [n, *("" if v is None else v for v in row), note]
+            for n, note, *row in zip(names, notes, *cols, strict=True)
         )
         self.count += len(names)
+
+
+def _json_list(items: Sequence[str]) -> str:
+    """A list of strings as :func:`json.dumps` with ``indent=2`` writes it inside an object."""
+    if not items:
+        return "[]"
+    inner = ",\n".join(f"      {json.dumps(x, ensure_ascii=False)}" for x in items)
+    return "[\n" + inner + "\n    ]"
 
 
 class _JsonWriter(ResultWriter):
@@ -270,9 +298,11 @@ class _JsonWriter(ResultWriter):
         cols = _columns(chunk, self.keys)
         keys = [f'    "{k}": ' for k in self.keys]
         parts = []
-        for name, *row in zip(chunk.names, *cols, strict=True):
+        found = chunk.warnings or [[] for _ in chunk.names]
+        for name, notes, *row in zip(chunk.names, found, *cols, strict=True):
             fields = [f'    "name": {json.dumps(name, ensure_ascii=False)}']
             fields += [k + ("null" if v is None else v) for k, v in zip(keys, row, strict=True)]
+            fields.append('    "warnings": ' + _json_list(notes))
             parts.append("  {\n" + ",\n".join(fields) + "\n  }")
         if not parts:
             return

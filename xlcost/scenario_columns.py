@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from xlcost.engine.checks import check_columns, check_scenario
 from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate, evaluate_columns, validate_columns
 from xlcost.engine.model import NUMERIC_INPUTS, RESULT_NAMES, Results, Scenario
@@ -65,6 +66,9 @@ class ResultChunk:
     results: dict[str, Array]
     problems: list[str] = field(default_factory=list)
     bad_rows: int = 0
+    warnings: list[list[str]] | None = None
+    """The checks' warnings of each good row (:mod:`xlcost.engine.checks`); ``None``: none
+    known."""
 
     def __len__(self) -> int:
         return len(self.names)
@@ -81,8 +85,11 @@ class ResultChunk:
             yield Results(name=name, **values)
 
 
-def chunk_from_results(results: Sequence[Results]) -> ResultChunk:
-    """A :class:`ResultChunk` holding already computed results (filled workbooks)."""
+def chunk_from_results(
+    results: Sequence[Results], warnings: Sequence[Sequence[str]] | None = None
+) -> ResultChunk:
+    """A :class:`ResultChunk` holding already computed results (filled workbooks), and their
+    checks' ``warnings`` if known."""
     return ResultChunk(
         [r.name for r in results],
         {
@@ -92,6 +99,7 @@ def chunk_from_results(results: Sequence[Results]) -> ResultChunk:
             )
             for k in RESULT_NAMES
         },
+        warnings=None if warnings is None else [list(w) for w in warnings],
     )
 
 
@@ -310,11 +318,14 @@ def _chunk(
         results = {k: v[ok] for k, v in results.items()}
         kept_names = [nm for nm, o in zip(kept_names, ok.tolist(), strict=True) if o]
     problems.sort(key=lambda p: p[0])
+    kept = idx if not overflow.any() else idx[~overflow]
+    warnings = check_columns({k: v[kept] for k, v in full.items()}) if kept.size else []
     return ResultChunk(
         kept_names,
         {k: np.asarray(results[k], dtype=np.float64) for k in RESULT_NAMES},
         [line for _, lines in problems for line in lines],
         len(problems),
+        warnings,
     )
 
 
@@ -357,6 +368,7 @@ def _chunk_per_row(
     """The same chunk through the pydantic model and :func:`evaluate`, row by row (used when
     the file has text inputs the array path does not check)."""
     results: list[Results] = []
+    warnings: list[list[str]] = []
     problems: list[str] = []
     bad = 0
     for pos, row in zip(positions, lines, strict=True):
@@ -367,13 +379,14 @@ def _chunk_per_row(
             if dup is not None:
                 raise XlcostError(dup)
             results.append(evaluate(s))
+            warnings.append(check_scenario(s))
         except ScenarioErrors as e:
             problems.extend(str(p) for p in e.problems)
             bad += 1
         except XlcostError as e:
             problems.append(str(e) if str(e).startswith(where) else f"{where}: {e}")
             bad += 1
-    chunk = chunk_from_results(results)
+    chunk = chunk_from_results(results, warnings)
     chunk.problems, chunk.bad_rows = problems, bad
     return chunk
 

@@ -235,4 +235,7 @@ def validate(
     batch = Batch("validate", "workbook", len(workbooks))
     for outcome in batch.successes(workbooks, validate_file, workers):
         typer.echo(outcome.note)
+        for found in outcome.warnings:
+            for w in found:
+                typer.echo(f"xlcost: warning: {outcome.label}: {w}", err=True)
     batch.finish()

@@ -34,7 +34,7 @@ from xlcost.report import (
     result_writer,
     table,
 )
-from xlcost.scenario_columns import calc_chunks, chunk_from_results
+from xlcost.scenario_columns import ResultChunk, calc_chunks, chunk_from_results
 from xlcost.scenario_files import file_problem, read_scenario_file
 
 
@@ -189,6 +189,13 @@ def _report(lines: Iterable[str]) -> None:
         typer.echo(f"xlcost: error: {printable(line)}", err=True)
 
 
+def _warn(chunk: ResultChunk) -> None:
+    """Print the checks' warnings of a chunk's scenarios on stderr (``xlcost: warning:``)."""
+    for name, found in zip(chunk.names, chunk.warnings or [], strict=False):
+        for w in found:
+            typer.echo(f"xlcost: warning: {printable(name)}: {printable(w)}", err=True)
+
+
 def _is_workbook(path: Path) -> bool:
     """True if ``path`` is a filled workbook (defined names for inputs), not a scenario list.
 
@@ -227,7 +234,9 @@ def _calc_workbooks(paths: list[Path], workers: int, writer: ResultWriter, tally
     for outcome in run([CalcTask(p) for p in paths], calc_file, workers=workers):
         if outcome.ok:
             tally.ok += len(outcome.results)
-            writer.write(chunk_from_results(outcome.results))
+            chunk = chunk_from_results(outcome.results, outcome.warnings or None)
+            _warn(chunk)
+            writer.write(chunk)
         else:
             tally.failed += 1
             _report(outcome.errors)
@@ -245,6 +254,7 @@ def _calc_scenario_file(
     try:
         for chunk in calc_chunks(path, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma):
             _report(chunk.problems)
+            _warn(chunk)
             tally.ok += len(chunk)
             tally.failed += chunk.bad_rows
             writer.write(chunk)
@@ -403,24 +413,36 @@ def _compare_output(
     csv_protect: bool,
     risk: _RiskPlan | None = None,
 ) -> None:
-    """Rank ``scenarios`` and print the ranking as ``fmt``."""
+    """Rank ``scenarios`` and print the ranking as ``fmt``; the checks' warnings of each
+    option go to stderr and beside the option (a checks column, a ``warnings`` field)."""
+    from xlcost.engine.checks import check_many
+
     c = compare(scenarios, budget=budget, by=by.value)
     for warning in c.warnings:
         typer.echo(f"xlcost: warning: {printable(warning)}", err=True)
+    checks = {s.name: found for s, found in zip(scenarios, check_many(scenarios), strict=True)}
+    for s in scenarios:
+        for found in checks[s.name]:
+            typer.echo(f"xlcost: warning: {printable(s.name)}: {printable(found)}", err=True)
     if risk is not None:
         from xlcost.cli.risk_cmds import compare_with_risk
 
         compare_with_risk(risk.file, c, fmt.value, risk.draws, risk.seed, risk.ignore_unknown)
         return
     if fmt is Format.json:
-        typer.echo(json.dumps(c.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        data = c.model_dump(mode="json")
+        for option in data["options"]:
+            option["warnings"] = checks.get(option["results"]["name"], [])
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     if fmt is Format.csv:
         import csv
         import sys
 
         w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["rank", "name", "total_cost", "npv", "roi", "within_budget", "recommended"])
+        w.writerow(
+            ["rank", "name", "total_cost", "npv", "roi", "within_budget", "recommended", "warnings"]
+        )
         for o in c.options:
             r = o.results
             w.writerow(
@@ -432,17 +454,30 @@ def _compare_output(
                     "" if r.roi is None else r.roi,
                     o.within_budget,
                     r.name == c.recommended,
+                    csv_text(" | ".join(checks.get(r.name, [])), protect=csv_protect),
                 ]
             )
         return
     names, cells = result_rows([o.results for o in c.options], picked)
-    header = ["rank", *names, "within_budget"]
+    header = ["rank", *names, "within_budget", "checks"]
     rows = [
-        [str(o.rank), *row, "yes" if o.within_budget else "no"]
+        [
+            str(o.rank),
+            *row,
+            "yes" if o.within_budget else "no",
+            _checks_cell(checks.get(o.results.name, [])),
+        ]
         for o, row in zip(c.options, cells, strict=True)
     ]
     typer.echo(table(rows, header, left=2))
     typer.echo(f"\nRecommended: {printable(c.recommended or 'none')} — {printable(c.reason)}")
+
+
+def _checks_cell(warnings: list[str]) -> str:
+    """The compare table's checks column: "ok" or how many warnings (printed on stderr)."""
+    if not warnings:
+        return "ok"
+    return f"{len(warnings)} warning{'s' if len(warnings) > 1 else ''}"
 
 
 @app.command(epilog=examples("xlcost catalog", "xlcost catalog -f csv --catalog my_prices.yaml"))

@@ -92,7 +92,7 @@ def compare(
     >>> from xlcost.engine.examples import load_example, COMPARISON
     >>> c = compare(load_example(COMPARISON), budget=1_000_000)
     >>> [o.results.name for o in c.options]
-    ['7B LLM reranker', 'BERT-base cross-encoder', 'GBDT baseline (LambdaMART)']
+    ['BERT-base cross-encoder', '7B LLM reranker', 'GBDT baseline (LambdaMART)']
     >>> c.recommended
     'BERT-base cross-encoder'
     """

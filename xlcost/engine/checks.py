@@ -22,14 +22,14 @@ Limits and their sources
 * :data:`HOURS_PER_MONTH` = 730 (8,760 h / 12): 24/7 serving.
 * :data:`UPLIFT_LIMIT` = +25 % conversions (ctr × cvr) over the baseline: published online A/B
   tests of new ranking models report gains of a few percent.
-* :data:`PRICE_AGE_MONTHS` = 12: a cloud GPU list price older than a year is likely stale.
+* :data:`PRICE_AGE_DAYS` = 365: a cloud GPU list price older than a year is likely stale.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -44,17 +44,18 @@ __all__ = [
     "HOURS_PER_MONTH",
     "MFU_LIMIT",
     "PEAK_TO_AVERAGE_LIMIT",
-    "PRICE_AGE_MONTHS",
+    "PRICE_AGE_DAYS",
     "UPLIFT_LIMIT",
     "check_columns",
+    "check_many",
     "check_scenario",
+    "measure_columns",
 ]
 
 MFU_LIMIT = 0.8
 PEAK_TO_AVERAGE_LIMIT = 50.0
 HOURS_PER_MONTH = 730.0
 UPLIFT_LIMIT = 0.25
-PRICE_AGE_MONTHS = 12
 
 Array = NDArray[np.float64]
 V = Mapping[str, Any]
@@ -75,7 +76,8 @@ CHECKS: dict[str, str] = {
 
 
 def _gpu(names: NDArray[Any] | None, i: int, fallback: str) -> str:
-    name = "" if names is None else str(names[i])
+    raw = None if names is None else names[i]
+    name = raw.strip() if isinstance(raw, str) else ""
     return f"the {name}'s" if name else fallback
 
 
@@ -88,13 +90,19 @@ def _rows(mask: Any) -> list[int]:
     return [int(i) for i in np.flatnonzero(np.asarray(mask, dtype=bool))]
 
 
-def _qps_flops(v: V, e: V, names: Mapping[str, Any]) -> list[tuple[int, str]]:
+Found = tuple[Any, Any, Any, list[tuple[int, str]]]
+"""A check's outcome over the rows: (value, limit, fired, [(row, message)]); ``nan`` values
+where the check does not apply."""
+
+
+def _qps_flops(v: V, e: V, names: Mapping[str, Any]) -> Found:
     per_gpu = v["qps_per_replica"] / e["gpus_per_replica"]
     tokens = v["tokens_per_item"] * v["items_per_request"] + v["output_tokens_per_request"]
     need = compute.infer_flops(v["model_params"], tokens) * per_gpu / 1e12
     ratio = need / v["serve_peak_tflops"]
+    fired = ratio > MFU_LIMIT
     out = []
-    for i in _rows(ratio > MFU_LIMIT):
+    for i in _rows(fired):
         gpu = _gpu(names.get("serve_gpu"), i, "the serving GPU's")
         out.append(
             (
@@ -105,16 +113,19 @@ def _qps_flops(v: V, e: V, names: Mapping[str, Any]) -> list[tuple[int, str]]:
                 "0.73, NVIDIA TensorRT BERT-base on A100)",
             )
         )
-    return out
+    return ratio, MFU_LIMIT, fired, out
 
 
-def _qps_bandwidth(v: V, e: V, names: Mapping[str, Any]) -> list[tuple[int, str]]:
+def _qps_bandwidth(v: V, e: V, names: Mapping[str, Any]) -> Found:
     per_gpu = v["qps_per_replica"] / e["gpus_per_replica"]
     steps = per_gpu * v["output_tokens_per_request"] / v["serve_batch"]
     need = steps * v["model_params"] * v["bytes_per_param"] / 1e12
-    ratio = need / v["serve_memory_bandwidth_tbs"]
+    ratio = np.where(
+        v["output_tokens_per_request"] > 0, need / v["serve_memory_bandwidth_tbs"], np.nan
+    )
+    fired = ratio > MFU_LIMIT
     out = []
-    for i in _rows((v["output_tokens_per_request"] > 0) & (ratio > MFU_LIMIT)):
+    for i in _rows(fired):
         gpu = _gpu(names.get("serve_gpu"), i, "the serving GPU's")
         out.append(
             (
@@ -125,15 +136,18 @@ def _qps_bandwidth(v: V, e: V, names: Mapping[str, Any]) -> list[tuple[int, str]
                 f"of {v['serve_memory_bandwidth_tbs'][i]:g} TB/s (limit 0.8 of bandwidth)",
             )
         )
-    return out
+    return ratio, MFU_LIMIT, fired, out
 
 
-def _train_flops(v: V, e: V, names: Mapping[str, Any]) -> list[tuple[int, str]]:
+def _train_flops(v: V, e: V, names: Mapping[str, Any]) -> Found:
     flops = compute.train_flops(v["model_params"], e["train_tokens"], v["flops_per_param_token"])
     per_gpu = flops / (v["train_gpus"] * v["train_hours"] * compute.SECONDS_PER_HOUR) / 1e12
-    ratio = per_gpu / v["gpu_peak_tflops"]
+    ratio = np.where(
+        (v["train_hours"] > 0) & (v["train_gpus"] > 0), per_gpu / v["gpu_peak_tflops"], np.nan
+    )
+    fired = ratio > MFU_LIMIT
     out = []
-    for i in _rows((v["train_hours"] > 0) & (v["train_gpus"] > 0) & (ratio > MFU_LIMIT)):
+    for i in _rows(fired):
         gpu = _gpu(names.get("train_gpu"), i, "the training GPU's")
         out.append(
             (
@@ -143,14 +157,15 @@ def _train_flops(v: V, e: V, names: Mapping[str, Any]) -> list[tuple[int, str]]:
                 f"{v['gpu_peak_tflops'][i]:,.4g} (limit 0.8; PaLM 540B trained at 0.46)",
             )
         )
-    return out
+    return ratio, MFU_LIMIT, fired, out
 
 
-def _capacity(v: V, e: V, d: V) -> list[tuple[int, str]]:
+def _capacity(v: V, e: V, d: V) -> Found:
     replicas = d["serve_gpus"] / e["gpus_per_replica"]
     capacity = replicas * e["qps_per_replica"] * v["serve_hours"] * compute.SECONDS_PER_HOUR
+    fired = capacity < v["volume"]
     out = []
-    for i in _rows(capacity < v["volume"]):
+    for i in _rows(fired):
         out.append(
             (
                 i,
@@ -160,16 +175,16 @@ def _capacity(v: V, e: V, d: V) -> list[tuple[int, str]]:
                 "(capacity must cover the period's requests)",
             )
         )
-    return out
+    return capacity, v["volume"], fired, out
 
 
-def _peak_traffic(v: V) -> list[tuple[int, str]]:
+def _peak_traffic(v: V) -> Found:
     seconds = v["horizon_months"] * HOURS_PER_MONTH * compute.SECONDS_PER_HOUR
     average = v["volume"] / seconds
-    ratio = v["peak_qps"] / average
+    ratio = np.where(v["volume"] > 0, v["peak_qps"] / average, np.nan)
+    low = ratio < 1
+    high = ratio > PEAK_TO_AVERAGE_LIMIT
     out = []
-    low = (v["volume"] > 0) & (v["peak_qps"] < average)
-    high = (v["volume"] > 0) & (ratio > PEAK_TO_AVERAGE_LIMIT)
     for i in _rows(low | high):
         where = (
             f"is below the average rate of {average[i]:,.4g} queries/s"
@@ -183,33 +198,37 @@ def _peak_traffic(v: V) -> list[tuple[int, str]]:
                 f"{v['horizon_months'][i]:g} × 730 h; plausible: 1× to 50× the average)",
             )
         )
-    return out
+    return ratio, PEAK_TO_AVERAGE_LIMIT, low | high, out
 
 
-def _serve_hours(v: V) -> list[tuple[int, str]]:
+def _serve_hours(v: V) -> Found:
     limit = HOURS_PER_MONTH * v["horizon_months"]
-    return [
+    fired = v["serve_hours"] > limit
+    out = [
         (
             i,
             f"serve_hours {v['serve_hours'][i]:,.4g} is above 24/7 for "
             f"{v['horizon_months'][i]:g} months ({limit[i]:,.0f} h = 730 h × months)",
         )
-        for i in _rows(v["serve_hours"] > limit)
+        for i in _rows(fired)
     ]
+    return v["serve_hours"], limit, fired, out
 
 
-def _memory(v: V, e: V, names: Mapping[str, Any]) -> list[tuple[int, str]]:
+def _memory(v: V, e: V, names: Mapping[str, Any]) -> Found:
     fit = np.asarray(
         compute.fit_gpus(v["model_params"], v["serve_memory_gb"], v["bytes_per_param"])
     )
     need_gb = compute.MEMORY_OVERHEAD * v["model_params"] * v["bytes_per_param"] / 1e9
     typed = v["gpus_per_replica"]
     holding = np.where(
-        np.isnan(typed), np.where(np.isnan(v["serve_gpus"]), fit, v["serve_gpus"]), typed
+        np.isnan(fit),
+        np.nan,
+        np.where(np.isnan(typed), np.where(np.isnan(v["serve_gpus"]), fit, v["serve_gpus"]), typed),
     )
-    short = (holding > 0) & (holding < fit)
+    fired = (holding > 0) & (holding < fit)
     out = []
-    for i in _rows(short):
+    for i in _rows(fired):
         gpu = _gpu(names.get("serve_gpu"), i, "the serving GPU's")
         which = "gpus_per_replica" if not math.isnan(typed[i]) else "serve_gpus"
         out.append(
@@ -221,45 +240,50 @@ def _memory(v: V, e: V, names: Mapping[str, Any]) -> list[tuple[int, str]]:
                 "weights + 20 %, EleutherAI 'Transformer Math 101')",
             )
         )
-    return out
+    return holding, fit, fired, out
 
 
-def _latency(v: V, e: V) -> list[tuple[int, str]]:
-    latency = e["latency_ms"] / e["gpus_per_replica"]
-    return [
+def _latency(v: V, e: V) -> Found:
+    latency = np.where(
+        np.isnan(v["latency_slo_ms"]), np.nan, e["latency_ms"] / e["gpus_per_replica"]
+    )
+    fired = latency > v["latency_slo_ms"]
+    out = [
         (
             i,
             f"latency lower bound {latency[i]:,.4g} ms (batch 1, {e['gpus_per_replica'][i]:g} "
             f"GPU{'s' if e['gpus_per_replica'][i] != 1 else ''} per replica) is above "
             f"latency_slo_ms {v['latency_slo_ms'][i]:g}",
         )
-        for i in _rows(latency > v["latency_slo_ms"])
+        for i in _rows(fired)
     ]
+    return latency, v["latency_slo_ms"], fired, out
 
 
-def _uplift(v: V) -> list[tuple[int, str]]:
+def _uplift(v: V) -> Found:
     new = v["ctr"] * v["cvr"]
     base = v["baseline_ctr"] * v["baseline_cvr"]
-    up = new / base - 1
-    return [
+    up = np.where(base > 0, new / base - 1, np.nan)
+    fired = up > UPLIFT_LIMIT
+    out = [
         (
             i,
             f"ctr × cvr {new[i]:.4g} is {up[i]:+.0%} conversions over the baseline's "
             f"{base[i]:.4g} (limit +25 %: online A/B tests of ranking models report a few percent)",
         )
-        for i in _rows((base > 0) & (up > UPLIFT_LIMIT))
+        for i in _rows(fired)
     ]
+    return up, UPLIFT_LIMIT, fired, out
 
 
-def _price_age(
-    data: Mapping[str, Any], catalog: Catalog, today: dt.date, n: int
-) -> list[tuple[int, str]]:
-    limit = dt.date(today.year - 1, today.month, min(today.day, 28))
+PRICE_AGE_DAYS = 365
+
+
+def _price_age(data: Mapping[str, Any], catalog: Catalog, today: dt.date, n: int) -> Found:
+    oldest = np.full(n, np.nan)
     out = []
-    for gpu, price in (
-        ("train_gpu", "train_price_per_gpu_hour"),
-        ("serve_gpu", "serve_price_per_gpu_hour"),
-    ):
+    pairs = (("train_gpu", "train_price_per_gpu_hour"), ("serve_gpu", "serve_price_per_gpu_hour"))
+    for gpu, price in pairs:
         if gpu not in data:
             continue
         names = np.broadcast_to(np.asarray(data[gpu], dtype=object), (n,))
@@ -269,15 +293,72 @@ def _price_age(
             if not isinstance(name, str) or not name.strip() or not math.isnan(typed[i]):
                 continue
             spec = catalog.get(name)
-            if spec.price_as_of < limit:
+            age = float((today - spec.price_as_of).days)
+            oldest[i] = np.fmax(oldest[i], age)
+            if age > PRICE_AGE_DAYS:
                 out.append(
                     (
                         i,
                         f"{price} {spec.price_per_hour:g} from the catalog ({spec.name}, as of "
-                        f"{spec.price_as_of.isoformat()}) is more than 12 months old; refresh it",
+                        f"{spec.price_as_of.isoformat()}) is {age:,.0f} days old, more than 12 "
+                        "months (365 days); refresh it",
                     )
                 )
-    return out
+    return oldest, float(PRICE_AGE_DAYS), oldest > PRICE_AGE_DAYS, out
+
+
+def _all(
+    data: Mapping[str, Any], catalog: Catalog | None, today: dt.date | None
+) -> tuple[int, dict[str, Found]]:
+    cat = catalog or default_catalog()
+    cols, n = _columns(data, cat)
+    names = {
+        k: np.broadcast_to(np.asarray(data[k], dtype=object), (n,))
+        for k in ("train_gpu", "serve_gpu")
+        if k in data
+    }
+    with np.errstate(all="ignore"):
+        e = derived_columns(cols)
+        d = _resolved(cols)
+        found = {
+            "qps_flops": _qps_flops(cols, e, names),
+            "qps_bandwidth": _qps_bandwidth(cols, e, names),
+            "train_flops": _train_flops(cols, e, names),
+            "capacity": _capacity(cols, e, d),
+            "peak_traffic": _peak_traffic(cols),
+            "serve_hours": _serve_hours(cols),
+            "memory": _memory(cols, e, names),
+            "latency": _latency(cols, e),
+            "uplift": _uplift(cols),
+            "price_age": _price_age(data, cat, today or dt.date.today(), n),
+        }
+    return n, found
+
+
+def measure_columns(
+    data: Mapping[str, Any],
+    *,
+    catalog: Catalog | None = None,
+    today: dt.date | None = None,
+) -> dict[str, tuple[Any, Any, Any]]:
+    """Check id → (value, limit, fired) arrays over the rows, as the Checks sheet shows them.
+
+    ``value`` is ``nan`` where the check does not apply. Values: a fraction of the peak
+    (``qps_flops``, ``qps_bandwidth``, ``train_flops``), requests (``capacity``, limit the
+    volume), the peak-to-average ratio (``peak_traffic``, fired below 1 or above 50), hours,
+    GPUs holding a copy of the model (``memory``, limit the GPUs needed), milliseconds, the
+    uplift fraction, the age in days of the oldest catalog price in use (``price_age``, limit
+    365).
+    """
+    n, found = _all(data, catalog, today)
+    return {
+        k: (
+            np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)),
+            np.broadcast_to(np.asarray(lim, dtype=np.float64), (n,)),
+            np.broadcast_to(np.asarray(f, dtype=bool), (n,)),
+        )
+        for k, (v, lim, f, _) in found.items()
+    }
 
 
 def check_columns(
@@ -311,35 +392,25 @@ def check_columns(
     >>> rows[0][0].split(" (limit")[0]
     "qps_per_replica 400 implies 563 TFLOP/s per GPU, 4.7× the L4's dense peak of 121"
     """
-    cat = catalog or default_catalog()
-    cols, n = _columns(data, cat)
-    names = {
-        k: np.broadcast_to(np.asarray(data[k], dtype=object), (n,))
-        for k in ("train_gpu", "serve_gpu")
-        if k in data
-    }
-    with np.errstate(all="ignore"):
-        e = derived_columns(cols)
-        d = _resolved(cols)
-        found: list[tuple[int, str]] = []
-        runs: list[Callable[[], list[tuple[int, str]]]] = [
-            lambda: _qps_flops(cols, e, names),
-            lambda: _qps_bandwidth(cols, e, names),
-            lambda: _train_flops(cols, e, names),
-            lambda: _capacity(cols, e, d),
-            lambda: _peak_traffic(cols),
-            lambda: _serve_hours(cols),
-            lambda: _memory(cols, e, names),
-            lambda: _latency(cols, e),
-            lambda: _uplift(cols),
-            lambda: _price_age(data, cat, today or dt.date.today(), n),
-        ]
-        for run in runs:
-            found += run()
+    n, found = _all(data, catalog, today)
     out: list[list[str]] = [[] for _ in range(n)]
-    for i, message in found:
-        out[i].append(message)
+    for _, _, _, messages in found.values():
+        for i, message in messages:
+            out[i].append(message)
     return out
+
+
+def check_many(
+    scenarios: list[Any], *, catalog: Catalog | None = None, today: dt.date | None = None
+) -> list[list[str]]:
+    """:func:`check_scenario` of many scenarios in one vectorised :func:`check_columns` call."""
+    from xlcost.engine.evaluate import scenario_data
+
+    if not scenarios:
+        return []
+    rows = [scenario_data(s) for s in scenarios]
+    data = {k: [r[k] for r in rows] for k in rows[0]}
+    return check_columns(data, catalog=catalog, today=today)
 
 
 def check_scenario(

@@ -141,8 +141,10 @@ def resolve_gpus(
 
 
 def scenario_data(scenario: Scenario) -> dict[str, Any]:
-    """One scenario as :func:`evaluate_columns` input: its numeric columns and GPU names."""
-    return {**scenario.columns(), "train_gpu": scenario.train_gpu, "serve_gpu": scenario.serve_gpu}
+    """One scenario as :func:`evaluate_columns` input: its numeric inputs as typed and its GPU
+    names (resolved there, in the catalog in use)."""
+    names = {"train_gpu": scenario.train_gpu, "serve_gpu": scenario.serve_gpu}
+    return {**scenario.raw_columns(), **names}
 
 
 def _columns(

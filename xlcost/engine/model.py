@@ -557,7 +557,7 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _check_rules(self) -> Scenario:
-        columns = assume_gpu_fills(self.columns(), self.train_gpu, self.serve_gpu)
+        columns = assume_gpu_fills(self.raw_columns(), self.train_gpu, self.serve_gpu)
         for rule in CROSS_RULES:
             if rule.bad(columns):
                 got = getattr(self, rule.field)
@@ -566,13 +566,44 @@ class Scenario(BaseModel):
                 )
         return self
 
-    def columns(self) -> dict[str, Any]:
-        """The numeric inputs as floats, blanks as ``nan`` (the array API's row format)."""
+    def raw_columns(self) -> dict[str, Any]:
+        """The numeric inputs as typed, as floats, blanks as ``nan`` (the array API's row
+        format)."""
         return {
             k: (math.nan if v is None else float(v))
             for k, v in self.__dict__.items()
             if k in NUMERIC_INPUTS
         }
+
+    def columns(self) -> dict[str, Any]:
+        """:meth:`raw_columns` with the blanks a named GPU fills (``train_gpu``, ``serve_gpu``:
+        :data:`GPU_FILLS`) taken from the packaged catalog; a name it does not know leaves
+        them blank (a user's catalog may know it: see
+        :func:`~xlcost.engine.evaluate.scenario_data`).
+
+        >>> s = Scenario(name="x", horizon_months=1, train_gpus=1, train_hours=1,
+        ...     train_price_per_gpu_hour=1, serve_gpus=1, serve_hours=1, serve_gpu="L4",
+        ...     maintain_units_per_month=0, maintain_price_per_unit=0, volume=0, ctr=0,
+        ...     cvr=0, value_per_conversion=0)
+        >>> s.columns()["serve_price_per_gpu_hour"], s.raw_columns()["serve_peak_tflops"]
+        (0.7992, nan)
+        """
+        from xlcost.engine.catalog import default_catalog
+
+        out = self.raw_columns()
+        catalog = default_catalog()
+        for gpu, fills in GPU_FILLS.items():
+            name = getattr(self, gpu)
+            if not name:
+                continue
+            try:
+                spec = catalog.get(name)
+            except KeyError:
+                continue
+            for field, source in fills.items():
+                if math.isnan(out[field]):
+                    out[field] = float(getattr(spec, source))
+        return out
 
 
 Columns = Mapping[str, Any]

@@ -12,6 +12,7 @@ zero, so the template supports horizons up to :data:`MAX_MONTHS` months.
 
 from __future__ import annotations
 
+from xlcost.engine.checks import CHECKS as CHECKS_SPEC
 from xlcost.engine.model import GROUPS, INPUT_NAMES, RESULT_NAMES, input_spec
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "CATALOG",
     "CF_FIRST_ROW",
     "CF_LAST_ROW",
+    "CHECKS",
+    "CHECK_ROWS",
     "CONF",
     "COSTS",
     "DEFAULTED",
@@ -27,6 +30,7 @@ __all__ = [
     "INPUTS",
     "INPUT_CELLS",
     "INPUT_ROWS",
+    "MASTER_CHECK_CELL",
     "MAX_MONTHS",
     "README",
     "RESULT_CELLS",
@@ -42,6 +46,7 @@ COSTS = "Costs"
 CASHFLOW = "Cash flow"
 SCENARIOS = "Scenarios"
 CATALOG = "Catalog"
+CHECKS = "Checks"
 CONF = "xlwings.conf"
 INTELLISENSE = "_IntelliSense_"
 """Hidden sheet of udf workbooks read by the ExcelDna.IntelliSense add-in (argument tooltips)."""
@@ -175,3 +180,12 @@ MASTER_CHECK = "master_check"
 CAT_HEADER_ROW = 4
 """Row of the catalog's field names (what GPU_SPEC looks up); readable headers are above it."""
 CAT_FIRST_ROW = CAT_HEADER_ROW + 1
+
+CHECK_HEADER_ROW = 4
+CHECK_ROWS: dict[str, int] = {name: CHECK_HEADER_ROW + 1 + i for i, name in enumerate(CHECKS_SPEC)}
+"""Check id → its row on the Checks sheet (value in C, limit in D, status in E)."""
+CHECK_COL = {"value": "C", "limit": "D", "status": "E"}
+CHECK_DATES_ROW = max(CHECK_ROWS.values()) + 2
+"""Helper row: the as-of dates of the catalog prices in use (serving in C, training in D)."""
+MASTER_CHECK_CELL = f"C{CHECK_DATES_ROW + 2}"
+"""The master check (defined name ``master_check``), shown on the Costs and README sheets."""

@@ -50,8 +50,16 @@ from xlcost._files import atomic_write
 from xlcost.engine import costs, finance
 from xlcost.engine.allocate import rank_results
 from xlcost.engine.catalog import GPU_FIELDS, default_catalog
+from xlcost.engine.checks import (
+    CHECKS,
+    MFU_LIMIT,
+    PEAK_TO_AVERAGE_LIMIT,
+    PRICE_AGE_DAYS,
+    UPLIFT_LIMIT,
+    measure_columns,
+)
 from xlcost.engine.errors import XlcostError
-from xlcost.engine.evaluate import evaluate, evaluate_with_schedule, used_inputs
+from xlcost.engine.evaluate import evaluate, evaluate_with_schedule, scenario_data, used_inputs
 from xlcost.engine.examples import COMPARISON, load_example, seed_scenario
 from xlcost.engine.model import (
     GPU_FILLS,
@@ -109,6 +117,11 @@ class Option:
     monthly_rate: float
     used: dict[str, float | None]
     """The engine's values in effect (:func:`~xlcost.engine.evaluate.used_inputs`)."""
+    checks: dict[str, tuple[float | None, float | None, str]]
+    """Check id → (value, limit, status) as the Checks sheet shows them
+    (:func:`~xlcost.engine.checks.measure_columns`); ``None`` = blank."""
+    price_dates: tuple[float | None, float | None]
+    """Age in days of the catalog prices in use: (serving, training); ``None`` = none."""
 
     @classmethod
     def of(cls, s: Scenario, results: Results | None = None) -> Option:
@@ -131,6 +144,8 @@ class Option:
             upfront_train_cost=float(upfront),
             monthly_rate=float(finance.monthly_rate(s.discount_rate_annual)),
             used=used,
+            checks=_check_table(s),
+            price_dates=_price_dates(s),
         )
 
     def value(self, name: str) -> Value:
@@ -144,6 +159,31 @@ class Option:
         else:
             v = getattr(self, name)
         return "" if v is None and name in RESULT_NAMES else v
+
+
+def _check_table(s: Scenario) -> dict[str, tuple[float | None, float | None, str]]:
+    measures = measure_columns(scenario_data(s))
+    out: dict[str, tuple[float | None, float | None, str]] = {}
+    for name, (value, limit, fired) in measures.items():
+        v, lim = float(value[0]), float(limit[0])
+        status = "n/a" if math.isnan(v) else ("WARNING" if bool(fired[0]) else "OK")
+        out[name] = (
+            None if math.isnan(v) else v,
+            None if math.isnan(lim) else lim,
+            status,
+        )
+    return out
+
+
+def _price_dates(s: Scenario) -> tuple[float | None, float | None]:
+    cat = default_catalog()
+    today = dt.date.today()
+    ages: list[float | None] = []
+    pairs = ((s.serve_gpu, s.serve_price_per_gpu_hour), (s.train_gpu, s.train_price_per_gpu_hour))
+    for gpu, price in pairs:
+        known = gpu is not None and price is None
+        ages.append(float((today - cat.get(gpu).price_as_of).days) if known else None)  # type: ignore[arg-type]
+    return ages[0], ages[1]
 
 
 @dataclass(frozen=True)
@@ -1174,6 +1214,207 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
     return calcs
 
 
+def _iso_date(text: str) -> str:
+    """Native formula: the date serial of ISO text such as "2026-05-07" (no DATEVALUE: its
+    parsing depends on the locale)."""
+    return f"DATE(VALUE(LEFT({text},4)),VALUE(MID({text},6,2)),VALUE(RIGHT({text},2)))"
+
+
+_CHECK_NOTES: dict[str, tuple[str, str]] = {
+    "qps_flops": (
+        "fraction of peak",
+        "typed qps_per_replica × 2 × params × tokens per request ÷ peak; tuned benchmarks reach "
+        "0.73 (NVIDIA TensorRT BERT-base on A100), above 1 is impossible",
+    ),
+    "qps_bandwidth": (
+        "fraction of bandwidth",
+        "typed qps_per_replica × output tokens ÷ batch × weight bytes ÷ memory bandwidth",
+    ),
+    "train_flops": (
+        "MFU",
+        "6 × params × tokens ÷ (GPUs × typed train_hours × peak); PaLM 540B trained at 0.46",
+    ),
+    "capacity": ("requests", "replicas × QPS per replica × serve_hours × 3600 vs volume"),
+    "peak_traffic": ("× average", "peak_qps ÷ (volume ÷ (months × 730 h)); plausible 1 to 50"),
+    "serve_hours": ("hours", "serve_hours vs 24/7 = 730 h × months"),
+    "memory": (
+        "GPUs",
+        "GPUs holding one copy vs FIT_GPUS (weights + 20 %, EleutherAI 'Transformer Math 101')",
+    ),
+    "latency": ("ms", "LATENCY_MS (batch-1 lower bound) ÷ GPUs per replica vs latency_slo_ms"),
+    "uplift": ("uplift", "ctr × cvr over baseline ctr × cvr − 1; ranking A/B tests: a few %"),
+    "price_age": ("days old", "age of the oldest catalog price in use (TODAY − as-of) vs 365"),
+}
+
+
+def _check_formulas(mode: str, r: Callable[[str], str]) -> dict[str, tuple[str, str, str]]:
+    """Check id → (value, limit, fired condition with {v} and {lim}) as native formula text."""
+    f = partial(formula, mode)
+    out_tokens = r("output_tokens_per_request")
+    tokens = f"({r('tokens_per_item')}*{r('items_per_request')}+{out_tokens})"
+
+    def known(*names: str) -> str:
+        return f"AND({','.join(f'ISNUMBER({r(n)})' for n in names)})"
+
+    fit = f("FIT_GPUS", r("model_params"), r("used_serve_memory_gb"), r("bytes_per_param"))[1:]
+    latency = f(
+        "LATENCY_MS",
+        r("model_params"),
+        f"{r('tokens_per_item')}*{r('items_per_request')}",
+        out_tokens,
+        r("used_serve_peak_tflops"),
+        f"IF({out_tokens}>0,{r('used_serve_memory_bandwidth_tbs')},1)",
+        r("serve_mfu"),
+        r("bytes_per_param"),
+        r("serve_mbu"),
+    )[1:]
+    seconds = f"({r('horizon_months')}*730*3600)"
+    base = f"({r('baseline_ctr')}*{r('baseline_cvr')})"
+    dates = L.CHECK_DATES_ROW
+    serving = ("model_params", "tokens_per_item", "used_serve_peak_tflops")
+    training = ("model_params", "used_train_tokens", "used_gpu_peak_tflops")
+    return {
+        "qps_flops": (
+            f"IF({known('qps_per_replica', *serving)},"
+            f"{r('qps_per_replica')}/{r('used_gpus_per_replica')}*2*{r('model_params')}*{tokens}"
+            f'/10^12/{r("used_serve_peak_tflops")},"")',
+            _number(MFU_LIMIT),
+            "{v}>{lim}",
+        ),
+        "qps_bandwidth": (
+            f"IF(AND({known('qps_per_replica', 'model_params', 'used_serve_memory_bandwidth_tbs')},"
+            f"{out_tokens}>0),{r('qps_per_replica')}/{r('used_gpus_per_replica')}*{out_tokens}"
+            f"/{r('serve_batch')}*{r('model_params')}*{r('bytes_per_param')}/10^12"
+            f'/{r("used_serve_memory_bandwidth_tbs")},"")',
+            _number(MFU_LIMIT),
+            "{v}>{lim}",
+        ),
+        "train_flops": (
+            f"IF({known('train_hours', *training)},"
+            f"IF(AND({r('train_hours')}>0,{r('train_gpus')}>0),{r('flops_per_param_token')}"
+            f"*{r('model_params')}*{r('used_train_tokens')}/({r('train_gpus')}*{r('train_hours')}"
+            f'*3600)/10^12/{r("used_gpu_peak_tflops")},""),"")',
+            _number(MFU_LIMIT),
+            "{v}>{lim}",
+        ),
+        "capacity": (
+            f"IF(ISNUMBER({r('used_qps_per_replica')}),{r('used_serve_gpus')}"
+            f'/{r("used_gpus_per_replica")}*{r("used_qps_per_replica")}*{r("serve_hours")}*3600,"")',
+            r("volume"),
+            "{v}<{lim}",
+        ),
+        "peak_traffic": (
+            f"IF(AND(ISNUMBER({r('peak_qps')}),{r('volume')}>0),"
+            f'{r("peak_qps")}/({r("volume")}/{seconds}),"")',
+            _number(PEAK_TO_AVERAGE_LIMIT),
+            "OR({v}<1,{v}>{lim})",
+        ),
+        "serve_hours": (r("serve_hours"), f"730*{r('horizon_months')}", "{v}>{lim}"),
+        "memory": (
+            f'IF({{lim}}="","",IF(ISNUMBER({r("gpus_per_replica")}),{r("gpus_per_replica")},'
+            f"IF(ISNUMBER({r('serve_gpus')}),{r('serve_gpus')},{{lim}})))",
+            f'IF({known("model_params", "used_serve_memory_gb")},{fit},"")',
+            "AND({v}>0,{v}<{lim})",
+        ),
+        "latency": (
+            f"IF(AND({known('latency_slo_ms', *serving)},"
+            f"OR({out_tokens}=0,ISNUMBER({r('used_serve_memory_bandwidth_tbs')}))),"
+            f'{latency}/{r("used_gpus_per_replica")},"")',
+            f'IF(ISNUMBER({r("latency_slo_ms")}),{r("latency_slo_ms")},"")',
+            "{v}>{lim}",
+        ),
+        "uplift": (
+            f'IF({base}>0,{r("ctr")}*{r("cvr")}/{base}-1,"")',
+            _number(UPLIFT_LIMIT),
+            "{v}>{lim}",
+        ),
+        "price_age": (
+            f'IF(AND(C{dates}="",D{dates}=""),"",MAX(C{dates},D{dates}))',
+            _number(PRICE_AGE_DAYS),
+            "{v}>{lim}",
+        ),
+    }
+
+
+def _checks_sheet(wb: Workbook, mode: str) -> list[Calc]:
+    ws = wb.create_sheet(L.CHECKS)
+    _title(
+        ws,
+        "Checks: are the typed numbers physically and commercially plausible?",
+        "What each typed number implies (from model size, tokens, GPU, traffic) against a limit "
+        "and its source. Warnings never change the results; they say what to revisit.",
+        {"A": 70, "B": 20, "C": 16, "D": 16, "E": 12, "F": 90},
+    )
+    _header(ws, L.CHECK_HEADER_ROW, ["Check", "Measure", "Value", "Limit", "Status", "How"])
+    c = L.CHECK_COL
+    formulas = _check_formulas(mode, _costs_ref)
+    calcs: list[Calc] = []
+    for name, row in L.CHECK_ROWS.items():
+        unit, how = _CHECK_NOTES[name]
+        value, limit, cond = formulas[name]
+        v, lim = f"{c['value']}{row}", f"{c['limit']}{row}"
+        ws.cell(row, 1, CHECKS[name])
+        ws.cell(row, 2, unit)
+        ws.cell(row, 6, how).style = S.NOTE
+        ws.cell(row, 6).alignment = Alignment(wrap_text=True, vertical="top")
+        _fit_height(ws, row, how, 90)
+        status = f'=IF({v}="","n/a",IF({cond.format(v=v, lim=lim)},"WARNING","OK"))'
+        texts = {
+            "value": "=" + value.replace("{lim}", lim),
+            "limit": "=" + limit,
+            "status": status,
+        }
+        for i, key in enumerate(("value", "limit", "status")):
+            cell = f"{c[key]}{row}"
+            ws[cell].style = S.CALC
+            if key != "status":
+                ws[cell].number_format = (
+                    "0.00%" if name == "uplift"
+                    else "#,##0" if name in ("capacity", "price_age") else "#,##0.000"
+                )  # fmt: skip
+            calcs.append(Calc(L.CHECKS, cell, texts[key], partial(_check_value, name, i)))
+    dates = L.CHECK_DATES_ROW
+    ws.cell(dates, 1, "Age in days of catalog prices in use (serving, training)").style = S.NOTE
+    for i, (gpu, price) in enumerate(
+        (("serve_gpu", "serve_price_per_gpu_hour"), ("train_gpu", "train_price_per_gpu_hour"))
+    ):
+        cell = f"{'CD'[i]}{dates}"
+        ws[cell].style = S.CALC
+        ws[cell].number_format = "#,##0"
+        text = (
+            f"=IF(AND(ISBLANK({price}),NOT(ISBLANK({gpu}))),"
+            f'TODAY()-{_iso_date(catalog_lookup(gpu, "price_as_of"))},"")'
+        )
+        calcs.append(Calc(L.CHECKS, cell, text, partial(_price_date, i)))
+    master = L.MASTER_CHECK_CELL
+    statuses = (
+        f"{c['status']}{min(L.CHECK_ROWS.values())}:{c['status']}{max(L.CHECK_ROWS.values())}"
+    )
+    ws.cell(int(master[1:]), 1, "Master check (TRUE: every check passes)").style = S.GROUP
+    ws[master].style = S.RESULT
+    calcs.append(
+        Calc(
+            L.CHECKS,
+            master,
+            f'=COUNTIF({statuses},"WARNING")=0',
+            lambda f: all(x[2] != "WARNING" for x in f.main.checks.values()),
+        )
+    )
+    wb.defined_names[L.MASTER_CHECK] = DefinedName(
+        L.MASTER_CHECK, attr_text=L.absolute(L.CHECKS, master)
+    )
+    _finish(ws, f"A{L.CHECK_HEADER_ROW + 1}", "F", int(master[1:]))
+    return calcs
+
+
+def _check_value(name: str, i: int, f: Facts) -> Value:
+    return f.main.checks[name][i]
+
+
+def _price_date(i: int, f: Facts) -> Value:
+    return f.main.price_dates[i]
+
+
 LIMITATIONS: tuple[tuple[str, str], ...] = (
     ("Even spreading", "Deployment, retraining and benefit are spread evenly over the horizon and "
      "maintenance over its months: no ramp-up, seasonality or growth."),
@@ -1288,12 +1529,13 @@ def _master_check_hook(wb: Workbook) -> list[Calc]:
         ws.cell(row, label_col, "Checks").style = S.GROUP
         cell = f"{get_column_letter(label_col + 1)}{row}"
         ws[cell].style = S.RESULT
-        calcs.append(Calc(sheet, cell, text, _master_check_value, exact=False))
+        calcs.append(Calc(sheet, cell, text, _master_check_value))
     return calcs
 
 
 def _master_check_value(f: Facts) -> Value:
-    return "OK: every check passes"
+    passed = all(status != "WARNING" for _, _, status in f.main.checks.values())
+    return "OK: every check passes" if passed else "CHECK: see the Checks sheet"
 
 
 INTELLISENSE_ID = "FunctionInfo"
@@ -1353,7 +1595,7 @@ def _number(v: float | int) -> str:
 
 def _cell_xml(ref: str, attrs: str, inner: str | None, value: Value) -> str:
     """The ``<c>`` element for ``value``, keeping its style and (for formulas) its ``<f>``."""
-    attrs = _T_ATTR.sub("", attrs)
+    attrs = _T_ATTR.sub("", attrs).rstrip()
     f = ""
     if inner and "<f" in inner:
         f = inner[: inner.index("</f>") + 4] if "</f>" in inner else re.sub(r"<v>.*", "", inner)
@@ -1424,6 +1666,7 @@ class Template:
         calcs += _cashflow_sheet(wb, months)
         calcs += _scenarios_sheet(wb, mode, n_options)
         calcs += _catalog_sheet(wb, mode)
+        calcs += _checks_sheet(wb, mode)
         if mode == "udf":
             _conf_sheet(wb)
             _intellisense_sheet(wb)

@@ -101,7 +101,7 @@ def parse_number(text: str, *, decimal_comma: bool = False) -> float | None:
     if percent:
         t = t[:-1].strip()
     t = _strip_currency(t) if t else t
-    if t[:1] in "-+" and t[1:2] in _CURRENCY_SYMBOLS:  # -$5
+    if len(t) > 1 and t[0] in "-+" and t[1] in _CURRENCY_SYMBOLS:  # -$5
         t = t[0] + t[2:].strip()
     if not t:
         return None
@@ -438,20 +438,6 @@ class Duplicates:
 
     def __init__(self) -> None:
         self._first: dict[Any, Any] = {}
-
-    def repeated(
-        self, names: Sequence[str | None], positions: Sequence[int], mask: Any
-    ) -> list[tuple[int, Any]]:
-        """``(index, first position)`` of each name in ``names`` (where ``mask`` is true)
-        seen before — in this call or an earlier one; the others are remembered."""
-        first = self._first
-        out = []
-        for i in [i for i, keep in enumerate(mask.tolist()) if keep]:
-            name = names[i]
-            p = first.setdefault(name, positions[i])
-            if p != positions[i]:
-                out.append((i, p))
-        return out
 
     @staticmethod
     def message(name: str, first: str, where: str) -> str:

@@ -21,11 +21,15 @@ import numpy as np
 from _timing import median_time
 
 from xlcost.engine import Scenario, evaluate, evaluate_columns
+from xlcost.engine.checks import check_columns
 from xlcost.engine.examples import COMPARISON, load_example
 
 
 def rows(n: int) -> dict[str, np.ndarray]:
-    """``n`` varied scenario rows built around the shipped 7B example (both derived paths)."""
+    """``n`` varied scenario rows built around the shipped 7B example (both derived paths, and
+    the serving estimator: candidates per request vary, GPUs per replica come from the model's
+    memory, and a quarter of the rows generate tokens, so the bandwidth bound is computed
+    too)."""
     base = load_example(COMPARISON)[2].columns()
     rng = np.random.default_rng(0)
     cols = {k: np.full(n, v) for k, v in base.items()}
@@ -35,6 +39,10 @@ def rows(n: int) -> dict[str, np.ndarray]:
     cols["horizon_months"] = rng.integers(1, 37, n).astype(float)
     cols["maintain_months"] = np.floor(cols["horizon_months"] * rng.uniform(0, 1, n))
     cols["discount_rate_annual"] = rng.uniform(0, 0.2, n)
+    cols["items_per_request"] = rng.integers(10, 101, n).astype(float)
+    cols["output_tokens_per_request"] = np.where(rng.uniform(0, 1, n) < 0.25, 64.0, 0.0)
+    cols["gpus_per_replica"] = np.full(n, np.nan)  # FIT_GPUS from the model and GPU memory
+    cols["qps_per_replica"] = np.full(n, np.nan)  # the estimate
     return cols
 
 
@@ -48,6 +56,7 @@ def main() -> None:
     cols = rows(a.rows)
     array_s = median_time(lambda: evaluate_columns(cols), a.repeat)
     array_no_irr = median_time(lambda: evaluate_columns(cols, with_irr=False), a.repeat)
+    checks_s = median_time(lambda: check_columns(cols), a.repeat)
 
     k = min(a.scalar_rows, a.rows)
     names = list(cols)
@@ -72,6 +81,7 @@ def main() -> None:
     print(f"rows: {a.rows:,}; medians of {a.repeat} runs")
     print(f"array API, all results:      {array_s:8.3f} s   (target ≤ 1 s)")
     print(f"array API, without IRR:      {array_no_irr:8.3f} s")
+    print(f"checks (check_columns):      {checks_s:8.3f} s")
     extrapolated = "" if k == a.rows else f" (timed {k:,} rows, extrapolated)"
     print(f"scalar path, one by one:     {scalar_s:8.3f} s{extrapolated}")
     print(f"scalar / array ratio:        {scalar_s / array_s:8.1f} x")

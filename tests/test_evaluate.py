@@ -251,3 +251,32 @@ def test_irr_is_a_root_for_strongly_negative_rates(
     nets = [x.net for x in schedule(s)]
     assert nets[0] + excel_npv(monthly, nets[1:]) == pytest.approx(0, abs=1e-6 * c0)
     assert excel_irr(nets, guess=monthly_irr) == pytest.approx(monthly, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("c0", "per_month", "months"),
+    [
+        (0.3, 0.1, 3),
+        (4.6, 0.23, 20),
+        # short by 4e-7: the old engine rule (months to 1e-9) said 4, the old workbook (money to
+        # 1e-6) said 3; short by 1e-4 on millions: the old engine said 3, the old workbook 4
+        (300.0000004, 100.0, 3),
+        (3e6 + 1e-4, 1e6, 3),
+    ],
+)
+def test_payback_at_an_exact_tie_is_the_same_in_engine_and_workbook_rule(
+    c0: float, per_month: float, months: int
+) -> None:
+    """Cumulative net 0 in month ``months``, or short of it by less than half a cent: the rule —
+    cumulative to the cent ≥ 0 — pays back there in the engine's closed form and on the
+    workbook's running sum alike."""
+    s = Scenario(
+        name="tie", horizon_months=months + 5, train_gpus=10, train_hours=1,
+        train_price_per_gpu_hour=c0 / 10, serve_hours=0, serve_gpus=0, serve_price_per_gpu_hour=0,
+        maintain_months=0, maintain_units_per_month=0, maintain_price_per_unit=0,
+        volume=per_month * (months + 5), ctr=1, cvr=1, value_per_conversion=1,
+    )  # fmt: skip
+    assert evaluate(s).payback_month == months
+    running = np.cumsum([x.net for x in schedule(s)])
+    workbook = next(t for t, c in enumerate(running) if round(c, 2) >= 0)  # ROUND(cum, 2) >= 0
+    assert workbook == months

@@ -182,3 +182,23 @@ def test_text_fits_its_cells(tmp_path: Path, mode: str) -> None:
             if ws.print_area:
                 bad += [(path.stem, *b) for b in _clipped(ws)]
     assert bad == []
+
+
+def test_a_generated_cash_flow_lays_out_exactly_the_horizon(tmp_path: Path) -> None:
+    """Months 0..horizon_months, no more: the table, its print area and its chart."""
+    from xlcost.workbooks import layout as L
+
+    for example in EXAMPLES:
+        for path in _generate(example, tmp_path / example.stem, "portable"):
+            horizon = next(s.horizon_months for s in load_scenarios(example) if s.name == path.stem)
+            ws = load_workbook(path)[L.CASHFLOW]
+            months = [
+                ws.cell(r, 1).value
+                for r in range(L.CF_FIRST_ROW, L.CF_FIRST_ROW + L.MAX_MONTHS + 1)
+            ]
+            assert months == [*range(horizon + 1), *[None] * (L.MAX_MONTHS - horizon)], path.stem
+            last = L.cf_last_row(horizon)
+            assert _print_area(ws)[3] == max(last, L.CF_HEADER_ROW + L.CF_CHART_ROWS)
+            (chart,) = ws._charts
+            refs = [s.val.numRef.f for s in chart.series] + [s.cat.numRef.f for s in chart.series]
+            assert len(refs) == 2 and all(ref.endswith(f"${last}") for ref in refs), refs

@@ -318,8 +318,8 @@ def _all(
         if k in data
     }
     with np.errstate(all="ignore"):
-        e = derived_columns(cols)
-        d = _resolved(cols)
+        e = derived_columns(cols, with_latency=True)
+        d = _resolved(cols, e)
         found = {
             "qps_flops": _qps_flops(cols, e, names),
             "qps_bandwidth": _qps_bandwidth(cols, e, names),

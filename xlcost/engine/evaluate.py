@@ -45,6 +45,7 @@ from xlcost.engine.model import (
 )
 
 __all__ = [
+    "ESTIMATED_INPUTS",
     "USED_NAMES",
     "derived_columns",
     "evaluate",
@@ -217,58 +218,80 @@ def _given(typed: Array, estimate: Any) -> Array:
     return np.where(np.isnan(typed), estimate, typed)
 
 
-def derived_columns(v: Mapping[str, Array]) -> dict[str, Array]:
+def derived_columns(v: Mapping[str, Array], *, with_latency: bool = False) -> dict[str, Array]:
     """The estimated inputs in effect: training tokens, GPUs and QPS per replica.
 
     ``train_tokens`` (blank = examples × tokens per example × epochs), ``gpus_per_replica``
     (blank = :func:`~xlcost.engine.compute.fit_gpus`, or 1 when model size or GPU memory is not
     given), ``qps_per_replica`` (blank = the per-GPU estimate — compute-bound, and when tokens
-    are generated also bandwidth-bound, the smaller — × GPUs per replica), the per-GPU
-    estimate itself (``qps_per_gpu``) and the batch-1 latency bound (``latency_ms``); ``nan``
-    where an estimate lacks its inputs.
+    are generated also bandwidth-bound, the smaller — × GPUs per replica) and the per-GPU
+    estimate itself (``qps_per_gpu``); with ``with_latency`` also the batch-1 latency bound
+    (``latency_ms``). ``nan`` where an estimate lacks its inputs. Each estimate is computed
+    only when some row needs it (a million rows with every value typed cost nothing here).
     """
+    n = len(v["train_tokens"])
+    nan = np.full(n, np.nan)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        tokens = _given(
-            v["train_tokens"], v["train_examples"] * v["tokens_per_example"] * v["epochs"]
+        blank_tokens = np.isnan(v["train_tokens"])
+        tokens = (
+            _given(v["train_tokens"], v["train_examples"] * v["tokens_per_example"] * v["epochs"])
+            if blank_tokens.any()
+            else v["train_tokens"]
         )
-        fit = compute.fit_gpus(v["model_params"], v["serve_memory_gb"], v["bytes_per_param"])
-        gpus = _given(v["gpus_per_replica"], np.where(np.isnan(fit), 1.0, np.maximum(fit, 1.0)))
+        blank_gpus = np.isnan(v["gpus_per_replica"])
+        fit = (
+            compute.fit_gpus(v["model_params"], v["serve_memory_gb"], v["bytes_per_param"])
+            if blank_gpus.any() or with_latency
+            else nan
+        )
+        gpus = (
+            _given(v["gpus_per_replica"], np.where(np.isnan(fit), 1.0, np.maximum(fit, 1.0)))
+            if blank_gpus.any()
+            else v["gpus_per_replica"]
+        )
         read = v["tokens_per_item"] * v["items_per_request"]
         out_tokens = v["output_tokens_per_request"]
-        compute_bound = compute.serve_qps(
+        generating = out_tokens > 0
+        per_gpu = compute.serve_qps(
             v["model_params"], read + out_tokens, v["serve_peak_tflops"], v["serve_mfu"]
         )
-        decode_bound = compute.decode_qps(
-            v["model_params"],
-            out_tokens,
-            v["serve_memory_bandwidth_tbs"],
-            v["serve_batch"],
-            v["bytes_per_param"],
-            v["serve_mbu"],
-        )
-        per_gpu = np.where(out_tokens > 0, np.minimum(compute_bound, decode_bound), compute_bound)
-        latency = compute.latency_ms(
-            v["model_params"],
-            read,
-            out_tokens,
-            v["serve_peak_tflops"],
-            np.where(out_tokens > 0, v["serve_memory_bandwidth_tbs"], 1.0),
-            v["serve_mfu"],
-            v["bytes_per_param"],
-            v["serve_mbu"],
-        )
-    return {
-        "train_tokens": tokens,
-        "gpus_per_replica": gpus,
-        "qps_per_gpu": per_gpu,
-        "qps_per_replica": _given(v["qps_per_replica"], per_gpu * gpus),
-        "latency_ms": np.asarray(latency),
-    }
+        if generating.any():
+            decode_bound = compute.decode_qps(
+                v["model_params"],
+                out_tokens,
+                v["serve_memory_bandwidth_tbs"],
+                v["serve_batch"],
+                v["bytes_per_param"],
+                v["serve_mbu"],
+            )
+            per_gpu = np.where(generating, np.minimum(per_gpu, decode_bound), per_gpu)
+        out = {
+            "train_tokens": np.asarray(tokens),
+            "gpus_per_replica": np.asarray(gpus),
+            "qps_per_gpu": np.asarray(per_gpu),
+            "qps_per_replica": _given(v["qps_per_replica"], per_gpu * gpus),
+        }
+        if with_latency:
+            out["latency_ms"] = np.asarray(
+                compute.latency_ms(
+                    v["model_params"],
+                    read,
+                    out_tokens,
+                    v["serve_peak_tflops"],
+                    np.where(generating, v["serve_memory_bandwidth_tbs"], 1.0),
+                    v["serve_mfu"],
+                    v["bytes_per_param"],
+                    v["serve_mbu"],
+                )
+            )
+    return out
 
 
-def _resolved(v: Mapping[str, Array]) -> dict[str, Array]:
-    """Fill the derived inputs: estimated training hours, sized serving GPUs, maintenance months."""
-    e = derived_columns(v)
+def _resolved(v: Mapping[str, Array], e: Mapping[str, Array] | None = None) -> dict[str, Array]:
+    """Fill the derived inputs: estimated training hours, sized serving GPUs, maintenance months
+    (``e``: :func:`derived_columns` of ``v``, if already computed)."""
+    if e is None:
+        e = derived_columns(v)
     with np.errstate(invalid="ignore", divide="ignore"):
         est_hours = compute.train_hours(
             v["model_params"],
@@ -293,7 +316,7 @@ def _resolved(v: Mapping[str, Array]) -> dict[str, Array]:
     }
 
 
-USED_NAMES: tuple[str, ...] = (
+ESTIMATED_INPUTS: tuple[str, ...] = (
     "train_tokens",
     "gpu_peak_tflops",
     "train_price_per_gpu_hour",
@@ -303,10 +326,9 @@ USED_NAMES: tuple[str, ...] = (
     "serve_price_per_gpu_hour",
     "gpus_per_replica",
     "qps_per_replica",
-    "train_hours",
-    "serve_gpus",
-    "maintain_months",
 )
+"""Optional inputs filled, when blank, from the catalog (by GPU name) or by an estimator."""
+USED_NAMES: tuple[str, ...] = (*ESTIMATED_INPUTS, "train_hours", "serve_gpus", "maintain_months")
 """The inputs whose value in effect can differ from the typed one (catalog, estimators)."""
 
 

@@ -13,6 +13,7 @@ zero, so the template supports horizons up to :data:`MAX_MONTHS` months.
 from __future__ import annotations
 
 from xlcost.engine.checks import CHECKS as CHECKS_SPEC
+from xlcost.engine.evaluate import ESTIMATED_INPUTS
 from xlcost.engine.model import GROUPS, INPUT_NAMES, RESULT_NAMES, input_spec
 
 __all__ = [
@@ -89,17 +90,7 @@ INPUT_CELLS: dict[str, str] = {n: f"{INPUT_VALUE_COL}{r}" for n, r in INPUT_ROWS
 
 DEFAULTED = tuple(n for n in INPUT_NAMES if input_spec(n)["default"] is not None)
 """Optional inputs with a default: formulas read them through ``used_<name>`` (blank = default)."""
-ESTIMATED = (
-    "train_tokens",
-    "gpu_peak_tflops",
-    "train_price_per_gpu_hour",
-    "serve_peak_tflops",
-    "serve_memory_gb",
-    "serve_memory_bandwidth_tbs",
-    "serve_price_per_gpu_hour",
-    "gpus_per_replica",
-    "qps_per_replica",
-)
+ESTIMATED = ESTIMATED_INPUTS
 """Optional inputs filled when blank from the Catalog sheet (by ``train_gpu``/``serve_gpu``)
 or by an estimator: formulas read them through ``used_<name>``."""
 USED_COL = "F"

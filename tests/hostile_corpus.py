@@ -154,21 +154,22 @@ def xlsx_variant(good: Path, dst: Path, replace: dict[str, Member | bytes], **kw
     """``good`` with some members replaced (or added)."""
     members = []
     originals = _members_of(good)
-    if STRINGS in replace and STRINGS not in originals:
-        ct = originals["[Content_Types].xml"].decode()
-        ct = ct.replace(
-            "</Types>",
-            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
-        )
-        originals["[Content_Types].xml"] = ct.encode()
-        rels = originals["xl/_rels/workbook.xml.rels"].decode()
-        rels = rels.replace(
-            "</Relationships>",
-            '<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/'
-            '2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
-        )
-        originals["xl/_rels/workbook.xml.rels"] = rels.encode()
+    if STRINGS in replace and STRINGS not in originals:  # declare the new part
+        for part, end, xml in (
+            (
+                "[Content_Types].xml",
+                "</Types>",
+                '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>',
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                "</Relationships>",
+                '<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/'
+                '2006/relationships/sharedStrings" Target="sharedStrings.xml"/>',
+            ),
+        ):
+            originals[part] = originals[part].decode().replace(end, xml + end).encode()
         originals[STRINGS] = b""
     for name, data in originals.items():
         new = replace.get(name, data)

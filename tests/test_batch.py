@@ -206,6 +206,7 @@ def test_fill_refuses_unknown_columns_unless_asked(template: Path, tmp_path: Pat
     assert err == (
         "xlcost: error: rows.csv: no defined name in xlcost_template.xlsm for column(s) "
         "colour, size (use --ignore-unknown to skip them)\n"
+        "xlcost: fill: 0 workbooks OK, 1 failed\n"  # the refused file is the one failure
     )
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
     code, _, err = run_cli("fill", template, data, "--out", tmp_path / "out", "--ignore-unknown")

@@ -4,7 +4,8 @@ Each command of the CLI (found by walking the command tree, so new commands are 
 run in-process with hypothesis-generated arguments: numbers such as nan, inf, 1e308 and 400
 digits, junk text, choices and non-choices, and paths to small files — good, bad-row, empty,
 binary, a folder, a missing file. Every run must end with exit code 0, 1 or 2 and no uncaught
-exception. The budget is small unless ``CI=true``.
+exception; every stderr line is an ``xlcost…`` message, and a usage error (exit code 2) is one
+line. The budget is small unless ``CI=true``.
 """
 
 from __future__ import annotations
@@ -152,5 +153,10 @@ def test_no_traceback_from_any_command(
         )
         assert result.exit_code in (0, 1, 2), shown
         assert "Traceback" not in result.stdout + result.stderr, shown
+        if result.exit_code == 2:  # a usage error: one line, naming what to fix
+            assert result.stderr.startswith("xlcost: error: "), shown
+            assert result.stderr.count("\n") == 1, shown
+        for line in result.stderr.splitlines():  # every message is xlcost's own, one a line
+            assert line.startswith("xlcost"), shown
 
     check()

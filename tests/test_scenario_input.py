@@ -341,8 +341,9 @@ def test_csv_output_does_not_carry_formulas(name: str, tmp_path: Path) -> None:
 def test_names_with_newlines_or_escapes_are_never_printed_raw(name: str, tmp_path: Path) -> None:
     path = tmp_path / "n.json"
     path.write_text(json.dumps([{**SEED, "name": name}, {**SEED, "name": name, "ctr": 2}]))
-    for command in ("calc", "compare"):
-        _, out, err = run(command, path)
+    for command in ("calc", "compare", "generate"):
+        extra = ["--out", tmp_path / "out"] if command == "generate" else []
+        _, out, err = run(command, path, *extra)
         assert "\x1b" not in out + err
         assert not any(line.startswith("xlcost: calc: 9") for line in (out + err).splitlines())
 

@@ -91,7 +91,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "addin": (
         "addin_cmds",
-        "Set up Excel on Windows: config, install, import; each undoable.",
+        "Set up Excel on Windows: config, install, import (undoable).",
     ),
 }
 """Command name → (module in :mod:`xlcost.cli`, its one-line summary), in the order listed."""
@@ -422,9 +422,22 @@ def new_file(path: Path, *, force: bool, option: str = "--out") -> Path:
 
 def fail(message: str) -> NoReturn:
     """Print ``xlcost: error: …`` (one line per problem) to stderr and exit with code 1."""
+    from xlcost.report import printable  # names from files are never printed raw
+
     for line in message.splitlines() or [""]:
-        typer.echo(f"xlcost: error: {line}", err=True)
+        typer.echo(f"xlcost: error: {printable(line)}", err=True)
     raise typer.Exit(1)
+
+
+def os_error_line(e: OSError) -> str:
+    """An operating-system error as one line naming the path.
+
+    >>> os_error_line(NotADirectoryError(20, "Not a directory", "h/.xlwings/setup.json"))
+    'h/.xlwings/setup.json: not a directory'
+    """
+    reason = (e.strerror or str(e)).rstrip(".")
+    reason = reason[:1].lower() + reason[1:]
+    return f"{e.filename}: {reason}" if e.filename else reason
 
 
 def user_errors(fn: F) -> F:
@@ -447,6 +460,8 @@ def user_errors(fn: F) -> F:
             fail(str(e))
         except ValidationError as e:  # a model built from command-line values
             fail("\n".join(f"{'.'.join(map(str, x['loc']))}: {describe(x)}" for x in e.errors()))
+        except OSError as e:  # a file or folder the user named (or one beside it)
+            fail(os_error_line(e))
         except KeyboardInterrupt:
             typer.echo("xlcost: interrupted", err=True)
             sys.exit(130)

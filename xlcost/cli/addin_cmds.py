@@ -18,7 +18,7 @@ from xlcost import addin
 from xlcost.cli._app import XlcostTyper, app, examples, user_errors
 
 addin_app = XlcostTyper(
-    help="Set up Excel on Windows: config, install, import; each undoable.\n\n"
+    help="Set up Excel on Windows: config, install, import (undoable).\n\n"
     "Classic xlwings: each step prints what it did and --undo reverts it.",
     epilog=examples("xlcost addin config --dry-run", "xlcost addin uninstall"),
     no_args_is_help=True,

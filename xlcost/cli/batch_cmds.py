@@ -25,9 +25,11 @@ from xlcost.batch import (
 )
 from xlcost.cli._app import app, examples, new_file, out_dir, user_errors
 from xlcost.cli.workbook_cmds import Mode, ModeOpt
-from xlcost.engine.errors import XlcostError
+from xlcost.engine.errors import ScenarioErrors, XlcostError
+from xlcost.report import printable
 
 T = TypeVar("T")
+J = TypeVar("J")
 
 MAX_WORKERS = 256
 """The most worker processes a batch starts (more would only exhaust the machine)."""
@@ -75,7 +77,7 @@ class Batch:
                 self.failed += 1
                 self.progress.clear()
                 for line in outcome.errors:
-                    typer.echo(f"xlcost: error: {line}", err=True)
+                    typer.echo(f"xlcost: error: {printable(line)}", err=True)
         finally:
             self.progress.clear()
 
@@ -85,6 +87,22 @@ class Batch:
         typer.echo(f"xlcost: {self.command}: {self.ok} {noun} OK, {self.failed} failed", err=True)
         if self.failed:
             raise typer.Exit(1)
+
+
+def _unreadable_is_one_failure(command: str, make: Callable[[], J]) -> J:
+    """``make()`` the batch's tasks; an input file that cannot be read at all is the batch's one
+    failure, reported as a bad row is: its line, the summary (0 OK, 1 failed), exit code 1."""
+    try:
+        return make()
+    except ScenarioErrors:
+        raise
+    except XlcostError as e:
+        batch = Batch(command, "workbook", 0)
+        batch.failed = 1
+        for line in str(e).splitlines():
+            typer.echo(f"xlcost: error: {printable(line)}", err=True)
+        batch.finish()
+        raise  # not reached: finish() exits with code 1
 
 
 def _write(
@@ -156,14 +174,17 @@ def generate(
     if single is not None:
         new_file(single, force=force, option="--single")
     directory = out_dir(out if out is not None else (single or Path()).parent)
-    total, tasks = generate_tasks(
-        scenario_file,
-        directory,
-        mode=mode.value,
-        single=single,
-        overwrite=force,
-        budget=budget,
-        sync=False,
+    total, tasks = _unreadable_is_one_failure(
+        "generate",
+        lambda: generate_tasks(
+            scenario_file,
+            directory,
+            mode=mode.value,
+            single=single,
+            overwrite=force,
+            budget=budget,
+            sync=False,
+        ),
     )
     _write("generate", total, tasks, generate_one, workers)
 
@@ -204,13 +225,17 @@ def fill(
 
     TEMPLATE is filled once per row of DATA_FILE, losslessly: every other part of the file
     stays byte-identical."""
-    job = fill_tasks(
-        template,
-        data_file,
-        out_dir(out),
-        ignore_unknown=ignore_unknown,
-        overwrite=force,
-        sync=False,
+    directory = out_dir(out)
+    job = _unreadable_is_one_failure(
+        "fill",
+        lambda: fill_tasks(
+            template,
+            data_file,
+            directory,
+            ignore_unknown=ignore_unknown,
+            overwrite=force,
+            sync=False,
+        ),
     )
     if job.note is not None:
         typer.echo(f"xlcost: note: {job.note}", err=True)

@@ -6,6 +6,7 @@ figures (NVIDIA's TensorRT BERT-base throughput); none is produced by the code u
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -302,3 +303,48 @@ def test_array_and_scalar_paths_agree() -> None:
     for i, r in enumerate(rows):
         assert out["deploy_cost"][i] == evaluate(Scenario(**r)).deploy_cost
     assert np.all(out["deploy_cost"] > 0)
+
+
+def test_cli_catalog_option_fills_gpu_names_and_unknown_names_are_one_line(tmp_path: Path) -> None:
+    """``--catalog`` on calc and compare: a user's GPU and a user's price for a known one.
+
+    BERT-base, 50 × 128 tokens: on an L4 (121 TFLOP/s) 42.97 QPS per GPU → ceil(60 / (42.97 ×
+    0.7)) = 2 GPUs; on an MI300X (1,307 TFLOP/s) 464 QPS → 1 GPU. 8,760 h × (2 × 0.5) = 8,760
+    and 8,760 h × 1 × 4.0 = 35,040.
+    """
+    from typer.testing import CliRunner
+
+    from xlcost.cli import load_commands
+
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(
+        "gpus:\n"
+        "  - {name: L4, memory_gb: 24, peak_tflops: 121, memory_bandwidth_tbs: 0.3,"
+        " price_per_hour: 0.5, price_source: my quote, price_as_of: 2026-11-01,"
+        " spec_source: NVIDIA L4 datasheet}\n"
+        "  - {name: MI300X, memory_gb: 192, peak_tflops: 1307, memory_bandwidth_tbs: 5.3,"
+        " price_per_hour: 4.0, price_source: my quote, price_as_of: 2026-11-01,"
+        " spec_source: AMD datasheet}\n"
+    )
+    data = tmp_path / "s.csv"
+    head = (
+        "name,horizon_months,train_gpus,train_hours,train_price_per_gpu_hour,serve_gpu,"
+        "serve_hours,peak_qps,model_params,tokens_per_item,items_per_request,"
+        "maintain_units_per_month,maintain_price_per_unit,volume,ctr,cvr,value_per_conversion"
+    )
+    row = "12,1,1,1,{},8760,60,110000000,128,50,0,0,600000000,0.41,0.03,8"
+    data.write_text(f"{head}\nx,{row.format('MI300X')}\ny,{row.format('L4')}\n")
+    app, runner = load_commands(), CliRunner()
+    args = ["calc", str(data), "-f", "json", "--catalog", str(mine)]
+    out = runner.invoke(app, args)
+    assert out.exit_code == 0, out.stderr
+    assert [r["deploy_cost"] for r in json.loads(out.stdout)] == [35040.0, 8760.0]
+    plain = runner.invoke(app, ["calc", str(data), "-f", "json"])
+    assert plain.exit_code == 1
+    assert plain.stderr.splitlines()[0] == (
+        "xlcost: error: s.csv row 2, serve_gpu: unknown GPU 'MI300X'; known: T4, L4, A10G, "
+        "A100-40GB, A100-80GB, H100, H200"
+    )
+    ranked = runner.invoke(app, ["compare", str(data), "-f", "json", "--catalog", str(mine)])
+    assert ranked.exit_code == 0
+    assert [o["results"]["name"] for o in json.loads(ranked.stdout)["options"]] == ["y", "x"]

@@ -428,7 +428,12 @@ def _chunk_per_row(
             dup = dups.check(s.name, where)
             if dup is not None:
                 raise XlcostError(dup)
-            results.append(evaluate(s))
+            try:
+                results.append(evaluate(s))
+            except ScenarioErrors as e:  # e.g. an unknown GPU name: say where
+                problems.extend(f"{where}, {p}" for p in e.problems)
+                bad += 1
+                continue
             warnings.append(check_scenario(s))
         except ScenarioErrors as e:
             problems.extend(str(p) for p in e.problems)

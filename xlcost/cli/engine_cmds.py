@@ -21,7 +21,7 @@ from xlcost.engine.allocate import (
     cheapest_gpus,
     compare,
 )
-from xlcost.engine.catalog import GPU_FIELDS, load_catalog
+from xlcost.engine.catalog import GPU_FIELDS, load_catalog, use_catalog
 from xlcost.engine.errors import XlcostError
 from xlcost.engine.model import RESULT_NAMES, Results, Scenario
 from xlcost.report import (
@@ -286,30 +286,34 @@ def calc(
     workers: WorkersOpt = 1,
     decimal_comma: DecimalCommaOpt = None,
     csv_raw: CsvRawOpt = False,
+    catalog_file: CatalogOpt = None,
 ) -> None:
     """Compute costs, benefit, ROI, NPV, IRR and payback of scenarios.
 
     Every scenario of every FILE, one table row (or CSV/JSON record) each. A bad row or file
     is reported (one line each) and skipped; the rest goes on; the exit code is 1 if anything
     failed."""
-    writer = result_writer(fmt.value, sys.stdout, parse_columns(columns), csv_protect=not csv_raw)
-    tally = _Tally()
-    books: list[Path] = []
-    for path in files:
-        if _is_workbook(path):
-            books.append(path)
-            continue
+    with use_catalog(load_catalog(catalog_file) if catalog_file else None):
+        writer = result_writer(
+            fmt.value, sys.stdout, parse_columns(columns), csv_protect=not csv_raw
+        )
+        tally = _Tally()
+        books: list[Path] = []
+        for path in files:
+            if _is_workbook(path):
+                books.append(path)
+                continue
+            if books:
+                _calc_workbooks(books, workers, writer, tally)
+                books = []
+            _calc_scenario_file(
+                path, writer, tally, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma
+            )
         if books:
             _calc_workbooks(books, workers, writer, tally)
-            books = []
-        _calc_scenario_file(
-            path, writer, tally, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma
-        )
-    if books:
-        _calc_workbooks(books, workers, writer, tally)
-    writer.close()
-    sys.stdout.flush()
-    tally.finish("calc")
+        writer.close()
+        sys.stdout.flush()
+        tally.finish("calc")
 
 
 @app.command(
@@ -363,34 +367,36 @@ def compare_cmd(
     seed: Annotated[
         int, typer.Option(metavar="S", min=0, help="With --risk: random seed.")
     ] = 12345,
+    catalog_file: CatalogOpt = None,
 ) -> None:
     """Rank options, apply a budget and name the recommended one.
 
     The options of FILE are ranked by NPV (or ROI); the recommendation is the best one within
     the budget with a positive NPV, or none. A bad row is reported (one line each) and left
     out; the good options are still ranked, and the exit code is 1."""
-    picked = parse_columns(columns) or list(COMPARE_COLUMNS)
-    loaded = read_scenario_file(
-        file, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma, max_rows=MAX_OPTIONS
-    )
-    _report(loaded.problems)
-    if not loaded.scenarios:
-        typer.echo(f"xlcost: compare: 0 options OK, {loaded.failures} failed", err=True)
-        raise typer.Exit(1)
-    plan = _RiskPlan(file, draws, seed, ignore_unknown) if risk else None
-    try:
-        _compare_output(
-            loaded.scenarios, budget, by, fmt, picked, csv_protect=not csv_raw, risk=plan
+    with use_catalog(load_catalog(catalog_file) if catalog_file else None):
+        picked = parse_columns(columns) or list(COMPARE_COLUMNS)
+        loaded = read_scenario_file(
+            file, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma, max_rows=MAX_OPTIONS
         )
-    finally:
-        if loaded.failures:
-            typer.echo(
-                f"xlcost: compare: {len(loaded.scenarios)} options ranked, {loaded.failures} "
-                "left out (see the errors above)",
-                err=True,
+        _report(loaded.problems)
+        if not loaded.scenarios:
+            typer.echo(f"xlcost: compare: 0 options OK, {loaded.failures} failed", err=True)
+            raise typer.Exit(1)
+        plan = _RiskPlan(file, draws, seed, ignore_unknown) if risk else None
+        try:
+            _compare_output(
+                loaded.scenarios, budget, by, fmt, picked, csv_protect=not csv_raw, risk=plan
             )
-    if loaded.failures:
-        raise typer.Exit(1)
+        finally:
+            if loaded.failures:
+                typer.echo(
+                    f"xlcost: compare: {len(loaded.scenarios)} options ranked, {loaded.failures} "
+                    "left out (see the errors above)",
+                    err=True,
+                )
+        if loaded.failures:
+            raise typer.Exit(1)
 
 
 @dataclass(frozen=True)

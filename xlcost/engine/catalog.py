@@ -7,7 +7,9 @@ file with the same schema overrides entries by name and adds new ones (:func:`lo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -17,7 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from xlcost.engine.errors import XlcostError
 
-__all__ = ["GPU", "GPU_FIELDS", "Catalog", "default_catalog", "load_catalog"]
+__all__ = [
+    "GPU",
+    "GPU_FIELDS",
+    "Catalog",
+    "active_catalog",
+    "default_catalog",
+    "load_catalog",
+    "use_catalog",
+]
 
 
 class GPU(BaseModel):
@@ -101,6 +111,35 @@ def default_catalog() -> Catalog:
 
     text = (resources.files("xlcost") / "data" / "catalog.yaml").read_text(encoding="utf-8")
     return _parse(load_yaml(text, "catalog.yaml"), "catalog.yaml")
+
+
+_ACTIVE: ContextVar[Catalog | None] = ContextVar("xlcost_catalog", default=None)
+
+
+def active_catalog() -> Catalog:
+    """The catalog GPU names are looked up in: the one :func:`use_catalog` set, else the
+    packaged one."""
+    return _ACTIVE.get() or default_catalog()
+
+
+@contextmanager
+def use_catalog(catalog: Catalog | None) -> Iterator[None]:
+    """Look GPU names up in ``catalog`` (``None``: the packaged one) within the block, e.g.
+    for a command's ``--catalog FILE``.
+
+    >>> mine = default_catalog().merged([default_catalog().get("L4").model_copy(
+    ...     update={"price_per_hour": 0.5})])
+    >>> with use_catalog(mine):
+    ...     active_catalog().get("L4").price_per_hour
+    0.5
+    >>> active_catalog().get("L4").price_per_hour
+    0.7992
+    """
+    token = _ACTIVE.set(catalog)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
 
 
 def load_catalog(path: Path | None = None) -> Catalog:

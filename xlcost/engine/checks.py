@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from xlcost.engine import compute
-from xlcost.engine.catalog import Catalog, default_catalog
+from xlcost.engine.catalog import Catalog, active_catalog
 from xlcost.engine.evaluate import _columns, _resolved, derived_columns
 
 __all__ = [
@@ -310,7 +310,7 @@ def _price_age(data: Mapping[str, Any], catalog: Catalog, today: dt.date, n: int
 def _all(
     data: Mapping[str, Any], catalog: Catalog | None, today: dt.date | None
 ) -> tuple[int, dict[str, Found]]:
-    cat = catalog or default_catalog()
+    cat = catalog or active_catalog()
     cols, n = _columns(data, cat)
     names = {
         k: np.broadcast_to(np.asarray(data[k], dtype=object), (n,))

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from xlcost.engine import compute, costs, finance
-from xlcost.engine.catalog import Catalog, default_catalog
+from xlcost.engine.catalog import Catalog, active_catalog
 from xlcost.engine.errors import InputError, ScenarioErrors, XlcostError
 from xlcost.engine.model import (
     CROSS_RULES,
@@ -99,14 +99,14 @@ def resolve_gpus(
     >>> out = resolve_gpus({"serve_gpu": ["L4", ""], "serve_peak_tflops": [float("nan"), 50]})
     >>> out["serve_peak_tflops"].tolist(), out["serve_memory_gb"].tolist()[0]
     ([121.0, 50.0], 24.0)
-    >>> resolve_gpus({"serve_gpu": "B300"})
+    >>> resolve_gpus({"serve_gpu": ["L4", "B300"]})
     Traceback (most recent call last):
     ...
-    xlcost.engine.errors.ScenarioErrors: row 1, serve_gpu: unknown GPU 'B300'; known: T4, ...
+    xlcost.engine.errors.ScenarioErrors: row 2, serve_gpu: unknown GPU 'B300'; known: T4, ...
     """
     if not any(k in data for k in GPU_FILLS):
         return dict(data)
-    cat = catalog or default_catalog()
+    cat = catalog or active_catalog()
     out = {k: v for k, v in data.items() if k not in GPU_FILLS}
     problems: list[InputError] = []
     for gpu, fills in GPU_FILLS.items():
@@ -129,7 +129,8 @@ def resolve_gpus(
                 row = int(np.flatnonzero(inverse == j)[0])
                 known = ", ".join(cat.names())
                 reason = f"unknown GPU {name!r}; known: {known}"
-                problems.append(InputError(gpu, reason, where=f"row {row + row_offset}"))
+                where = f"row {row + row_offset}" if n > 1 else None
+                problems.append(InputError(gpu, reason, where=where))
                 continue
             for field, source in fills.items():
                 values[field][j] = float(getattr(spec, source))

@@ -577,9 +577,9 @@ class Scenario(BaseModel):
 
     def columns(self) -> dict[str, Any]:
         """:meth:`raw_columns` with the blanks a named GPU fills (``train_gpu``, ``serve_gpu``:
-        :data:`GPU_FILLS`) taken from the packaged catalog; a name it does not know leaves
-        them blank (a user's catalog may know it: see
-        :func:`~xlcost.engine.evaluate.scenario_data`).
+        :data:`GPU_FILLS`) taken from the catalog in use
+        (:func:`~xlcost.engine.catalog.active_catalog`); a name it does not know leaves them
+        blank (another catalog may know it: see :func:`~xlcost.engine.evaluate.scenario_data`).
 
         >>> s = Scenario(name="x", horizon_months=1, train_gpus=1, train_hours=1,
         ...     train_price_per_gpu_hour=1, serve_gpus=1, serve_hours=1, serve_gpu="L4",
@@ -588,10 +588,10 @@ class Scenario(BaseModel):
         >>> s.columns()["serve_price_per_gpu_hour"], s.raw_columns()["serve_peak_tflops"]
         (0.7992, nan)
         """
-        from xlcost.engine.catalog import default_catalog
+        from xlcost.engine.catalog import active_catalog
 
         out = self.raw_columns()
-        catalog = default_catalog()
+        catalog = active_catalog()
         for gpu, fills in GPU_FILLS.items():
             name = getattr(self, gpu)
             if not name:

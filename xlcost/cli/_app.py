@@ -422,9 +422,9 @@ def new_file(path: Path, *, force: bool, option: str = "--out") -> Path:
 
 def fail(message: str) -> NoReturn:
     """Print ``xlcost: error: …`` (one line per problem) to stderr and exit with code 1."""
-    from xlcost.report import printable  # names from files are never printed raw
+    from xlcost.report import printable  # escapes control characters: one message, one line
 
-    for line in message.splitlines() or [""]:
+    for line in message.split("\n"):
         typer.echo(f"xlcost: error: {printable(line)}", err=True)
     raise typer.Exit(1)
 

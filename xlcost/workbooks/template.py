@@ -780,7 +780,7 @@ def _costs_sheet(wb: Workbook, mode: str, months: int = L.MAX_MONTHS) -> list[Ca
     chart.add_data(Reference(ws, min_col=3, min_row=rows[0], max_row=rows[-1]))
     chart.set_categories(Reference(ws, min_col=1, min_row=rows[0], max_row=rows[-1]))
     chart.width, chart.height = 16, 8
-    ws.add_chart(chart, f"A{last_row + 4}")
+    ws.add_chart(chart, f"A{last_row + 5}")  # row last_row + 3: the master check, if any
     _finish(ws, "A5", "E", last_row + 20)
     return calcs
 
@@ -1523,13 +1523,13 @@ def _master_check_hook(wb: Workbook) -> list[Calc]:
         return []
     calcs: list[Calc] = []
     text = f'=IF({L.MASTER_CHECK},"OK: every check passes","CHECK: see the Checks sheet")'
-    for sheet, label_col in ((L.README, 1), (L.COSTS, 1)):
+    for sheet in (L.README, L.COSTS):
         ws = wb[sheet]
-        row = (ws.max_row or 1) + 2
-        ws.cell(row, label_col, "Checks").style = S.GROUP
-        cell = f"{get_column_letter(label_col + 1)}{row}"
-        ws[cell].style = S.RESULT
-        calcs.append(Calc(sheet, cell, text, _master_check_value))
+        # Costs: between the Scenario row and the chart; README: under the title (page 1)
+        row = max(L.RESULT_ROWS.values()) + 3 if sheet == L.COSTS else 3
+        ws.cell(row, 1, "Checks").style = S.GROUP
+        ws[f"B{row}"].style = S.RESULT
+        calcs.append(Calc(sheet, f"B{row}", text, _master_check_value))
     return calcs
 
 

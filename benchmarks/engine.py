@@ -29,7 +29,7 @@ def rows(n: int) -> dict[str, np.ndarray]:
     """``n`` varied scenario rows built around the shipped 7B example (both derived paths, and
     the serving estimator: candidates per request vary, GPUs per replica come from the model's
     memory, and a quarter of the rows generate tokens, so the bandwidth bound is computed
-    too)."""
+    too), with every cost line active."""
     base = load_example(COMPARISON)[2].columns()
     rng = np.random.default_rng(0)
     cols = {k: np.full(n, v) for k, v in base.items()}
@@ -43,6 +43,32 @@ def rows(n: int) -> dict[str, np.ndarray]:
     cols["output_tokens_per_request"] = np.where(rng.uniform(0, 1, n) < 0.25, 64.0, 0.0)
     cols["gpus_per_replica"] = np.full(n, np.nan)  # FIT_GPUS from the model and GPU memory
     cols["qps_per_replica"] = np.full(n, np.nan)  # the estimate
+    # every cost line active: data, infrastructure, incidents, owned GPUs, hosted API
+    cols |= {
+        "data_prep_cost": rng.uniform(0, 5e4, n),
+        "data_refresh_per_month": rng.uniform(0, 2e3, n),
+        "storage_gb": rng.uniform(0, 1e4, n),
+        "storage_price_per_gb_month": np.full(n, 0.023),
+        "egress_gb_per_month": rng.uniform(0, 1e4, n),
+        "egress_price_per_gb": np.full(n, 0.09),
+        "software_per_month": rng.uniform(0, 1e3, n),
+        "setup_cost": rng.uniform(0, 2e4, n),
+        "incidents_per_month": rng.uniform(0, 4, n),
+        "incident_hours": rng.uniform(0, 8, n),
+        "incident_price_per_hour": np.full(n, 100.0),
+        "own_gpus": rng.integers(0, 16, n).astype(float),
+        "gpu_purchase_price": rng.uniform(2e3, 3e4, n),
+        "useful_life_months": rng.integers(12, 61, n).astype(float),
+        "salvage_rate": rng.uniform(0, 0.3, n),
+        "power_kw_per_gpu": rng.uniform(0.07, 0.7, n),
+        "pue": rng.uniform(1.1, 1.6, n),
+        "electricity_price_per_kwh": rng.uniform(0.05, 0.3, n),
+        "hosting_per_gpu_month": rng.uniform(0, 200, n),
+        "api_price_per_m_input_tokens": rng.uniform(0, 1, n),
+        "api_price_per_m_output_tokens": rng.uniform(0, 4, n),
+        "api_input_tokens_per_request": rng.uniform(0, 1e4, n),
+        "api_output_tokens_per_request": rng.uniform(0, 100, n),
+    }
     return cols
 
 

@@ -54,6 +54,16 @@ UNITS = {
     "overhead": "factor (×)",
     "gpu": "text",
     "field": "text",
+    "requests": "requests",
+    "input_tokens": "tokens per request",
+    "price_per_m_input": "currency per million tokens",
+    "price_per_m_output": "currency per million tokens",
+    "price": "currency per GPU",
+    "life_months": "months",
+    "salvage_rate": "fraction (0–1)",
+    "kw_per_gpu": "kW",
+    "price_per_kwh": "currency per kWh",
+    "pue": "ratio (≥ 1)",
 }
 """Unit of each argument, by name (an argument not listed here shows "see description")."""
 
@@ -72,6 +82,9 @@ RESULTS = {
     "DECODE_QPS": "queries per second",
     "FIT_GPUS": "GPUs (a whole number)",
     "LATENCY_MS": "milliseconds",
+    "API_COST": "currency",
+    "OWN_GPU_COST": "currency",
+    "POWER_COST": "currency",
     "GPU_SPEC": "the field's value (number, text or date)",
     "XLCOST_VERSION": "text",
 }
@@ -82,6 +95,7 @@ ACCEPTS = {
     "positive": ("a number > 0", "#NUM! {name} must be > 0, got …"),
     "rate": ("a number from 0 to 1", "#NUM! {name} must be between 0 and 1, got …"),
     "util": ("a number > 0 and ≤ 1", "#NUM! {name} must be > 0 and ≤ 1, got …"),
+    "ge1": ("a number ≥ 1", "#NUM! {name} must be ≥ 1, got …"),
     "any": ("any finite number", ""),
     "text": ("text", ""),
 }

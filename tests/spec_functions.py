@@ -31,6 +31,18 @@ SPEC_SIGNATURES: dict[str, list[tuple[str, object]]] = {
         ("min_replicas", 1),
     ],
     "GPU_SPEC": [("gpu", None), ("field", None)],
+    "API_COST": [
+        ("requests", None), ("input_tokens", None), ("output_tokens", None),
+        ("price_per_m_input", None), ("price_per_m_output", None),
+    ],
+    "OWN_GPU_COST": [
+        ("gpus", None), ("price", None), ("months", None), ("life_months", 36),
+        ("salvage_rate", 0),
+    ],
+    "POWER_COST": [
+        ("gpus", None), ("kw_per_gpu", None), ("hours", None), ("price_per_kwh", None),
+        ("pue", 1.3),
+    ],
     # sizing from first principles (the serving estimator)
     "INFER_FLOPS": [("params", None), ("tokens", None), ("flops_per_param_token", 2)],
     "SERVE_QPS": [

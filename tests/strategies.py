@@ -55,4 +55,38 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         data["qps_per_replica"] = draw(st.floats(min_value=0.1, max_value=1e4))
         data["target_utilization"] = draw(st.floats(min_value=0.05, max_value=1))
         data["min_replicas"] = draw(st.floats(min_value=0, max_value=10))
+    if draw(st.booleans()):
+        data |= draw(cost_lines(horizon))
     return Scenario.model_validate(data)
+
+
+@st.composite
+def cost_lines(draw: st.DrawFn, horizon: int) -> dict[str, Any]:
+    """The inputs of every cost line beyond the three core ones (data, infrastructure,
+    incidents, owned GPUs, hosted API), each drawn in a plausible range."""
+    return {
+        "data_prep_cost": draw(money),
+        "data_refresh_per_month": draw(money),
+        "storage_gb": draw(count),
+        "storage_price_per_gb_month": draw(st.floats(min_value=0, max_value=1)),
+        "egress_gb_per_month": draw(count),
+        "egress_price_per_gb": draw(st.floats(min_value=0, max_value=1)),
+        "software_per_month": draw(money),
+        "setup_cost": draw(money),
+        "incidents_per_month": draw(st.floats(min_value=0, max_value=30)),
+        "incident_hours": draw(st.floats(min_value=0, max_value=48)),
+        "incident_price_per_hour": draw(st.floats(min_value=0, max_value=500)),
+        "own_gpus": draw(st.floats(min_value=0, max_value=64)),
+        "gpu_purchase_price": draw(st.floats(min_value=0, max_value=5e4)),
+        "useful_life_months": draw(st.floats(min_value=1, max_value=120)),
+        "salvage_rate": draw(rate),
+        "power_kw_per_gpu": draw(st.floats(min_value=0, max_value=2)),
+        "pue": draw(st.floats(min_value=1, max_value=3)),
+        "electricity_price_per_kwh": draw(st.floats(min_value=0, max_value=1)),
+        "hosting_per_gpu_month": draw(st.floats(min_value=0, max_value=500)),
+        "api_price_per_m_input_tokens": draw(st.floats(min_value=0, max_value=20)),
+        "api_price_per_m_output_tokens": draw(st.floats(min_value=0, max_value=80)),
+        "api_input_tokens_per_request": draw(st.floats(min_value=0, max_value=1e4)),
+        "api_output_tokens_per_request": draw(st.floats(min_value=0, max_value=1e3)),
+        "api_requests": draw(st.none() | st.floats(min_value=0, max_value=1e10)),
+    }

@@ -71,6 +71,12 @@ def test_calc_json_is_a_list_with_result_names() -> None:
         "irr",
         "payback_month",
         "cost_per_1k",
+        "data_cost",
+        "infra_cost",
+        "incident_cost",
+        "hardware_cost",
+        "power_cost",
+        "api_cost",
     }
 
 
@@ -134,7 +140,7 @@ def test_schema_lists_every_input() -> None:
 def test_catalog_json_has_sources_and_dates() -> None:
     code, out, _ = run("catalog", "-f", "json")
     assert code == 0
-    gpus = json.loads(out)
+    gpus = json.loads(out)["gpus"]
     assert {g["name"] for g in gpus} >= {
         "T4",
         "L4",

@@ -40,14 +40,15 @@ FLAGGED = re.compile(r"###|Err:|#NAME\?|#VALUE!|#DIV/0!|#REF!|#NUM!|#N/A|(?<![\d
 TEMPLATE_PAGES = {
     "README": 1,
     "Inputs": 2,
-    "Costs": 1,
-    "Cash flow": 3,
-    "Scenarios": 1,
-    "Catalog": 1,
+    "Costs": 2,
+    "Cash flow": 2,
+    "Scenarios": 2,
+    "Catalog": 2,
     "Checks": 1,
 }
-"""Pages per sheet of the shipped templates (the Cash flow sheet lays out all 120 months)."""
-GENERATED_PAGES = TEMPLATE_PAGES | {"Cash flow": 1, "Scenarios": 2}
+"""Pages per sheet of the shipped templates (the Cash flow sheet lays out all 120 months, with
+a column per cost line; the Catalog sheet adds the purchase, reserved/spot and API prices)."""
+GENERATED_PAGES = TEMPLATE_PAGES | {"Cash flow": 1, "Scenarios": 3}
 """Pages per sheet of a generated workbook of a shipped example (horizons up to 36 months; one
 option on the Scenarios sheet, printed in portrait at full size, with its header on each page)."""
 

@@ -27,6 +27,7 @@ from python_calamine import CalamineWorkbook
 from xlcost.engine.evaluate import evaluate
 from xlcost.engine.examples import COMPARISON, SEED, load_example
 from xlcost.engine.model import INPUT_NAMES, RESULT_NAMES, Scenario
+from xlcost.engine.prices import default_prices, stale_note
 from xlcost.engine.validate import parse_scenario
 from xlcost.functions import ExcelError
 from xlcost.scenario_files import load_scenarios
@@ -35,7 +36,53 @@ from xlcost.workbooks.package import CellRef, defined_names, fill_package
 from xlcost.workbooks.template import DEFAULT_BUDGET, Facts, Template, build_template
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = load_example(SEED) + load_example(COMPARISON)
+EVERY_LINE = Scenario(
+    name="Every cost line",
+    horizon_months=18,
+    discount_rate_annual=0.08,
+    train_gpus=8,
+    train_hours=20,
+    train_price_per_gpu_hour=2.5,
+    retrains=2,
+    serve_gpus=2,
+    serve_hours=730 * 18,
+    serve_price_per_gpu_hour=0.8,
+    maintain_months=12,
+    maintain_units_per_month=20,
+    maintain_price_per_unit=90,
+    volume=3e8,
+    ctr=0.04,
+    cvr=0.03,
+    value_per_conversion=2.0,
+    baseline_ctr=0.035,
+    baseline_cvr=0.03,
+    data_prep_cost=12000,
+    data_refresh_per_month=800,
+    storage_gb=2000,
+    storage_price_per_gb_month=0.023,
+    egress_gb_per_month=500,
+    egress_price_per_gb=0.09,
+    software_per_month=300,
+    setup_cost=5000,
+    incidents_per_month=1.5,
+    incident_hours=6,
+    incident_price_per_hour=95,
+    own_gpus=4,
+    gpu_purchase_price=9000,
+    useful_life_months=48,
+    salvage_rate=0.15,
+    power_kw_per_gpu=0.35,
+    pue=1.4,
+    electricity_price_per_kwh=0.13,
+    hosting_per_gpu_month=120,
+    api_price_per_m_input_tokens=0.1,
+    api_price_per_m_output_tokens=0.4,
+    api_input_tokens_per_request=300,
+    api_output_tokens_per_request=5,
+    api_requests=2e7,
+)
+"""Every cost line active, owned GPUs sold back before the end of their life."""
+SCENARIOS = load_example(SEED) + load_example(COMPARISON) + [EVERY_LINE]
 IDS = [s.name.split()[0] for s in SCENARIOS]
 REL = 1e-9
 
@@ -90,6 +137,36 @@ def test_udf_mode_calculated_by_formulas_equals_engine(scenario: Scenario, tmp_p
     _check_cells("udf", scenario, got)
 
 
+BUILD_OR_BUY = [EVERY_LINE, *load_scenarios(ROOT / "examples" / "build_or_buy.yaml")]
+
+
+@pytest.mark.parametrize("mode", ["udf", "portable"])
+def test_scenarios_sheet_with_every_cost_line(mode: str, tmp_path: Path) -> None:
+    """The Scenarios sheet's NPV (closed form with the value left in month H) and the
+    break-even block's check, for options with every cost line, owned GPUs and a hosted API:
+    udf mode by `formulas`, portable mode by LibreOffice."""
+    path = tmp_path / f"{mode}.xlsx"
+    build_template(mode, EVERY_LINE, path, comparison=BUILD_OR_BUY)
+    if mode == "udf":
+        got = _calculate(path)
+    else:
+        (got,) = libreoffice_values([path], tmp_path)
+    template = Template(mode, len(BUILD_OR_BUY))
+    facts = Facts.of(EVERY_LINE, BUILD_OR_BUY, DEFAULT_BUDGET)
+    bad = [
+        (c.cell, got.get((c.sheet, c.cell)), c.value(facts))
+        for c in template.calcs
+        if c.exact
+        and c.sheet == L.SCENARIOS
+        and not _close(got.get((c.sheet, c.cell)), c.value(facts))
+    ]
+    assert not bad, bad[:10]
+    npv_row = L.SCN_CALC_ROWS["npv"]
+    for i, s in enumerate(BUILD_OR_BUY):
+        col = chr(ord("A") + L.SCN_FIRST_COL - 1 + i)
+        assert got[(L.SCENARIOS, f"{col}{npv_row}")] == pytest.approx(evaluate(s).npv, rel=1e-9)
+
+
 def test_seed_numbers_in_the_udf_workbook(tmp_path: Path) -> None:
     """SPEC §2's worked example, independently of the engine: 480/10/100/150/590."""
     path = tmp_path / "seed.xlsx"
@@ -115,6 +192,21 @@ def test_portable_mode_recalculated_by_libreoffice_equals_engine(
         errors = {k: v for k, v in got.items() if isinstance(v, str) and v.startswith("#")}
         assert not errors, errors
         _check_cells("portable", scenario, got)
+        _check_price_flags(got)
+
+
+def _check_price_flags(got: dict[tuple[str, str], Any]) -> None:
+    """The Catalog sheet's price flags (no cached value: they depend on today) as a
+    calculator computes them equal the engine's for today, for every dated price."""
+    flags = [c for c in Template("portable", 1).calcs if c.sheet == L.CATALOG and not c.exact]
+    dated = [
+        p.price_as_of
+        for p in (*default_prices().purchases, *default_prices().offers, *default_prices().apis)
+        if p.price_as_of is not None
+    ]
+    assert len(flags) == len(dated)
+    for calc, as_of in zip(flags, dated, strict=True):
+        assert (got.get((L.CATALOG, calc.cell)) or "") == stale_note(as_of), calc.cell
 
 
 @pytest.mark.parametrize("mode", ["udf", "portable"])
@@ -247,6 +339,15 @@ def _blanked(tmp_path: Path, mode: str) -> tuple[Path, Scenario]:
         "baseline_cvr": 0.001, "epochs": 2, "items_per_request": 30,
         "output_tokens_per_request": 5, "serve_mfu": 0.4, "serve_mbu": 0.5, "bytes_per_param": 1,
         "serve_batch": 8,
+        "data_prep_cost": 1000, "data_refresh_per_month": 100, "storage_gb": 500,
+        "storage_price_per_gb_month": 0.023, "egress_gb_per_month": 100,
+        "egress_price_per_gb": 0.09, "software_per_month": 50, "setup_cost": 2000,
+        "incidents_per_month": 2, "incident_hours": 4, "incident_price_per_hour": 80,
+        "own_gpus": 2, "gpu_purchase_price": 25000, "useful_life_months": 48,
+        "salvage_rate": 0.1, "power_kw_per_gpu": 0.7, "pue": 1.2,
+        "electricity_price_per_kwh": 0.12, "hosting_per_gpu_month": 150,
+        "api_price_per_m_input_tokens": 0.15, "api_price_per_m_output_tokens": 0.6,
+        "api_input_tokens_per_request": 500, "api_output_tokens_per_request": 20,
     }  # fmt: skip
     assert set(odd) == set(L.DEFAULTED)
     built = tmp_path / f"built_{mode}.xlsx"

@@ -62,6 +62,18 @@ GOOD = [
     ("GPU_SPEC", ("H100", "name"), "H100"),
     ("GPU_SPEC", ("T4", "price_as_of"), "2026-05-07"),
     ("DEPLOY_COST", (1, dt.date(2024, 1, 1), 1), 45292.0),  # a date is its serial number
+    # every cost line: hand-computed
+    ("API_COST", (1e6, 500, 20, 0.15, 0.60), 87.0),  # 1e6 × (500 × 0.15 + 20 × 0.6) / 1e6
+    ("API_COST", (2e8, 1000, 0, 3, 15), 600000.0),  # 2e8 × 3000 / 1e6
+    ("API_COST", (0, 500, 20, 0.15, 0.60), 0.0),
+    ("OWN_GPU_COST", (8, 30000, 12), 80000.0),  # 240,000 × 12/36
+    ("OWN_GPU_COST", (8, 30000, 12, 24, 0.25), 90000.0),  # 240,000 × 0.75 × 12/24
+    ("OWN_GPU_COST", (8, 30000, 48, 36, 0.1), 216000.0),  # past its life: 240,000 × 0.9
+    ("OWN_GPU_COST", (8, 30000, 36, 36, 1), 0.0),  # salvage 100 %: nothing lost
+    ("OWN_GPU_COST", (1, 1000, 6, None, None), 166.6667),  # blank optionals: 1000 × 6/36
+    ("POWER_COST", (8, 0.7, 8760, 0.10), 6377.28),  # 8 × 0.7 × 1.3 × 8760 × 0.1
+    ("POWER_COST", (8, 0.7, 8760, 0.10, 1), 4905.6),  # PUE 1: 8 × 0.7 × 8760 × 0.1
+    ("POWER_COST", (1, 1, 100, 0.2, 1.5), 30.0),
     # the serving estimator, by hand
     ("INFER_FLOPS", (110e6, 128), 2.816e10),  # 2 × 110e6 × 128
     ("INFER_FLOPS", (7e9, 100, 6), 4.2e12),
@@ -106,6 +118,14 @@ BAD = [
     ("TRAIN_COST", (INF, 3, 5), "#NUM!", "gpus"),
     ("TRAIN_COST", (10**400, 3, 5), "#NUM!", "gpus"),
     ("TRAIN_COST", (1, 3, 5, -1), "#NUM!", "runs"),
+    ("OWN_GPU_COST", (8, 30000, 12, -36), "#NUM!", "life_months"),  # negative life
+    ("OWN_GPU_COST", (8, 30000, 12, 0), "#DIV/0!", "life_months"),
+    ("OWN_GPU_COST", (8, 30000, 12, 36, 1.5), "#NUM!", "salvage_rate"),  # salvage > 1
+    ("OWN_GPU_COST", (8, -1, 12), "#NUM!", "price"),
+    ("POWER_COST", (8, 0.7, 8760, 0.1, 0.9), "#NUM!", "pue"),  # PUE < 1
+    ("POWER_COST", (8, 0.7, 8760, "x"), "#VALUE!", "price_per_kwh"),
+    ("API_COST", (1e6, 500, 20, 0.15), "#VALUE!", "price_per_m_output"),  # missing required
+    ("API_COST", (1e6, -1, 20, 0.15, 0.6), "#NUM!", "input_tokens"),
     ("TRAIN_COST", (1, 3, 5, 1, -0.5), "#NUM!", "overhead_rate"),
     ("TRAIN_COST", (1e200, 1e200, 5), "#NUM!", "result"),  # overflow
     ("TRAIN_COST", (1, 2, 3, 4, 5, 6), "#VALUE!", "too many"),

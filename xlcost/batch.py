@@ -406,7 +406,12 @@ def _exit_on_term(_signum: int, _frame: object) -> None:
 def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1.0)
-    os.kill(os.getpid(), signal.SIGTERM)
+    # Again every second: a SIGTERM that lands inside a task is caught by the process pool's
+    # worker loop (it sends the SystemExit back as the task's result and waits for the next
+    # task); one that lands while the worker waits ends it.
+    while True:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1.0)
 
 
 def _outcomes(head: Future[list[Outcome]] | Outcome) -> list[Outcome]:

@@ -138,9 +138,10 @@ class Arg:
 
     ``default`` is ``None`` for a required argument; ``domain`` names the check applied to it:
     "nonneg" (finite, ≥ 0), "positive" (finite, > 0), "rate" (in [0, 1]), "util" (in (0, 1]),
-    "any" (finite), "text" (a string). ``zero`` is the error a 0 gives in a "positive" argument:
-    ``#DIV/0!`` for divisors (ROI's cost), else ``#NUM!``. ``choices`` lists the accepted
-    words of a "text" argument (case-insensitive); empty means any text.
+    "ge1" (finite, ≥ 1), "any" (finite), "text" (a string). ``zero`` is the error a 0 gives
+    in a "positive" argument: ``#DIV/0!`` for divisors (ROI's cost), else ``#NUM!``.
+    ``choices`` lists the accepted words of a "text" argument (case-insensitive); empty means
+    any text.
     """
 
     name: str
@@ -315,6 +316,7 @@ _RULES: dict[str, tuple[Callable[[Any], Any] | None, str]] = {
     "positive": (lambda v: v > 0, "must be > 0"),
     "rate": (lambda v: (v >= 0) & (v <= 1), "must be between 0 and 1"),
     "util": (lambda v: (v > 0) & (v <= 1), "must be > 0 and ≤ 1"),
+    "ge1": (lambda v: v >= 1, "must be ≥ 1"),
     "any": (None, ""),
 }
 
@@ -414,6 +416,7 @@ _SCALAR_OK: dict[str, Callable[[float], bool]] = {
     "positive": lambda x: 0.0 < x < math.inf,
     "rate": lambda x: 0.0 <= x <= 1.0,
     "util": lambda x: 0.0 < x <= 1.0,
+    "ge1": lambda x: 1.0 <= x < math.inf,
     "any": math.isfinite,
 }
 
@@ -599,6 +602,18 @@ def _latency_ms(*a: str) -> str:
     return (
         f"1000*(2*{a[0]}*{a[1]}/({a[3]}*10^12*{a[5]})+{a[2]}*{a[0]}*{a[6]}/({a[4]}*10^12*{a[7]}))"
     )
+
+
+def _api_cost(*a: str) -> str:
+    return f"{a[0]}*({a[1]}*{a[3]}+{a[2]}*{a[4]})/10^6"
+
+
+def _own_gpu_cost(*a: str) -> str:
+    return f"{a[0]}*{a[1]}*(1-{a[4]})*MIN({a[2]},{a[3]})/{a[3]}"
+
+
+def _power_cost(*a: str) -> str:
+    return f"{a[0]}*{a[1]}*{a[4]}*{a[2]}*{a[3]}"
 
 
 def _gpu_spec(*a: str) -> str:
@@ -889,6 +904,57 @@ REGISTRY: dict[str, ExcelFunction] = {
             ),
             _latency_ms,
             compute.latency_ms,
+        ),
+        ExcelFunction(
+            "API_COST",
+            "Hosted model API cost: requests × (input tokens × price + output tokens × price) "
+            "/ 1,000,000",
+            (
+                Arg("requests", "API requests in the period"),
+                Arg("input_tokens", "Input (prompt) tokens per request"),
+                Arg("output_tokens", "Output tokens per request"),
+                Arg("price_per_m_input", "Price per million input tokens"),
+                Arg("price_per_m_output", "Price per million output tokens"),
+            ),
+            _api_cost,
+            costs.api_cost,
+        ),
+        ExcelFunction(
+            "OWN_GPU_COST",
+            "Owned GPUs: purchase less value left after months (straight line to salvage)",
+            (
+                Arg("gpus", "GPUs bought"),
+                Arg("price", "Purchase price of one GPU"),
+                Arg("months", "Months the GPUs are used in the period"),
+                Arg(
+                    "life_months",
+                    "Useful life in months (default 36)",
+                    36.0,
+                    domain="positive",
+                    zero="#DIV/0!",
+                ),
+                Arg(
+                    "salvage_rate",
+                    "Value left after the life, fraction of price 0–1 (default 0)",
+                    0.0,
+                    domain="rate",
+                ),
+            ),
+            _own_gpu_cost,
+            costs.own_gpu_cost,
+        ),
+        ExcelFunction(
+            "POWER_COST",
+            "Electricity of owned GPUs: gpus × kW per GPU × PUE × hours × price per kWh",
+            (
+                Arg("gpus", "GPUs drawing power"),
+                Arg("kw_per_gpu", "Average power of one GPU with its server share, kW"),
+                Arg("hours", "Hours each GPU runs in the period"),
+                Arg("price_per_kwh", "Price of one kWh"),
+                Arg("pue", "Power usage effectiveness, ≥ 1 (default 1.3)", 1.3, domain="ge1"),
+            ),
+            _power_cost,
+            costs.power_cost,
         ),
         ExcelFunction(
             "GPU_SPEC",

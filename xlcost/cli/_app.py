@@ -79,7 +79,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "catalog": (
         "engine_cmds",
-        "List the GPU catalog: specs, price, price source and date.",
+        "List GPU, reserved/spot, purchase and hosted-API prices.",
     ),
     "gpus": (
         "engine_cmds",

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -53,6 +53,10 @@ MAX_OPTIONS = 10_000
 class RankBy(StrEnum):
     npv = "npv"
     roi = "roi"
+
+
+class BreakEvenBy(StrEnum):
+    volume = "volume"
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
@@ -352,6 +356,21 @@ def compare_cmd(
     ignore_unknown: IgnoreOpt = False,
     decimal_comma: DecimalCommaOpt = None,
     csv_raw: CsvRawOpt = False,
+    breakeven: Annotated[
+        BreakEvenBy | None,
+        typer.Option(
+            "--breakeven",
+            help="Also give, for each pair of options, the volume at which they cost the same, "
+            "and for each option the volume at which its NPV is 0.",
+        ),
+    ] = None,
+    max_volume: Annotated[
+        float | None,
+        typer.Option(
+            help="Upper end of the break-even search (default: 100 × the largest volume).",
+            min=0,
+        ),
+    ] = None,
     risk: Annotated[
         bool,
         typer.Option(
@@ -386,7 +405,15 @@ def compare_cmd(
         plan = _RiskPlan(file, draws, seed, ignore_unknown) if risk else None
         try:
             _compare_output(
-                loaded.scenarios, budget, by, fmt, picked, csv_protect=not csv_raw, risk=plan
+                loaded.scenarios,
+                budget,
+                by,
+                fmt,
+                picked,
+                csv_protect=not csv_raw,
+                risk=plan,
+                breakeven=breakeven is not None,
+                max_volume=max_volume,
             )
         finally:
             if loaded.failures:
@@ -418,11 +445,17 @@ def _compare_output(
     *,
     csv_protect: bool,
     risk: _RiskPlan | None = None,
+    breakeven: bool = False,
+    max_volume: float | None = None,
 ) -> None:
     """Rank ``scenarios`` and print the ranking as ``fmt``; the checks' warnings of each
-    option go to stderr and beside the option (a checks column, a ``warnings`` field)."""
+    option go to stderr and beside the option (a checks column, a ``warnings`` field); with
+    ``breakeven``, the break-even volumes too (in a table or JSON)."""
     from xlcost.engine.checks import check_many
+    from xlcost.engine.errors import XlcostError
 
+    if breakeven and (fmt is Format.csv or (risk is not None and fmt is not Format.table)):
+        raise XlcostError("--breakeven: give -f table, or -f json without --risk")
     c = compare(scenarios, budget=budget, by=by.value)
     for warning in c.warnings:
         typer.echo(f"xlcost: warning: {printable(warning)}", err=True)
@@ -430,15 +463,24 @@ def _compare_output(
     for s in scenarios:
         for found in checks[s.name]:
             typer.echo(f"xlcost: warning: {printable(s.name)}: {printable(found)}", err=True)
+    be = None
+    if breakeven:
+        from xlcost.engine.breakeven import break_even_tables, volume_break_even
+
+        be = volume_break_even(scenarios, max_volume=max_volume)
     if risk is not None:
         from xlcost.cli.risk_cmds import compare_with_risk
 
         compare_with_risk(risk.file, c, fmt.value, risk.draws, risk.seed, risk.ignore_unknown)
+        if be is not None:
+            typer.echo("\n" + break_even_tables(be, table))
         return
     if fmt is Format.json:
         data = c.model_dump(mode="json")
         for option in data["options"]:
             option["warnings"] = checks.get(option["results"]["name"], [])
+        if be is not None:
+            data["break_even"] = be.model_dump(mode="json")
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     if fmt is Format.csv:
@@ -477,6 +519,8 @@ def _compare_output(
     ]
     typer.echo(table(rows, header, left=2))
     typer.echo(f"\nRecommended: {printable(c.recommended or 'none')} — {printable(c.reason)}")
+    if be is not None:
+        typer.echo("\n" + break_even_tables(be, table))
 
 
 def _checks_cell(warnings: list[str]) -> str:
@@ -490,40 +534,108 @@ def _checks_cell(warnings: list[str]) -> str:
 @user_errors
 def catalog(
     catalog_file: CatalogOpt = None,
+    prices_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--prices",
+            help="YAML/JSON file overriding or extending the purchase, reserved/spot and API "
+            "prices.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """List the GPU catalog: specs, price, price source and date.
+    """List GPU, reserved/spot, purchase and hosted-API prices.
 
-    Prices are on-demand per GPU-hour, each with its source and as-of date."""
+    Every price shows its source and as-of date; one older than 12 months is flagged."""
+    from xlcost.engine.prices import load_prices, stale_note
+
     cat = load_catalog(catalog_file)
-    records = [g.model_dump(mode="json") for g in cat.gpus]
+    prices = load_prices(prices_file)
+    gpus = [g.model_dump(mode="json") | {"flag": stale_note(g.price_as_of)} for g in cat.gpus]
+
+    def dump(rows: tuple[Any, ...]) -> list[dict[str, Any]]:
+        return [
+            r.model_dump(mode="json") | {"flag": stale_note(r.price_as_of) if r.price_as_of else ""}
+            for r in rows
+        ]
+
+    sections = {
+        "gpus": gpus,
+        "purchases": dump(prices.purchases),
+        "offers": dump(prices.offers),
+        "apis": dump(prices.apis),
+    }
     if fmt is Format.json:
-        typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
-    elif fmt is Format.csv:
+        typer.echo(json.dumps(sections, indent=2, ensure_ascii=False))
+        return
+    if fmt is Format.csv:
         import csv
         import sys
 
-        w = csv.DictWriter(sys.stdout, fieldnames=list(GPU_FIELDS), lineterminator="\n")
+        w = csv.DictWriter(sys.stdout, fieldnames=[*GPU_FIELDS, "flag"], lineterminator="\n")
         w.writeheader()
-        w.writerows(records)
-    else:
-        rows = [
-            [
-                g.name,
-                f"{g.memory_gb:g}",
-                f"{g.peak_tflops:g}",
-                f"{g.memory_bandwidth_tbs:g}",
-                f"{g.price_per_hour:.4g}",
-                str(g.price_as_of),
-                g.price_source,
-            ]
-            for g in cat.gpus
+        w.writerows(gpus)
+        return
+    cur = cat.currency
+    rows = [
+        [
+            g.name,
+            f"{g.memory_gb:g}",
+            f"{g.peak_tflops:g}",
+            f"{g.memory_bandwidth_tbs:g}",
+            f"{g.price_per_hour:.4g}",
+            str(g.price_as_of),
+            stale_note(g.price_as_of),
+            g.price_source,
         ]
-        typer.echo(
-            table(
-                rows, ["gpu", "GB", "TFLOP/s", "TB/s", f"{cat.currency}/h", "as of", "price source"]
-            )
-        )
+        for g in cat.gpus
+    ]
+    header = ["gpu", "GB", "TFLOP/s", "TB/s", f"{cur}/h", "as of", "flag", "price source"]
+    typer.echo("GPUs, on-demand\n" + table(rows, header))
+    rows = [
+        [
+            p.gpu,
+            "—" if p.purchase_price is None else f"{p.purchase_price:,.0f}",
+            "—" if p.price_as_of is None else str(p.price_as_of),
+            "" if p.price_as_of is None else stale_note(p.price_as_of),
+            "—" if p.board_power_kw is None else f"{p.board_power_kw:g}",
+            "; ".join(x for x in (p.price_source, p.power_source) if x),
+        ]
+        for p in prices.purchases
+    ]
+    header = ["gpu", f"buy ({cur})", "as of", "flag", "board kW", "sources"]
+    typer.echo("\nGPUs, to buy\n" + table(rows, header))
+    rows = [
+        [
+            o.gpu,
+            o.term,
+            o.cloud,
+            o.region,
+            f"{o.price_per_hour:.4g}",
+            str(o.price_as_of),
+            stale_note(o.price_as_of),
+            o.price_source,
+        ]
+        for o in prices.offers
+    ]
+    header = ["gpu", "term", "cloud", "region", f"{cur}/h", "as of", "flag", "price source"]
+    typer.echo("\nGPUs, reserved and spot\n" + table(rows, header))
+    rows = [
+        [
+            f"{a.provider} {a.model}",
+            a.kind,
+            f"{a.price_per_m_input_tokens:g}",
+            f"{a.price_per_m_output_tokens:g}",
+            str(a.price_as_of),
+            stale_note(a.price_as_of),
+            a.price_source,
+        ]
+        for a in prices.apis
+    ]
+    header = ["model", "kind", "in /M tok", "out /M tok", "as of", "flag", "price source"]
+    typer.echo(f"\nHosted model APIs ({cur} per million tokens)\n" + table(rows, header))
 
 
 @app.command(

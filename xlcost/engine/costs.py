@@ -23,11 +23,18 @@ from numpy.typing import ArrayLike, NDArray
 Float = np.float64 | NDArray[np.float64]
 
 __all__ = [
+    "api_cost",
     "bcr",
     "benefit",
     "cost_per_1k",
+    "data_cost",
     "deploy_cost",
+    "gpu_value_left",
+    "incident_cost",
+    "infra_cost",
     "maintain_cost",
+    "own_gpu_cost",
+    "power_cost",
     "roi",
     "total_cost",
     "train_cost",
@@ -196,3 +203,135 @@ def cost_per_1k(total: ArrayLike, volume: ArrayLike) -> Float:
     0.0059
     """
     return 1000.0 * _f(total) / _f(volume)
+
+
+# --- Every cost the method names, and the alternatives to renting GPUs ------------------------
+# The cost-accounting method's steps name data collection and preparation (step 1); storage,
+# network bandwidth, hardware purchase and software installation (step 2); update frequency and
+# incident response and recovery (step 3). Each is one line below, linear in every input.
+
+HOURS_PER_MONTH = 730.0
+"""Average hours in a month (8,760 / 12): 24/7 serving for one month."""
+
+
+def data_cost(prep: ArrayLike, refresh_per_month: ArrayLike, months: ArrayLike) -> Float:
+    """Data cost: ``prep + refresh_per_month × months`` (one-time preparation plus refreshes).
+
+    >>> float(data_cost(5000, 200, 12))
+    7400.0
+    """
+    return _f(prep) + _f(refresh_per_month) * _f(months)
+
+
+def infra_cost(
+    months: ArrayLike,
+    storage_gb: ArrayLike,
+    storage_price_per_gb_month: ArrayLike,
+    egress_gb_per_month: ArrayLike,
+    egress_price_per_gb: ArrayLike,
+    software_per_month: ArrayLike,
+    setup: ArrayLike,
+) -> Float:
+    """Infrastructure: ``months × (storage × price + egress × price + software) + setup``.
+
+    >>> round(float(infra_cost(12, 500, 0.023, 100, 0.09, 50, 2000)), 9)
+    2846.0
+    """
+    per_month = (
+        _f(storage_gb) * _f(storage_price_per_gb_month)
+        + _f(egress_gb_per_month) * _f(egress_price_per_gb)
+        + _f(software_per_month)
+    )
+    return _f(months) * per_month + _f(setup)
+
+
+def incident_cost(
+    months: ArrayLike,
+    incidents_per_month: ArrayLike,
+    hours_per_incident: ArrayLike,
+    price_per_hour: ArrayLike,
+) -> Float:
+    """Incident response: ``months × incidents per month × hours each × price per hour``.
+
+    >>> float(incident_cost(12, 2, 4, 100))
+    9600.0
+    """
+    return _f(months) * _f(incidents_per_month) * _f(hours_per_incident) * _f(price_per_hour)
+
+
+def gpu_value_left(
+    gpus: ArrayLike,
+    price: ArrayLike,
+    months: ArrayLike,
+    life_months: ArrayLike = 36,
+    salvage_rate: ArrayLike = 0,
+) -> Float:
+    """Book value of owned GPUs after ``months``: straight-line from ``price`` to the salvage
+    value ``salvage_rate × price`` over ``life_months``, then the salvage value.
+
+    It is the purchase ``gpus × price`` less :func:`own_gpu_cost`, so purchase − value left
+    is the cost exactly; ``life_months`` > 0 and ``salvage_rate`` in [0, 1] (the caller checks).
+
+    >>> round(float(gpu_value_left(8, 30000, 12, 36)), 6)
+    160000.0
+    >>> round(float(gpu_value_left(8, 30000, 48, 36, 0.1)), 6)
+    24000.0
+    """
+    cost = own_gpu_cost(gpus, price, months, life_months, salvage_rate)
+    return _f(gpus) * _f(price) - cost
+
+
+def own_gpu_cost(
+    gpus: ArrayLike,
+    price: ArrayLike,
+    months: ArrayLike,
+    life_months: ArrayLike = 36,
+    salvage_rate: ArrayLike = 0,
+) -> Float:
+    """Cost of owning GPUs for ``months``: the purchase less the value left at the end
+    (straight-line depreciation to salvage) —
+    ``gpus × price × (1 − salvage_rate) × min(months, life_months) / life_months``.
+
+    >>> float(own_gpu_cost(8, 30000, 12))   # a third of a 36-month life
+    80000.0
+    >>> float(own_gpu_cost(8, 30000, 48, 36, 0.1))   # past its life: down to salvage
+    216000.0
+    """
+    used = np.minimum(_f(months), _f(life_months)) / _f(life_months)
+    return _f(gpus) * _f(price) * (1.0 - _f(salvage_rate)) * used
+
+
+def power_cost(
+    gpus: ArrayLike,
+    kw_per_gpu: ArrayLike,
+    hours: ArrayLike,
+    price_per_kwh: ArrayLike,
+    pue: ArrayLike = 1.3,
+) -> Float:
+    """Electricity of owned GPUs: ``gpus × kW per GPU × PUE × hours × price per kWh``.
+
+    PUE (power usage effectiveness) is the facility's power over the IT power, ≥ 1.
+
+    >>> round(float(power_cost(8, 0.7, 8760, 0.10, 1.3)), 6)
+    6377.28
+    """
+    return _f(gpus) * _f(kw_per_gpu) * _f(pue) * _f(hours) * _f(price_per_kwh)
+
+
+def api_cost(
+    requests: ArrayLike,
+    input_tokens: ArrayLike,
+    output_tokens: ArrayLike,
+    price_per_m_input: ArrayLike,
+    price_per_m_output: ArrayLike,
+) -> Float:
+    """Hosted model API: ``requests × (input tokens × input price + output tokens × output
+    price) / 10⁶`` (prices per million tokens).
+
+    >>> float(api_cost(1e6, 500, 20, 0.15, 0.60))
+    87.0
+    """
+    per_request = _f(input_tokens) * _f(price_per_m_input) + _f(output_tokens) * _f(
+        price_per_m_output
+    )
+    return _f(requests) * per_request / 1e6

@@ -45,6 +45,8 @@ from xlcost.engine.model import (
 )
 
 __all__ = [
+    "CASH_FLOW_LINES",
+    "COST_LINES",
     "ESTIMATED_INPUTS",
     "USED_NAMES",
     "derived_columns",
@@ -52,11 +54,35 @@ __all__ = [
     "evaluate_columns",
     "evaluate_many",
     "evaluate_with_schedule",
+    "flow_parts",
     "resolve_gpus",
     "scenario_data",
     "schedule",
+    "schedule_lines",
     "used_inputs",
 ]
+
+COST_LINES = (
+    "data_cost",
+    "infra_cost",
+    "incident_cost",
+    "hardware_cost",
+    "power_cost",
+    "api_cost",
+)
+"""The cost lines reported on their own, each also part of train, deploy or maintain cost."""
+
+CASH_FLOW_LINES = (
+    "training_gpus",
+    "data",
+    "serving_gpus",
+    "infrastructure",
+    "owned_gpus",
+    "power_hosting",
+    "hosted_api",
+    "maintenance",
+)
+"""The columns of the cash-flow schedule's cost, by line; each month's cost is their sum."""
 
 Array = NDArray[np.float64]
 
@@ -314,6 +340,7 @@ def _resolved(v: Mapping[str, Array], e: Mapping[str, Array] | None = None) -> d
         "maintain_months": np.where(
             np.isnan(v["maintain_months"]), v["horizon_months"], v["maintain_months"]
         ),
+        "api_requests": np.where(np.isnan(v["api_requests"]), v["volume"], v["api_requests"]),
     }
 
 
@@ -354,19 +381,59 @@ def _flows(v: Mapping[str, Array]) -> dict[str, Array]:
 
 def _flows_unchecked(v: Mapping[str, Array]) -> dict[str, Array]:
     d = _resolved(v)
+    horizon = v["horizon_months"]
+    months = d["maintain_months"]
     runs_now = v["train_runs"]
     args = (v["train_gpus"], d["train_hours"], v["train_price_per_gpu_hour"])
     up_front = costs.train_cost(*args, runs_now, v["train_overhead_rate"])
-    train = costs.train_cost(*args, runs_now + v["retrains"], v["train_overhead_rate"])
-    deploy = costs.deploy_cost(
+    gpu_train = costs.train_cost(*args, runs_now + v["retrains"], v["train_overhead_rate"])
+    data = costs.data_cost(v["data_prep_cost"], v["data_refresh_per_month"], horizon)
+    train = gpu_train + data
+    infra = costs.infra_cost(
+        horizon,
+        v["storage_gb"],
+        v["storage_price_per_gb_month"],
+        v["egress_gb_per_month"],
+        v["egress_price_per_gb"],
+        v["software_per_month"],
+        v["setup_cost"],
+    )
+    own = (v["own_gpus"], v["gpu_purchase_price"], horizon)
+    life = (v["useful_life_months"], v["salvage_rate"])
+    hardware = costs.own_gpu_cost(*own, *life)
+    value_left = costs.gpu_value_left(*own, *life)
+    power = (
+        costs.power_cost(
+            v["own_gpus"],
+            v["power_kw_per_gpu"],
+            v["serve_hours"],
+            v["electricity_price_per_kwh"],
+            v["pue"],
+        )
+        + v["own_gpus"] * v["hosting_per_gpu_month"] * horizon
+    )
+    api = costs.api_cost(
+        d["api_requests"],
+        v["api_input_tokens_per_request"],
+        v["api_output_tokens_per_request"],
+        v["api_price_per_m_input_tokens"],
+        v["api_price_per_m_output_tokens"],
+    )
+    rented = costs.deploy_cost(
         d["serve_gpus"], v["serve_hours"], v["serve_price_per_gpu_hour"], v["serve_overhead_rate"]
     )
-    months = d["maintain_months"]
-    maintain = costs.maintain_cost(
-        months,
-        v["maintain_units_per_month"],
-        v["maintain_price_per_unit"],
-        v["maintain_fixed_per_month"],
+    deploy = rented + infra + hardware + power + api
+    incidents = costs.incident_cost(
+        months, v["incidents_per_month"], v["incident_hours"], v["incident_price_per_hour"]
+    )
+    maintain = (
+        costs.maintain_cost(
+            months,
+            v["maintain_units_per_month"],
+            v["maintain_price_per_unit"],
+            v["maintain_fixed_per_month"],
+        )
+        + incidents
     )
     ben = costs.benefit(
         v["volume"],
@@ -376,7 +443,9 @@ def _flows_unchecked(v: Mapping[str, Array]) -> dict[str, Array]:
         v["baseline_ctr"],
         v["baseline_cvr"],
     )
-    horizon = v["horizon_months"]
+    total = costs.total_cost(train, deploy, maintain)
+    # Month 0: up-front training runs, data preparation, set-up and the GPU purchase.
+    c0 = up_front + v["data_prep_cost"] + v["setup_cost"] + v["own_gpus"] * v["gpu_purchase_price"]
     with np.errstate(invalid="ignore", divide="ignore"):
         per_month_maintain = np.where(months > 0, maintain / months, 0.0)
     return {
@@ -384,10 +453,26 @@ def _flows_unchecked(v: Mapping[str, Array]) -> dict[str, Array]:
         "deploy_cost": np.asarray(deploy),
         "maintain_cost": np.asarray(maintain),
         "benefit": np.asarray(ben),
-        "total_cost": np.asarray(costs.total_cost(train, deploy, maintain)),
-        "c0": np.asarray(up_front),
-        "a": (ben - deploy - (train - up_front)) / horizon,
+        "total_cost": np.asarray(total),
+        "data_cost": np.asarray(data),
+        "infra_cost": np.asarray(infra),
+        "incident_cost": np.asarray(incidents),
+        "hardware_cost": np.asarray(hardware),
+        "power_cost": np.asarray(power),
+        "api_cost": np.asarray(api),
+        "train_gpu_cost": np.asarray(gpu_train),
+        "upfront_train_cost": np.asarray(up_front),
+        "serve_gpu_cost": np.asarray(rented),
+        "gpu_purchase": np.asarray(v["own_gpus"] * v["gpu_purchase_price"]),
+        "data_prep_cost": np.asarray(v["data_prep_cost"]),
+        "setup_cost": np.asarray(v["setup_cost"]),
+        "api_requests": np.asarray(d["api_requests"]),
+        "c0": np.asarray(c0),
+        # Months 1..H: everything not paid in month 0, not maintenance and not the value left
+        # (which comes back in month H) is spread evenly, as is the benefit.
+        "a": (ben - (total - maintain - c0 + value_left)) / horizon,
         "m": per_month_maintain,
+        "s": np.asarray(value_left),
         "H": horizon,
         "M": months,
         "rate": np.asarray(finance.monthly_rate(v["discount_rate_annual"])),
@@ -399,28 +484,37 @@ def _npv_at(f: Mapping[str, Array], r: Array) -> Array:
         -f["c0"]
         + f["a"] * finance.annuity_factor(r, f["H"])
         - f["m"] * finance.annuity_factor(r, f["M"])
+        + f["s"] * np.exp(-np.log1p(r) * f["H"])
     )
 
 
 def _irr(f: Mapping[str, Array]) -> Array:
-    """Annual IRR of the two-segment schedule; nan where the flows never change sign.
+    """Annual IRR of the schedule; nan where the flows never change sign.
 
-    The flows are −c0 ≤ 0, then a − m for M months, then a ≥ a − m: at most one change of sign,
-    so the root is unique and :func:`finance.solve_rate` finds it from Excel's guess of 10 %.
+    The flows are −c0 ≤ 0 in month 0, then a − m for M months, then a ≥ a − m, and the value
+    left s ≥ 0 is added in month H: from month 1 on they never decrease, so they change sign at
+    most once, the root is unique (Descartes' rule of signs) and :func:`finance.solve_rate`
+    finds it from Excel's guess of 10 %.
     """
-    has_positive = ((f["M"] > 0) & (f["a"] - f["m"] > 0)) | ((f["H"] > f["M"]) & (f["a"] > 0))
-    has_negative = (
-        (f["c0"] > 0) | ((f["M"] > 0) & (f["a"] - f["m"] < 0)) | ((f["H"] > f["M"]) & (f["a"] < 0))
-    )
-    mask = has_positive & has_negative
+    h, mm, a, m, s = f["H"], f["M"], f["a"], f["m"], f["s"]
+    first = a - np.where(mm >= 1, m, 0.0) + np.where(h == 1, s, 0.0)  # the smallest month 1..H
+    last = a - np.where(mm >= h, m, 0.0) + s  # the largest
+    mask = (last > 0) & ((f["c0"] > 0) | (first < 0))
     out = np.full(f["c0"].shape, np.nan)
-    sub = {k: f[k][mask] for k in ("c0", "a", "m", "H", "M")}
+    sub = {k: f[k][mask] for k in ("c0", "a", "m", "s", "H", "M")}
+
+    any_left = bool(sub["s"].any())
 
     def npv_and_slope(x: Array, rows: NDArray[np.intp]) -> tuple[Array, Array]:
         s_h, ds_h = finance.log_annuity(x, sub["H"][rows])
         s_m, ds_m = finance.log_annuity(x, sub["M"][rows])
         a, m = sub["a"][rows], sub["m"][rows]
-        return -sub["c0"][rows] + a * s_h - m * s_m, a * ds_h - m * ds_m
+        npv, slope = -sub["c0"][rows] + a * s_h - m * s_m, a * ds_h - m * ds_m
+        if any_left:  # the value left, back in month H
+            hh = sub["H"][rows]
+            end = sub["s"][rows] * np.exp(-x * hh)
+            return npv + end, slope - hh * end
+        return npv, slope
 
     if mask.any():
         # Start from Excel's guess of 10 %, or from the perpetuity rate (a − m)/c0 when that is
@@ -440,9 +534,10 @@ i.e. ``cum > −0.005``. The workbook applies the same rule to its running cumul
 
 
 def _payback(f: Mapping[str, Array]) -> Array:
-    """First month t in 0..H whose cumulative net C(t) = −c0 + a·t − m·min(t, M), rounded to the
-    cent, is ≥ 0 (C(t) > −0.005); nan when there is none within the horizon."""
-    c0, a, m, h, mm = f["c0"], f["a"], f["m"], f["H"], f["M"]
+    """First month t in 0..H whose cumulative net C(t) = −c0 + a·t − m·min(t, M), plus the value
+    left s in month H, rounded to the cent, is ≥ 0 (C(t) > −0.005); nan when there is none
+    within the horizon."""
+    c0, a, m, h, mm, s = f["c0"], f["a"], f["m"], f["H"], f["M"], f["s"]
     need = c0 - PAYBACK_ROUNDING  # C(t) > −0.005  ⇔  slope · t > need
     with np.errstate(all="ignore"):
         s1 = a - m
@@ -450,7 +545,11 @@ def _payback(f: Mapping[str, Array]) -> Array:
         t1 = np.where(t1 <= mm, np.maximum(t1, 1.0), np.inf)
         t2 = np.where(a > 0, np.maximum(mm + 1, np.floor((need + m * mm) / a) + 1.0), np.inf)
         t2 = np.where(t2 <= h, t2, np.inf)
-    t = np.where(need < 0, 0.0, np.minimum(t1, t2))
+        # The value left arrives in month H: paid back then if not before.
+        at_end = (s > 0) & (a * h - m * mm + s > need)
+        t = np.minimum(t1, t2)
+        t = np.where(np.isinf(t) & at_end, h, t)
+    t = np.where(need < 0, 0.0, t)
     return np.where(np.isfinite(t), t, np.nan)
 
 
@@ -521,6 +620,7 @@ def _result_columns(
                 cols["volume"] > 0, costs.cost_per_1k(total, cols["volume"]), np.nan
             ),
         }
+        out |= {k: f[k] for k in COST_LINES}
     return out
 
 
@@ -628,12 +728,12 @@ def _schedule(flows: Mapping[str, Array]) -> list[CashFlowRow]:
     """The months of :func:`schedule` from the first row of :func:`_flows`."""
     f = {k: float(v[0]) for k, v in flows.items()}
     h, mm = int(f["H"]), int(f["M"])
-    per_month_cost = (f["deploy_cost"] + f["train_cost"] - f["c0"]) / h
     per_month_benefit = f["benefit"] / h
+    per_month_cost = per_month_benefit - f["a"]
     rows = [CashFlowRow(month=0, cost=f["c0"], benefit=0.0, net=-f["c0"], cumulative=-f["c0"])]
     for t in range(1, h + 1):
-        cost = per_month_cost + (f["m"] if t <= mm else 0.0)
-        cumulative = -f["c0"] + f["a"] * t - f["m"] * min(t, mm)
+        cost = per_month_cost + (f["m"] if t <= mm else 0.0) - (f["s"] if t == h else 0.0)
+        cumulative = -f["c0"] + f["a"] * t - f["m"] * min(t, mm) + (f["s"] if t == h else 0.0)
         rows.append(
             CashFlowRow(
                 month=t,
@@ -644,3 +744,49 @@ def _schedule(flows: Mapping[str, Array]) -> list[CashFlowRow]:
             )
         )
     return rows
+
+
+def schedule_lines(scenario: Scenario, catalog: Catalog | None = None) -> dict[str, list[float]]:
+    """Each month's cost (months 0..H) by line of :data:`CASH_FLOW_LINES`; they add up to the
+    schedule's cost column, and each line's sum is its total.
+
+    Examples
+    --------
+    >>> from xlcost.engine.examples import seed_scenario
+    >>> lines = schedule_lines(seed_scenario())
+    >>> lines["training_gpus"], lines["serving_gpus"], lines["maintenance"]
+    ([480.0, 0.0, 0.0], [0.0, 5.0, 5.0], [0.0, 50.0, 50.0])
+    """
+    cols, _ = _columns(scenario_data(scenario), catalog)
+    return _schedule_lines(_flows(cols))
+
+
+def _schedule_lines(flows: Mapping[str, Array]) -> dict[str, list[float]]:
+    f = {k: float(v[0]) for k, v in flows.items()}
+    h, mm = int(f["H"]), int(f["M"])
+    spread = {
+        "training_gpus": (f["upfront_train_cost"], f["train_gpu_cost"] - f["upfront_train_cost"]),
+        "data": (f["data_prep_cost"], f["data_cost"] - f["data_prep_cost"]),
+        "serving_gpus": (0.0, f["serve_gpu_cost"]),
+        "infrastructure": (f["setup_cost"], f["infra_cost"] - f["setup_cost"]),
+        "power_hosting": (0.0, f["power_cost"]),
+        "hosted_api": (0.0, f["api_cost"]),
+    }
+    lines = {k: [now] + [later / h] * h for k, (now, later) in spread.items()}
+    lines["owned_gpus"] = [f["gpu_purchase"]] + [0.0] * (h - 1) + [0.0 - f["s"]]  # never −0
+    lines["maintenance"] = [0.0] + [f["m"] if t <= mm else 0.0 for t in range(1, h + 1)]
+    return {k: lines[k] for k in CASH_FLOW_LINES}
+
+
+def flow_parts(scenario: Scenario, catalog: Catalog | None = None) -> dict[str, float]:
+    """The schedule's parts the workbook shows: month-0 cost ``c0``, the value left ``s``
+    (month H), rented serving cost ``serve_gpu_cost`` and the API requests used.
+
+    >>> from xlcost.engine.examples import seed_scenario
+    >>> p = flow_parts(seed_scenario())
+    >>> p["c0"], p["s"], p["serve_gpu_cost"], p["api_requests"]
+    (480.0, 0.0, 10.0, 100000000.0)
+    """
+    cols, _ = _columns(scenario_data(scenario), catalog)
+    f = _flows(cols)
+    return {k: float(f[k][0]) for k in ("c0", "s", "serve_gpu_cost", "api_requests")}

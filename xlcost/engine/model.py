@@ -35,8 +35,32 @@ __all__ = [
     "input_spec",
 ]
 
-Group = Literal["identity", "finance", "training", "serving", "maintenance", "benefit"]
-GROUPS: tuple[Group, ...] = ("identity", "finance", "training", "serving", "maintenance", "benefit")
+Group = Literal[
+    "identity",
+    "finance",
+    "training",
+    "serving",
+    "maintenance",
+    "benefit",
+    "data",
+    "infrastructure",
+    "incidents",
+    "owned_gpus",
+    "hosted_api",
+]
+GROUPS: tuple[Group, ...] = (
+    "identity",
+    "finance",
+    "training",
+    "serving",
+    "maintenance",
+    "benefit",
+    "data",
+    "infrastructure",
+    "incidents",
+    "owned_gpus",
+    "hosted_api",
+)
 
 
 def _in(
@@ -547,6 +571,229 @@ class Scenario(BaseModel):
         description="Response-time target; a warning says when the estimate exceeds it.",
     )
 
+    # --- every cost the method names, and the alternatives (owned GPUs, hosted API) ---------
+    # data (folded into train_cost; reported as data_cost)
+    data_prep_cost: float = _in(
+        0.0,
+        group="data",
+        unit="currency",
+        ge=0,
+        le=1e12,
+        label="Data preparation",
+        description="One-time data collection, labelling and preparation (paid in month 0).",
+    )
+    data_refresh_per_month: float = _in(
+        0.0,
+        group="data",
+        unit="currency/month",
+        ge=0,
+        le=1e10,
+        label="Data refresh",
+        description="Monthly cost of refreshing training data, over the whole period.",
+    )
+    # infrastructure (folded into deploy_cost; reported as infra_cost)
+    storage_gb: float = _in(
+        0.0,
+        group="infrastructure",
+        unit="GB",
+        ge=0,
+        le=1e10,
+        label="Storage",
+        description="Data, features and model artefacts stored through the period.",
+    )
+    storage_price_per_gb_month: float = _in(
+        0.0,
+        group="infrastructure",
+        unit="currency/GB-mo",
+        ge=0,
+        le=1e4,
+        label="Storage price",
+        description="Price of storing one GB for one month.",
+    )
+    egress_gb_per_month: float = _in(
+        0.0,
+        group="infrastructure",
+        unit="GB/month",
+        ge=0,
+        le=1e10,
+        label="Network egress",
+        description="Data sent out of the cloud each month (responses, replication).",
+    )
+    egress_price_per_gb: float = _in(
+        0.0,
+        group="infrastructure",
+        unit="currency/GB",
+        ge=0,
+        le=1e4,
+        label="Egress price",
+        description="Price of one GB of network egress.",
+    )
+    software_per_month: float = _in(
+        0.0,
+        group="infrastructure",
+        unit="currency/month",
+        ge=0,
+        le=1e10,
+        label="Software licences",
+        description="Monthly software and licence fees of the serving stack.",
+    )
+    setup_cost: float = _in(
+        0.0,
+        group="infrastructure",
+        unit="currency",
+        ge=0,
+        le=1e12,
+        label="Set-up and installation",
+        description="One-time installation and integration work (paid in month 0).",
+    )
+    # incidents (folded into maintain_cost; reported as incident_cost)
+    incidents_per_month: float = _in(
+        0.0,
+        group="incidents",
+        unit="incidents/month",
+        ge=0,
+        le=1e5,
+        label="Incidents per month",
+        description="Expected incidents a month needing response and recovery.",
+    )
+    incident_hours: float = _in(
+        0.0,
+        group="incidents",
+        unit="hours",
+        ge=0,
+        le=1e4,
+        label="Hours per incident",
+        description="People-hours to respond to and recover from one incident.",
+    )
+    incident_price_per_hour: float = _in(
+        0.0,
+        group="incidents",
+        unit="currency/hour",
+        ge=0,
+        le=1e6,
+        label="Incident hour price",
+        description="Cost of one hour of incident response.",
+    )
+    # owned GPUs (folded into deploy_cost; reported as hardware_cost and power_cost)
+    own_gpus: float = _in(
+        0.0,
+        group="owned_gpus",
+        unit="GPUs",
+        ge=0,
+        le=1e7,
+        label="Owned GPUs",
+        description="GPUs bought (month 0) instead of rented; they draw power for serve_hours.",
+    )
+    gpu_purchase_price: float = _in(
+        0.0,
+        group="owned_gpus",
+        unit="currency/GPU",
+        ge=0,
+        le=1e8,
+        label="GPU purchase price",
+        description="Price of one owned GPU (with its share of the server).",
+    )
+    useful_life_months: float = _in(
+        36.0,
+        group="owned_gpus",
+        unit="months",
+        gt=0,
+        le=600,
+        label="Useful life",
+        description="Months over which an owned GPU depreciates straight-line to its salvage.",
+    )
+    salvage_rate: float = _in(
+        0.0,
+        group="owned_gpus",
+        unit="%",
+        ge=0,
+        le=1,
+        label="Salvage value",
+        description="Value left at the end of the useful life, as a fraction of the price.",
+    )
+    power_kw_per_gpu: float = _in(
+        0.0,
+        group="owned_gpus",
+        unit="kW",
+        ge=0,
+        le=1e3,
+        label="Power per GPU",
+        description="Average electrical power drawn by one owned GPU (with its server share).",
+    )
+    pue: float = _in(
+        1.3,
+        group="owned_gpus",
+        unit="ratio",
+        ge=1,
+        le=10,
+        label="Power usage effectiveness",
+        description="Facility power ÷ IT power (cooling, distribution); 1 = none.",
+    )
+    electricity_price_per_kwh: float = _in(
+        0.0,
+        group="owned_gpus",
+        unit="currency/kWh",
+        ge=0,
+        le=1e3,
+        label="Electricity price",
+        description="Price of one kWh of electricity.",
+    )
+    hosting_per_gpu_month: float = _in(
+        0.0,
+        group="owned_gpus",
+        unit="currency/GPU-mo",
+        ge=0,
+        le=1e7,
+        label="Hosting per GPU",
+        description="Colocation space, network and remote hands per owned GPU per month.",
+    )
+    # hosted API (folded into deploy_cost; reported as api_cost)
+    api_price_per_m_input_tokens: float = _in(
+        0.0,
+        group="hosted_api",
+        unit="currency/M tok",
+        ge=0,
+        le=1e6,
+        label="API input price",
+        description="Hosted model API price per million input tokens.",
+    )
+    api_price_per_m_output_tokens: float = _in(
+        0.0,
+        group="hosted_api",
+        unit="currency/M tok",
+        ge=0,
+        le=1e6,
+        label="API output price",
+        description="Hosted model API price per million output tokens.",
+    )
+    api_input_tokens_per_request: float = _in(
+        0.0,
+        group="hosted_api",
+        unit="tokens",
+        ge=0,
+        le=1e9,
+        label="API input tokens per request",
+        description="Tokens sent to the API per request (prompt, query and candidates).",
+    )
+    api_output_tokens_per_request: float = _in(
+        0.0,
+        group="hosted_api",
+        unit="tokens",
+        ge=0,
+        le=1e9,
+        label="API output tokens per request",
+        description="Tokens the API returns per request.",
+    )
+    api_requests: float | None = _in(
+        None,
+        group="hosted_api",
+        unit="requests",
+        ge=0,
+        le=1e15,
+        label="API requests",
+        description="API calls in the period; blank = volume.",
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _blank_means_default(cls, data: Any) -> Any:
@@ -788,6 +1035,18 @@ class Results(BaseModel):
     irr: float | None
     payback_month: int | None
     cost_per_1k: float | None
+    data_cost: float = 0.0
+    """Data preparation and refresh (part of ``train_cost``)."""
+    infra_cost: float = 0.0
+    """Storage, egress, software and set-up (part of ``deploy_cost``)."""
+    incident_cost: float = 0.0
+    """Incident response and recovery (part of ``maintain_cost``)."""
+    hardware_cost: float = 0.0
+    """Owned GPUs' purchase less their value left at the end of the period (``deploy_cost``)."""
+    power_cost: float = 0.0
+    """Owned GPUs' electricity and hosting (part of ``deploy_cost``)."""
+    api_cost: float = 0.0
+    """Hosted model API (part of ``deploy_cost``)."""
 
 
 RESULT_NAMES: tuple[str, ...] = tuple(n for n in Results.model_fields if n != "name")

@@ -13,7 +13,7 @@ zero, so the template supports horizons up to :data:`MAX_MONTHS` months.
 from __future__ import annotations
 
 from xlcost.engine.checks import CHECKS as CHECKS_SPEC
-from xlcost.engine.evaluate import ESTIMATED_INPUTS
+from xlcost.engine.evaluate import CASH_FLOW_LINES, ESTIMATED_INPUTS
 from xlcost.engine.model import GROUPS, INPUT_NAMES, RESULT_NAMES, input_spec
 
 __all__ = [
@@ -99,7 +99,16 @@ USED_CELLS: dict[str, str] = {
 }
 """``used_<name>`` → cell on the Inputs sheet: the input, or its default / estimate when blank."""
 
-DERIVED = ("used_train_hours", "used_serve_gpus", "used_maintain_months", "upfront_train_cost")
+DERIVED = (
+    "used_train_hours",
+    "used_serve_gpus",
+    "used_maintain_months",
+    "upfront_train_cost",
+    "serve_gpu_cost",
+    "used_api_requests",
+    "upfront_cost",
+    "gpu_value_left",
+)
 """Helper results on the Costs sheet, above the cost table (also defined names)."""
 RESULT_ROWS: dict[str, int] = {
     name: row for row, name in enumerate((*DERIVED, *RESULT_NAMES), start=5)
@@ -121,18 +130,25 @@ def cf_last_row(months: int) -> int:
     return CF_FIRST_ROW + months
 
 
-CF_PRINT_LAST_COL = "Q"
-"""Last printed column of the Cash flow sheet (the table and its chart); helpers sit right of it."""
+CF_PRINT_LAST_COL = "V"
+"""Last printed column of the Cash flow sheet (the table, its cost lines and its chart); helpers
+sit right of it."""
 CF_CHART_ROWS = 19
 """Rows the Cash flow chart covers below the header (the print area reaches at least there)."""
 CF_COLUMNS = ("month", "cost", "benefit", "net", "cumulative", "paid_back")
 CF_COL = {name: "ABCDEF"[i] for i, name in enumerate(CF_COLUMNS)}
+CF_LINE_COL: dict[str, str] = {name: "GHIJKLMN"[i] for i, name in enumerate(CASH_FLOW_LINES)}
+"""Each cost line's column on the Cash flow sheet; a month's cost is their sum."""
+CF_SIDE_COL = 16
+"""First column (P) of the chart, right of the schedule and its cost lines (G..N)."""
+CF_CHART_WIDTH_CM = 11.5
+"""The chart's width: columns P..V at their default width, left of the IRR search (W..Z)."""
 CF_RATE_CELL = "C3"
 CF_GUESS_CELL = "C4"
 CF_SEARCH_ROW = CF_HEADER_ROW
 """Header row of the IRR search (bisection) on the Cash flow sheet, right of the print area."""
 CF_SEARCH_STEPS = 40
-CF_SEARCH_COL = {"step": "T", "low": "U", "high": "V", "npv": "W"}
+CF_SEARCH_COL = {"step": "W", "low": "X", "high": "Y", "npv": "Z"}
 CF_SEARCH_BRACKET = (0.01, 300.0)
 """1 + monthly rate searched: −99 % to +29,900 % a month (300^120 is still a finite double)."""
 CF_SEARCH_SIGN_CELL = f"{CF_SEARCH_COL['npv']}{CF_SEARCH_ROW - 1}"
@@ -148,6 +164,16 @@ SCN_CALCS = (
     "used_serve_gpus",
     "used_maintain_months",
     "upfront_train_cost",
+    "serve_gpu_cost",
+    "used_api_requests",
+    "data_cost",
+    "infra_cost",
+    "incident_cost",
+    "hardware_cost",
+    "power_cost",
+    "api_cost",
+    "upfront_cost",
+    "gpu_value_left",
     "train_cost",
     "deploy_cost",
     "maintain_cost",
@@ -164,6 +190,8 @@ SCN_CALC_ROWS: dict[str, int] = {
     n: SCN_HEADER_ROW + len(INPUT_NAMES) + 3 + i for i, n in enumerate(SCN_CALCS)
 }
 SCN_RECOMMEND_ROW = SCN_CALC_ROWS["eligible_rank"] + 2
+SCN_BREAKEVEN_ROW = SCN_RECOMMEND_ROW + 2
+"""Heading of the break-even block on the Scenarios sheet, below the recommendation."""
 
 MASTER_CHECK = "master_check"
 """Defined name of the Checks sheet's master check (TRUE when every check passes)."""

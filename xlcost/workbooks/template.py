@@ -40,7 +40,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -49,6 +49,7 @@ from xlcost import __version__
 from xlcost._files import atomic_write
 from xlcost.engine import costs, finance
 from xlcost.engine.allocate import rank_results
+from xlcost.engine.breakeven import PairBreakEven
 from xlcost.engine.catalog import GPU_FIELDS, default_catalog
 from xlcost.engine.checks import (
     CHECKS,
@@ -59,7 +60,15 @@ from xlcost.engine.checks import (
     measure_columns,
 )
 from xlcost.engine.errors import XlcostError
-from xlcost.engine.evaluate import evaluate, evaluate_with_schedule, scenario_data, used_inputs
+from xlcost.engine.evaluate import (
+    CASH_FLOW_LINES,
+    evaluate,
+    evaluate_with_schedule,
+    flow_parts,
+    scenario_data,
+    schedule_lines,
+    used_inputs,
+)
 from xlcost.engine.examples import COMPARISON, load_example, seed_scenario
 from xlcost.engine.model import (
     GPU_FILLS,
@@ -71,6 +80,7 @@ from xlcost.engine.model import (
     field_domain,
     input_spec,
 )
+from xlcost.engine.prices import STALE_AFTER_DAYS, default_prices
 from xlcost.functions import formula
 from xlcost.workbooks import layout as L
 from xlcost.workbooks import styles as S
@@ -122,6 +132,10 @@ class Option:
     (:func:`~xlcost.engine.checks.measure_columns`); ``None`` = blank."""
     price_dates: tuple[float | None, float | None]
     """Age in days of the catalog prices in use: (serving, training); ``None`` = none."""
+    serve_gpu_cost: float
+    used_api_requests: float
+    upfront_cost: float
+    gpu_value_left: float
 
     @classmethod
     def of(cls, s: Scenario, results: Results | None = None) -> Option:
@@ -135,6 +149,7 @@ class Option:
             s.train_runs,
             s.train_overhead_rate,
         )
+        parts = flow_parts(s)
         return cls(
             scenario=s,
             results=evaluate(s) if results is None else results,
@@ -146,6 +161,10 @@ class Option:
             used=used,
             checks=_check_table(s),
             price_dates=_price_dates(s),
+            serve_gpu_cost=parts["serve_gpu_cost"],
+            used_api_requests=parts["api_requests"],
+            upfront_cost=parts["c0"],
+            gpu_value_left=parts["s"],
         )
 
     def value(self, name: str) -> Value:
@@ -196,6 +215,7 @@ class Facts:
     ranks: tuple[int, ...]
     within_budget: tuple[bool, ...]
     recommendation: str
+    lines: dict[str, list[float]]
     rows: int = L.MAX_MONTHS
     """Months the Cash flow sheet lays out (months 0..rows)."""
 
@@ -233,6 +253,7 @@ class Facts:
             tuple(o.rank for o in ranked),
             tuple(o.within_budget for o in ranked),
             recommendation,
+            schedule_lines(scenario),
             rows,
         )
 
@@ -288,6 +309,11 @@ class Facts:
             elif net != 0.0:
                 runs.append((net, month, 1))
         return nets[0], tuple(runs)
+
+    def line(self, name: str, t: int) -> float:
+        """Month ``t``'s cost of one cash-flow line; 0 beyond the horizon."""
+        amounts = self.lines[name]
+        return amounts[t] if t < len(amounts) else 0.0
 
     def month(self, t: int) -> CashFlowRow:
         """Month ``t`` of the schedule; beyond the horizon nothing flows (cumulative stays)."""
@@ -345,6 +371,7 @@ def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
         r("min_replicas"),
     )[1:]
     train = (r("train_gpus"), r("used_train_hours"), r("used_train_price_per_gpu_hour"))
+    h = r("horizon_months")
     return {
         **_sizing_formulas(mode, r),
         "used_train_hours": (
@@ -359,26 +386,65 @@ def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
             f"IF({r('maintain_months')}>{r('horizon_months')},NA(),{r('maintain_months')}))"
         ),
         "upfront_train_cost": f("TRAIN_COST", *train, r("train_runs"), r("train_overhead_rate")),
-        "train_cost": f(
-            "TRAIN_COST",
-            *train,
-            f"({r('train_runs')}+{r('retrains')})",
-            r("train_overhead_rate"),
-        ),
-        "deploy_cost": f(
+        "serve_gpu_cost": f(
             "DEPLOY_COST",
             r("used_serve_gpus"),
             r("serve_hours"),
             r("used_serve_price_per_gpu_hour"),
             r("serve_overhead_rate"),
         ),
+        "used_api_requests": f"=IF(ISBLANK({r('api_requests')}),{r('volume')},{r('api_requests')})",
+        "data_cost": f"={r('data_prep_cost')}+{r('data_refresh_per_month')}*{h}",
+        "infra_cost": f"={h}*({r('storage_gb')}*{r('storage_price_per_gb_month')}+"
+        f"{r('egress_gb_per_month')}*{r('egress_price_per_gb')}+{r('software_per_month')})"
+        f"+{r('setup_cost')}",
+        "incident_cost": f"={r('used_maintain_months')}*{r('incidents_per_month')}*"
+        f"{r('incident_hours')}*{r('incident_price_per_hour')}",
+        "hardware_cost": f(
+            "OWN_GPU_COST",
+            r("own_gpus"),
+            r("gpu_purchase_price"),
+            h,
+            r("useful_life_months"),
+            r("salvage_rate"),
+        ),
+        "power_cost": f(
+            "POWER_COST",
+            r("own_gpus"),
+            r("power_kw_per_gpu"),
+            r("serve_hours"),
+            r("electricity_price_per_kwh"),
+            r("pue"),
+        )
+        + f"+{r('own_gpus')}*{r('hosting_per_gpu_month')}*{h}",
+        "api_cost": f(
+            "API_COST",
+            r("used_api_requests"),
+            r("api_input_tokens_per_request"),
+            r("api_output_tokens_per_request"),
+            r("api_price_per_m_input_tokens"),
+            r("api_price_per_m_output_tokens"),
+        ),
+        "upfront_cost": f"={r('upfront_train_cost')}+{r('data_prep_cost')}+{r('setup_cost')}"
+        f"+{r('own_gpus')}*{r('gpu_purchase_price')}",
+        "gpu_value_left": f"={r('own_gpus')}*{r('gpu_purchase_price')}-{r('hardware_cost')}",
+        "train_cost": f(
+            "TRAIN_COST",
+            *train,
+            f"({r('train_runs')}+{r('retrains')})",
+            r("train_overhead_rate"),
+        )
+        + f"+{r('data_cost')}",
+        "deploy_cost": f"={r('serve_gpu_cost')}+{r('infra_cost')}+{r('hardware_cost')}"
+        f"+{r('power_cost')}+{r('api_cost')}",
         "maintain_cost": f(
             "MAINTAIN_COST",
             r("used_maintain_months"),
             r("maintain_units_per_month"),
             r("maintain_price_per_unit"),
             r("maintain_fixed_per_month"),
-        ),
+        )
+        + f"+{r('incident_cost')}",
         "benefit": f(
             "BENEFIT",
             r("volume"),
@@ -579,6 +645,15 @@ def _validation(name: str, cell: str, months: int = L.MAX_MONTHS) -> DataValidat
     )
 
 
+_GROUP_LABELS = {
+    "identity": "Identity",
+    "finance": "Finance",
+    "owned_gpus": "Owned GPUs (instead of renting)",
+    "hosted_api": "Hosted API (instead of serving)",
+}
+"""Headings of the Inputs sheet's groups that are not just the group name capitalised."""
+
+
 def _inputs_sheet(wb: Workbook, mode: str = "udf", months: int = L.MAX_MONTHS) -> list[Calc]:
     ws = wb.create_sheet(L.INPUTS)
     _title(
@@ -588,11 +663,11 @@ def _inputs_sheet(wb: Workbook, mode: str = "udf", months: int = L.MAX_MONTHS) -
         "period). Blank optional cells take the default shown; Used is the value in effect. "
         "Each value cell is named after its input (Formulas > Name Manager), so your own "
         "formulas can say =train_gpus.",
-        {"A": 30, "B": 26, "C": 16, "D": 26, "E": 10, "F": 12, "G": 80},
+        {"A": 30, "B": 26, "C": 16, "D": 30, "E": 10, "F": 12, "G": 80},
     )
     _header(ws, 4, ["Input", "Value", "Unit", "Defined name", "Default", "Used", "Notes"])
     for group, row in L.GROUP_ROWS.items():
-        label = {"identity": "Identity", "finance": "Finance"}.get(group, group.capitalize())
+        label = _GROUP_LABELS.get(group, group.capitalize())
         for col in range(1, 8):
             ws.cell(row, col).style = S.GROUP
         ws.cell(row, 1, label)
@@ -710,6 +785,52 @@ _COST_ROWS: dict[str, tuple[str, str, str]] = {
         "month",
     ),
     "cost_per_1k": ("Cost per 1,000 requests", "1000 × C / volume", "money4"),
+    "serve_gpu_cost": (
+        "Rented serving GPUs",
+        "DEPLOY_COST(serving GPUs, serve_hours, price, overhead)",
+        "money",
+    ),
+    "used_api_requests": ("API requests (used)", "api_requests, or volume when blank", "requests"),
+    "upfront_cost": (
+        "Paid in month 0",
+        "up-front training + data preparation + set-up + GPU purchase",
+        "money",
+    ),
+    "gpu_value_left": (
+        "Owned GPUs' value left (month H)",
+        "own_gpus × purchase price − hardware cost",
+        "money",
+    ),
+    "data_cost": (
+        "in C_train: data",
+        "data_prep_cost + data_refresh_per_month × horizon",
+        "money",
+    ),
+    "infra_cost": (
+        "in C_deploy: infrastructure",
+        "horizon × (storage × price + egress × price + software) + set-up",
+        "money",
+    ),
+    "incident_cost": (
+        "in C_maintain: incidents",
+        "maintenance months × incidents × hours × price per hour",
+        "money",
+    ),
+    "hardware_cost": (
+        "in C_deploy: owned GPUs",
+        "OWN_GPU_COST(own_gpus, price, horizon, life, salvage): purchase − value left",
+        "money",
+    ),
+    "power_cost": (
+        "in C_deploy: power, hosting",
+        "POWER_COST(own_gpus, kW, serve_hours, price, PUE) + hosting",
+        "money",
+    ),
+    "api_cost": (
+        "in C_deploy: hosted API",
+        "API_COST(requests, input tokens, output tokens, input price, output price)",
+        "money",
+    ),
 }
 _FORMATS = {
     "money": S.MONEY,
@@ -785,6 +906,18 @@ def _costs_sheet(wb: Workbook, mode: str, months: int = L.MAX_MONTHS) -> list[Ca
     return calcs
 
 
+_CF_LINE_LABELS = {
+    "training_gpus": "Training GPUs",
+    "data": "Data",
+    "serving_gpus": "Rented serving GPUs",
+    "infrastructure": "Infra-structure",
+    "owned_gpus": "Owned GPUs (value left back)",
+    "power_hosting": "Power and hosting",
+    "hosted_api": "Hosted API",
+    "maintenance": "Maintenance, incidents",
+}
+
+
 def _cashflow_sheet(wb: Workbook, months: int = L.MAX_MONTHS) -> list[Calc]:
     ws = wb.create_sheet(L.CASHFLOW)
     rows_note = (
@@ -796,9 +929,10 @@ def _cashflow_sheet(wb: Workbook, months: int = L.MAX_MONTHS) -> list[Calc]:
     _title(
         ws,
         "Cash flow: monthly schedule",
-        "Month 0 pays the up-front training; months 1..horizon each carry 1/horizon of "
-        "deployment, retraining and benefit; maintenance is paid in months 1..maintenance "
-        f"months. {rows_note}",
+        "Month 0 pays the up-front training, data preparation, set-up and any GPU purchase; "
+        "months 1..horizon each carry 1/horizon of the other costs and of the benefit; "
+        "maintenance is paid in months 1..maintenance months; owned GPUs' value left comes "
+        f"back in the last month. {rows_note}",
         {"A": 10, "B": 26, "C": 16, "D": 16, "E": 16, "F": 12},
     )
     calcs = [
@@ -844,12 +978,27 @@ def _cashflow_sheet(wb: Workbook, months: int = L.MAX_MONTHS) -> list[Calc]:
     ws["E5"].style = S.RESULT
     ws["E5"].number_format = "0"
     _header(ws, L.CF_HEADER_ROW, ["Month", "Cost", "Benefit", "Net", "Cumulative", "Paid back"])
+    _header(
+        ws,
+        L.CF_HEADER_ROW,
+        [_CF_LINE_LABELS[k] for k in CASH_FLOW_LINES],
+        first_col=column_index_from_string(L.CF_LINE_COL[CASH_FLOW_LINES[0]]),
+    )
+    ws.cell(L.CF_HEADER_ROW - 1, column_index_from_string(L.CF_LINE_COL[CASH_FLOW_LINES[0]]),
+            "Cost by line (they add up to Cost)").style = S.GROUP  # fmt: skip
+    for k in CASH_FLOW_LINES:
+        ws.column_dimensions[L.CF_LINE_COL[k]].width = 16
+        ws[f"{L.CF_LINE_COL[k]}{L.CF_HEADER_ROW}"].alignment = Alignment(wrap_text=True)
+    ws.row_dimensions[L.CF_HEADER_ROW].height = 30
     for t in range(months + 1):
         row = first + t
         ws.cell(row, 1, t)
         for key in ("cost", "benefit", "net", "cumulative", "paid_back"):
             ws[f"{c[key]}{row}"].style = S.CALC
             ws[f"{c[key]}{row}"].number_format = "0" if key == "paid_back" else S.MONEY
+        for k in CASH_FLOW_LINES:
+            ws[f"{L.CF_LINE_COL[k]}{row}"].style = S.CALC
+            ws[f"{L.CF_LINE_COL[k]}{row}"].number_format = S.MONEY
         calcs.extend(_month_calcs(t, row))
     if months > 0:  # rows beyond the horizon (template only: zeros) are greyed out
         area = f"A{first}:{c['paid_back']}{L.cf_last_row(months)}"
@@ -870,7 +1019,8 @@ def _cashflow_sheet(wb: Workbook, months: int = L.MAX_MONTHS) -> list[Calc]:
     chart.x_axis.tickLblSkip = max(1, months // 10)
     chart.x_axis.tickLblPos = "low"
     chart.width, chart.height = 18, 9
-    ws.add_chart(chart, f"H{L.CF_HEADER_ROW}")
+    chart.width = L.CF_CHART_WIDTH_CM
+    ws.add_chart(chart, f"{get_column_letter(L.CF_SIDE_COL)}{L.CF_HEADER_ROW}")
     _finish(ws, f"A{first}", L.CF_PRINT_LAST_COL, max(last_row, L.CF_HEADER_ROW + L.CF_CHART_ROWS))
     return calcs
 
@@ -944,18 +1094,41 @@ def _search_value(step: int, i: int, f: Facts) -> float:
     return f.irr_search[step][i]
 
 
+def _line_value(name: str, t: int, f: Facts) -> float:
+    return f.line(name, t)
+
+
 def _month_calcs(t: int, row: int) -> list[Calc]:
     c = L.CF_COL
     m = f"{c['month']}{row}"
+    lc = L.CF_LINE_COL
+    cost = f"=SUM({lc[CASH_FLOW_LINES[0]]}{row}:{lc[CASH_FLOW_LINES[-1]]}{row})"
     if t == 0:
-        cost, benefit, cumulative = "=upfront_train_cost", "=0", f"={c['net']}{row}"
+        benefit, cumulative = "=0", f"={c['net']}{row}"
+        lines = {
+            "training_gpus": "=upfront_train_cost",
+            "data": "=used_data_prep_cost",
+            "serving_gpus": "=0",
+            "infrastructure": "=used_setup_cost",
+            "owned_gpus": "=used_own_gpus*used_gpu_purchase_price",
+            "power_hosting": "=0",
+            "hosted_api": "=0",
+            "maintenance": "=0",
+        }
     else:
-        cost = (
-            f"=IF({m}>horizon_months,0,(deploy_cost+train_cost-upfront_train_cost)"
-            f"/horizon_months+IF({m}<=used_maintain_months,maintain_cost/used_maintain_months,0))"
-        )
         benefit = f"=IF({m}>horizon_months,0,benefit/horizon_months)"
         cumulative = f"={c['cumulative']}{row - 1}+{c['net']}{row}"
+        monthly = {
+            "training_gpus": "(train_cost-data_cost-upfront_train_cost)/horizon_months",
+            "data": "(data_cost-used_data_prep_cost)/horizon_months",
+            "serving_gpus": "serve_gpu_cost/horizon_months",
+            "infrastructure": "(infra_cost-used_setup_cost)/horizon_months",
+            "owned_gpus": f"IF({m}=horizon_months,-gpu_value_left,0)",
+            "power_hosting": "power_cost/horizon_months",
+            "hosted_api": "api_cost/horizon_months",
+            "maintenance": f"IF({m}<=used_maintain_months,maintain_cost/used_maintain_months,0)",
+        }
+        lines = {k: f"=IF({m}>horizon_months,0,{v})" for k, v in monthly.items()}
     # Paid back from the first month whose cumulative net, to the cent, is ≥ 0 (the engine's
     # payback rule), and from then on.
     reached = f"ROUND({c['cumulative']}{row},2)>=0"
@@ -963,7 +1136,12 @@ def _month_calcs(t: int, row: int) -> list[Calc]:
         paid = f"=IF({reached},1,0)"
     else:
         paid = f"=IF(OR({c['paid_back']}{row - 1}=1,{reached}),1,0)"
+    line_calcs = [
+        Calc(L.CASHFLOW, f"{lc[k]}{row}", lines[k], partial(_line_value, k, t))
+        for k in CASH_FLOW_LINES
+    ]
     return [
+        *line_calcs,
         Calc(L.CASHFLOW, f"{c['cost']}{row}", cost, lambda f: f.month(t).cost),
         Calc(L.CASHFLOW, f"{c['benefit']}{row}", benefit, lambda f: f.month(t).benefit),
         Calc(
@@ -990,6 +1168,16 @@ _SCN_LABELS = {
     "used_serve_gpus": "Serving GPUs (used)",
     "used_maintain_months": "Maintenance months (used)",
     "upfront_train_cost": "Up-front training (month 0)",
+    "serve_gpu_cost": "Rented serving GPUs",
+    "used_api_requests": "API requests (used)",
+    "data_cost": "of which data",
+    "infra_cost": "of which infrastructure",
+    "incident_cost": "of which incidents",
+    "hardware_cost": "of which owned GPUs",
+    "power_cost": "of which power and hosting",
+    "api_cost": "of which hosted API",
+    "upfront_cost": "Paid in month 0",
+    "gpu_value_left": "Owned GPUs' value left (month H)",
     "train_cost": "Training cost",
     "deploy_cost": "Deployment cost",
     "maintain_cost": "Maintenance cost",
@@ -1061,8 +1249,8 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
 
         formulas = _model_formulas(mode, ref)
         a = (
-            f"({ref('benefit')}-{ref('deploy_cost')}-({ref('train_cost')}-"
-            f"{ref('upfront_train_cost')}))/{ref('horizon_months')}"
+            f"({ref('benefit')}-({ref('total_cost')}-{ref('maintain_cost')}-"
+            f"{ref('upfront_cost')}+{ref('gpu_value_left')}))/{ref('horizon_months')}"
         )
         m = (
             f"IF({ref('used_maintain_months')}>0,{ref('maintain_cost')}/"
@@ -1070,8 +1258,9 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
         )
         rate = ref("monthly_rate")
         formulas |= {
-            "npv": f"=-{ref('upfront_train_cost')}+PV({rate},{ref('horizon_months')},-{a})"
-            f"-PV({rate},{ref('used_maintain_months')},-{m})",
+            "npv": f"=-{ref('upfront_cost')}+PV({rate},{ref('horizon_months')},-{a})"
+            f"-PV({rate},{ref('used_maintain_months')},-{m})"
+            f"+{ref('gpu_value_left')}/(1+{rate})^{ref('horizon_months')}",
             "rank": f"=RANK({ref('npv')},{span('npv')})+SUMPRODUCT(({span('npv')}="
             f"{ref('npv')})*({span('roi')}>{ref('roi')}))",
             "within_budget": f"=IF(OR(ISBLANK(${L.SCN_BUDGET_CELL[0]}${L.SCN_BUDGET_CELL[1:]}),"
@@ -1094,6 +1283,7 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
                 "used_train_hours": "#,##0.00",
                 "used_serve_gpus": "#,##0",
                 "used_maintain_months": "0",
+                "used_api_requests": "#,##0",
                 "rank": "0",
                 "within_budget": "General",
                 "eligible_rank": "0",
@@ -1119,11 +1309,105 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
     ws[f"{first_col}{rec}"].style = S.RESULT
     ws[f"{first_col}{rec}"].alignment = Alignment(wrap_text=True, vertical="top")
     _fit_height(ws, rec, max(NO_FIT, NO_GAIN, key=len), 30 / 1.1)  # one option's column
-    _finish(ws, f"{first_col}{L.SCN_HEADER_ROW + 1}", last_col, rec)
+    last = _breakeven_block(ws, n, calcs, span("total_cost"))
+    _finish(ws, f"{first_col}{L.SCN_HEADER_ROW + 1}", last_col, last)
     ws.print_title_rows = f"{L.SCN_HEADER_ROW}:{L.SCN_HEADER_ROW}"  # every page: the options
     ws.print_title_cols = "A:B"
     ws.page_setup.orientation = "portrait"  # a tall table: inputs, then results
     return calcs
+
+
+def breakeven_rows(n: int) -> tuple[int, int, int, int]:
+    """Rows of the Scenarios sheet's break-even block for ``n`` options: the first "versus
+    option j" row, the NPV = 0 row, the "computed for" row of total costs and the check row."""
+    first = L.SCN_BREAKEVEN_ROW + 2
+    return first, first + n, first + n + 1, first + n + 2
+
+
+def _breakeven_block(ws: Worksheet, n: int, calcs: list[Calc], totals: str) -> int:
+    """Break-even by volume in each option's column, computed by the engine when the workbook
+    is built (a workbook cannot solve it), with the total costs it was computed for and a check
+    cell that says whether the options above still have those totals; returns the last row."""
+    top = L.SCN_BREAKEVEN_ROW
+    ws.cell(top, 1, "Break-even by volume").style = S.GROUP
+    ws.cell(top + 1, 1, BREAKEVEN_NOTE).style = S.NOTE
+    ws.cell(top + 1, 1).alignment = Alignment(wrap_text=False, vertical="center")
+    first, zero, computed, check = breakeven_rows(n)
+    for j in range(n):
+        ws.cell(first + j, 1, f"Versus option {j + 1}")
+    ws.cell(zero, 1, "NPV = 0 at volume")
+    ws.cell(computed, 1, "Computed for total costs")
+    ws.cell(check, 1, "Still current?")
+    for i in range(n):
+        for row in range(first, computed + 1):
+            cell = ws.cell(row, L.SCN_FIRST_COL + i)
+            cell.style = S.CALC
+        ws.cell(computed, L.SCN_FIRST_COL + i).number_format = S.MONEY
+    col0 = get_column_letter(L.SCN_FIRST_COL)
+    col1 = get_column_letter(L.SCN_FIRST_COL + n - 1)
+    built = f"${col0}${computed}:${col1}${computed}"
+    calcs.append(
+        Calc(
+            L.SCENARIOS,
+            f"{col0}{check}",
+            f"=IF(SUMPRODUCT(ABS({totals}-{built}))<=1E-9*MAX(1,SUMPRODUCT(ABS({built}))),"
+            f'"yes",{_quoted(BREAKEVEN_STALE)})',
+            lambda f: "yes",
+        )
+    )
+    ws[f"{col0}{check}"].style = S.RESULT
+    return check
+
+
+BREAKEVEN_NOTE = (
+    "Computed when the workbook was built; xlcost compare FILE --breakeven volume recomputes it."
+)
+BREAKEVEN_STALE = "NO: the options changed; rebuild"
+
+
+def _versus(own: str, other: str, p: PairBreakEven) -> str:
+    """Option ``own``'s cell against ``other`` in words: where it is the cheaper one."""
+    from xlcost.engine.breakeven import describe_crossings
+
+    first, top = p.cheaper_at_zero, p.cheaper_at_max
+    if not p.crossings:
+        return "equal" if first is None else ("always cheaper" if first == own else "always dearer")
+    where = describe_crossings(p.crossings[:1]).replace(" (at a capacity step)", "")
+    more = f" (+{len(p.crossings) - 1})" if len(p.crossings) > 1 else ""
+    if first == own or (first is None and top != own):
+        return f"cheaper below {where}{more}"
+    return f"cheaper above {where}{more}"
+
+
+def _breakeven_values(comparison: Sequence[Scenario]) -> dict[str, Value]:
+    """The static cells of the break-even block for ``comparison`` (see
+    :func:`_breakeven_block`)."""
+    from xlcost.engine.breakeven import describe_crossings, volume_break_even
+
+    n = len(comparison)
+    first, zero, computed, _ = breakeven_rows(n)
+    out: dict[str, Value] = {}
+    col = [get_column_letter(L.SCN_FIRST_COL + i) for i in range(n)]
+    try:
+        be = volume_break_even(comparison)
+    except XlcostError as e:
+        out[f"{col[0]}{zero}"] = f"not computed: {e}"[:255]
+        return out
+    pairs = iter(be.pairs)
+    for i in range(n):
+        out[f"{col[i]}{first + i}"] = "—"
+        for j in range(i + 1, n):
+            p = next(pairs)
+            out[f"{col[i]}{first + j}"] = _versus(p.a, p.b, p)
+            out[f"{col[j]}{first + i}"] = _versus(p.b, p.a, p)
+    for i, z in enumerate(be.npv_zero):
+        sign = "NPV > 0 throughout" if z.npv_at_max > 0 else "NPV < 0 throughout"
+        more = f" (+{len(z.crossings) - 1})" if len(z.crossings) > 1 else ""
+        text = describe_crossings(z.crossings[:1]).replace(" (at a capacity step)", "")
+        out[f"{col[i]}{zero}"] = text + more if z.crossings else sign
+    for i, s in enumerate(comparison):
+        out[f"{col[i]}{computed}"] = evaluate(s).total_cost
+    return out
 
 
 def _option_value(i: int, key: str, f: Facts) -> Value:
@@ -1169,7 +1453,7 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
         f"From xlcost's packaged catalog ({cat.currency}; each price with its source and date — "
         "refresh them before relying on them). Portable mode looks GPUs up here, so you can edit "
         "or extend this table; udf mode's GPU_SPEC reads the packaged catalog.",
-        {"A": 12, "B": 14, "C": 14, "D": 18, "E": 19, "F": 60, "G": 12, "H": 60},
+        {"A": 22, "B": 14, "C": 14, "D": 18, "E": 19, "F": 60, "G": 12, "H": 60},
     )
     _header(ws, L.CAT_HEADER_ROW - 1, [_catalog_label(f) for f in GPU_FIELDS])
     for c, field in enumerate(GPU_FIELDS, start=1):  # the field names GPU_SPEC looks up
@@ -1210,8 +1494,79 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
             lambda f: default_catalog().get("H100").price_per_hour,
         )
     ]
-    _finish(ws, f"B{L.CAT_FIRST_ROW}", last_col, look + 3)
+    last = _prices_tables(ws, look + 5, calcs)
+    _finish(ws, f"B{L.CAT_FIRST_ROW}", last_col, last)
     return calcs
+
+
+STALE_FLAG = '=IF(TODAY()-{cell}>{days},"older than 12 months","")'
+"""The Catalog sheet's flag of a price read on the date in ``cell``."""
+
+
+def _prices_tables(ws: Worksheet, row: int, calcs: list[Calc]) -> int:
+    """The price catalog (purchase, reserved/spot, hosted API) below the GPU table, each price
+    with its source, date and a flag that turns on when the date is more than 12 months before
+    today; returns the last row used. The flags have no cached value (they depend on the day
+    the workbook is opened), so a build stays byte-identical."""
+    prices = default_prices()
+    ws.cell(row, 1, "Prices beyond on-demand rental").style = S.GROUP
+    note = (
+        "xlcost's price catalog: edit or extend the rows; the flag says when a price is older "
+        "than 12 months."
+    )
+    ws.cell(row + 1, 1, note).style = S.NOTE
+    ws.cell(row + 1, 1).alignment = Alignment(wrap_text=False, vertical="center")
+    tables: list[tuple[str, list[str], list[list[Any]]]] = [
+        (
+            "GPUs to buy",
+            ["gpu", "purchase_price", "price_as_of", "flag", "board_power_kw", "sources"],
+            [
+                [p.gpu, p.purchase_price, p.price_as_of, None, p.board_power_kw,
+                 "; ".join(x for x in (p.price_source, p.power_source) if x)]
+                for p in prices.purchases
+            ],
+        ),
+        (
+            "GPUs reserved and spot",
+            ["gpu", "price_per_hour", "price_as_of", "flag", "term", "cloud, region and source"],
+            [
+                [o.gpu, o.price_per_hour, o.price_as_of, None, o.term,
+                 f"{o.cloud}; {o.region}; {o.price_source}"]
+                for o in prices.offers
+            ],
+        ),
+        (
+            "Hosted model APIs (per million tokens)",
+            ["model", "input", "price_as_of", "flag", "output", "provider and source"],
+            [
+                [a.model, a.price_per_m_input_tokens, a.price_as_of, None,
+                 a.price_per_m_output_tokens, f"{a.provider}; {a.price_source}"]
+                for a in prices.apis
+            ],
+        ),
+    ]  # fmt: skip
+    row += 3
+    for title, header, rows in tables:
+        ws.cell(row, 1, title).style = S.GROUP
+        _header(ws, row + 1, header)
+        for r, values in enumerate(rows, start=row + 2):
+            for c, value in enumerate(values, start=1):
+                cell = ws.cell(r, c, value)
+                cell.style = S.INPUT if c != 4 else S.CALC
+                if isinstance(value, dt.date):
+                    cell.number_format = "yyyy-mm-dd"
+                if c == 6:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+                    _fit_height(ws, r, str(value), 50)
+            if values[2] is not None:
+                flag = STALE_FLAG.format(cell=f"C{r}", days=STALE_AFTER_DAYS)
+                calcs.append(Calc(L.CATALOG, f"D{r}", flag, _no_cache, exact=False))
+        row += len(rows) + 3
+    return row - 2
+
+
+def _no_cache(f: Facts) -> Value:
+    return None
 
 
 def _iso_date(text: str) -> str:
@@ -1707,6 +2062,7 @@ class Template:
                 values[L.SCENARIOS][f"{col}{row}"] = getattr(s, name)
         for c in self.calcs:
             values[c.sheet][c.cell] = c.value(facts)
+        values[L.SCENARIOS] |= _breakeven_values(comparison)
         return values
 
     def render(

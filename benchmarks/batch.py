@@ -45,6 +45,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _timing import median_time
+
 ROOT = Path(__file__).resolve().parents[1]
 Result = dict[str, Any]
 
@@ -63,10 +65,36 @@ def _scenarios(n: int) -> list[dict[str, Any]]:
     return out
 
 
+def _write_scenarios(work: Path, n: int) -> None:
+    """The scenario list as JSON and as CSV (the CSV reader streams: memory stays flat)."""
+    import csv
+
+    rows = _scenarios(n)
+    (work / f"scenarios-{n}.json").write_text(json.dumps(rows))
+    with (work / f"scenarios-{n}.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
+
+
 def _peak() -> Result:
-    mb = 1024.0  # ru_maxrss is in KiB on Linux
+    """Peak memory of this process and of its worker processes, in MB.
+
+    This process's peak is ``VmHWM`` (reset at ``exec``; ``ru_maxrss`` would also count the
+    benchmark's parent, from which this child was forked), where the system has it.
+    """
+    mb = 1024.0  # both are in KiB on Linux
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / mb
+    try:
+        status = Path("/proc/self/status").read_text()
+        own = (
+            next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
+            / mb
+        )
+    except (OSError, StopIteration):
+        pass
     return {
-        "self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / mb,
+        "self_mb": own,
         "workers_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / mb,
     }
 
@@ -86,14 +114,18 @@ def _fresh(directory: Path) -> Path:
 # --------------------------------------------------------------------------- phases (children)
 
 
-def phase_generate(work: Path, n: int, workers: int, out: str) -> Result:
+def phase_generate(work: Path, n: int, workers: int, out: str, kind: str = "json") -> Result:
     from xlcost.batch import Syncer, generate_one, generate_tasks, run
 
-    data = work / f"scenarios-{n}.json"
+    data = work / f"scenarios-{n}.{kind}"
     target = _fresh(work / out)
+    build = 0.0
 
     def files() -> int:
+        nonlocal build
+        t0 = time.perf_counter()
         _total, tasks = generate_tasks(data, target, mode="portable", sync=False)
+        build = time.perf_counter() - t0  # the templates, built once per process
         syncer = Syncer()
         ok = 0
         for outcome in run(tasks, generate_one, workers=workers):
@@ -103,7 +135,7 @@ def phase_generate(work: Path, n: int, workers: int, out: str) -> Result:
         syncer.close()
         return ok
 
-    return _timed(files)
+    return {**_timed(files), "build_s": build}
 
 
 def _edited_parts(template: Path, sample: Path) -> dict[str, bytes]:
@@ -194,20 +226,23 @@ def phase_calamine(work: Path, n: int) -> Result:
     from xlcost.workbooks.inputs import input_cells
 
     paths = sorted((work / "gen-w1").iterdir())[:n]
-    cells = {k: v for k, v in input_cells(paths[0]).items() if k in NUMERIC_INPUTS}
+    cells = {k: v for k, v in input_cells(paths[0]).items() if k not in ("name", "currency")}
     sheet = next(iter(cells.values())).sheet
     at = {k: (int(ref.cell[1:]) - 1, ord(ref.cell[0]) - 65) for k, ref in cells.items()}
 
-    def number(x: object) -> float:
+    def value(name: str, x: object) -> object:
+        """A cell as evaluate_columns takes it: GPU names as text, other inputs as numbers."""
+        if name not in NUMERIC_INPUTS:
+            return "" if x is None else str(x)
         return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else float("nan")
 
     def files() -> int:
-        columns: dict[str, list[float]] = {k: [] for k in at}
+        columns: dict[str, list[object]] = {k: [] for k in at}
         for p in paths:
             rows = CalamineWorkbook.from_path(str(p)).get_sheet_by_name(sheet).to_python()
             for k, (r, c) in at.items():
                 columns[k].append(
-                    number(rows[r][c]) if r < len(rows) and c < len(rows[r]) else float("nan")
+                    value(k, rows[r][c] if r < len(rows) and c < len(rows[r]) else None)
                 )
         out = evaluate_columns(columns)
         return len(out["total_cost"])
@@ -234,27 +269,22 @@ def phase_zip(work: Path, n: int) -> Result:
     assert book.raw is not None
     edited = _edited_parts(work / "template.xlsx", sorted((work / "gen-w1").iterdir())[0])
 
-    def raw_copy() -> None:
+    unchanged = [zi for zi in book.infos if zi.filename not in edited]
+
+    def raw_copy() -> None:  # the unchanged members only: what the two ways differ in
         with book.open_source() as fh:
-            write_zip(fh, book.infos, book.comment, io.BytesIO(), edited)
+            write_zip(fh, unchanged, book.comment, io.BytesIO(), {})
 
     def rewrite() -> None:
         with (
             zipfile.ZipFile(io.BytesIO(book.raw)) as src,
             zipfile.ZipFile(io.BytesIO(), "w") as dst,
         ):
-            for zi in src.infolist():
-                dst.writestr(zi, edited.get(zi.filename) or src.read(zi), zi.compress_type)
+            for zi in unchanged:
+                member = zipfile.ZipInfo(zi.filename, zi.date_time)  # writestr changes its info
+                dst.writestr(member, src.read(zi.filename), zi.compress_type)
 
-    def median(fn: Callable[[], None]) -> float:
-        times = []
-        for _ in range(n):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return statistics.median(times)
-
-    return {"raw_ms": median(raw_copy) * 1e3, "zipfile_ms": median(rewrite) * 1e3,
+    return {"raw_ms": median_time(raw_copy, n) * 1e3, "zipfile_ms": median_time(rewrite, n) * 1e3,
             "members": len(book.infos), "edited": len(edited), **_peak()}  # fmt: skip
 
 
@@ -283,14 +313,33 @@ def _child(work: Path, phase: str, n: int, **extra: Any) -> Result:
     return result
 
 
-def _median(work: Path, phase: str, n: int, repeat: int, **extra: Any) -> Result:
-    runs = [_child(work, phase, n, **extra) for _ in range(repeat)]
+def _median(runs: list[Result]) -> Result:
+    """Median wall time and largest peaks of repeated runs of one phase."""
     out = dict(runs[0])
     out["seconds"] = statistics.median(r["seconds"] for r in runs)
     out["self_mb"] = max(r["self_mb"] for r in runs)
     out["workers_mb"] = max(r["workers_mb"] for r in runs)
-    out["runs"] = len(runs)
     return out
+
+
+def _paired(
+    work: Path, repeat: int, phases: dict[str, tuple[str, int, dict[str, Any]]]
+) -> tuple[dict[str, Result], dict[str, float]]:
+    """Run the phases in turn, ``repeat`` rounds, so that a load on the machine falls on all
+    of them alike; each phase's median, and the median per-round ratio of each phase's rate
+    to the last phase's (its baseline)."""
+    rounds = [
+        {label: _child(work, phase, n, **extra) for label, (phase, n, extra) in phases.items()}
+        for _ in range(repeat)
+    ]
+    labels = list(phases)
+    base = labels[-1]
+    medians = {label: _median([r[label] for r in rounds]) for label in labels}
+    ratios = {
+        label: statistics.median(_rate(r[label]) / _rate(r[base]) for r in rounds)
+        for label in labels[:-1]
+    }
+    return medians, ratios
 
 
 def _rate(r: Result) -> float:
@@ -301,13 +350,15 @@ def _line(label: str, r: Result, vs: str = "") -> str:
     peak = f"peak {r['self_mb']:.0f} MB" + (
         f" (+ workers {r['workers_mb']:.0f} MB)" if r["workers_mb"] else ""
     )
+    if "build_s" in r:
+        vs += f"  [templates built once: {r['build_s']:.2f} s, included]"
     return (
         f"{label:<30} {r['files']:>6} files {r['seconds']:>8.2f} s {_rate(r):>8.1f}/s  {peak}{vs}"
     )
 
 
-def _vs(r: Result, base: Result | None, name: str) -> str:
-    return f"  = {_rate(r) / _rate(base):.2f}x {name}" if base else ""
+def _vs(r: Result, base: Result, name: str) -> str:
+    return f"  = {_rate(r) / _rate(base):.2f}x {name}"
 
 
 def main() -> None:
@@ -339,41 +390,53 @@ def run_benchmark(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="xlcost-bench-") as tmp:
         work = Path(tmp)
         for n in {args.n, args.memory_n} - {0}:
-            (work / f"scenarios-{n}.json").write_text(json.dumps(_scenarios(n)))
+            _write_scenarios(work, n)
         build_template("portable", None, work / "template.xlsx")
         print(f"xlcost {__version__} batch benchmark: N={args.n}, {os.cpu_count()} CPUs, "
               f"portable template, medians of {args.repeat} runs")  # fmt: skip
         print(f"command: python benchmarks/batch.py {' '.join(sys.argv[1:])}".rstrip())
-        med = {"n": args.n, "repeat": args.repeat}
-        gen = {w: _median(work, "generate", **med, workers=w, out=f"gen-w{w}") for w in workers}
-        floor = _median(work, "floor", **med) if "floor" in want else None
-        base = None
+        n, rounds = args.n, args.repeat
+        gen_phases = {
+            f"generate ({w} worker{'s' * (w > 1)})": (
+                "generate", n, {"workers": w, "out": f"gen-w{w}"}
+            )
+            for w in workers
+        }  # fmt: skip
+        if "floor" in want:
+            gen_phases["floor (deflate + atomic write)"] = ("floor", n, {})
+        gen, gen_vs = _paired(work, rounds, gen_phases)
+        for label, r in gen.items():
+            print(_line(label, r, f"  = {gen_vs[label]:.2f}x floor" if label in gen_vs else ""))
         if "openpyxl" in want and args.baseline_n:
-            base = _median(work, "openpyxl", args.baseline_n, 1, source=args.n)
-        for w, r in gen.items():
-            print(_line(f"generate ({w} worker{'s' * (w > 1)})", r, _vs(r, floor, "floor")))
-        if floor is not None:
-            print(_line("floor (deflate + atomic write)", floor))
-        if base is not None:
-            print(_line("openpyxl load/set/save", base, _vs(gen[1], base, "(generate/openpyxl)")))
+            base = _child(work, "openpyxl", args.baseline_n, source=n)
+            one = next(iter(gen.values()))
+            print(_line("openpyxl load/set/save", base, _vs(one, base, "(generate/openpyxl)")))
         if want & {"calc", "calamine"}:
-            cal = _median(work, "calamine", **med)
-            for w in workers:
-                r = _median(work, "calc", **med, workers=w, books="gen-w1")
-                print(_line(f"calc ({w} worker{'s' * (w > 1)})", r, _vs(r, cal, "calamine")))
-            print(_line("calamine read + evaluate_columns", cal))
+            calc_phases = {
+                f"calc ({w} worker{'s' * (w > 1)})": (
+                    "calc", n, {"workers": w, "books": "gen-w1"}
+                )
+                for w in workers
+            }  # fmt: skip
+            calc_phases["calamine read + evaluate_columns"] = ("calamine", n, {})
+            calc, calc_vs = _paired(work, rounds, calc_phases)
+            for label, r in calc.items():
+                vs = f"  = {calc_vs[label]:.2f}x calamine" if label in calc_vs else ""
+                print(_line(label, r, vs))
         if "libreoffice" in want and args.lo_files:
             lo = _child(work, "libreoffice", min(args.lo_files, args.n))
             print(_line("LibreOffice headless recalc", lo, "  [one soffice run, startup included]"))
         if "zip" in want:
             z = _child(work, "zip", 200)
-            print(f"zip writer: raw copies {z['raw_ms']:.2f} ms a workbook, zipfile re-writing "
-                  f"all {z['members']} members {z['zipfile_ms']:.2f} ms "
-                  f"({z['zipfile_ms'] / z['raw_ms']:.0f}x)")  # fmt: skip
+            print(f"zip writer, the {z['members'] - z['edited']} unchanged members of "
+                  f"{z['members']}: copied raw {z['raw_ms']:.2f} ms a workbook, zipfile "
+                  f"re-writing them {z['zipfile_ms']:.2f} ms")  # fmt: skip
         if "memory" in want and args.memory_n:
             m = args.memory_n
-            g = _child(work, "generate", m, workers=1, out="gen-mem")
-            print(_line(f"memory: generate N={m}", g))
+            g = _child(work, "generate", m, workers=1, out="gen-mem", kind="csv")
+            print(_line(f"memory: generate N={m} (CSV)", g))
+            j = _child(work, "generate", m, workers=1, out="gen-mem", kind="json")
+            print(_line(f"memory: generate N={m} (JSON)", j))
             c = _child(work, "calc", m, workers=1, books="gen-mem")
             print(_line(f"memory: calc N={m}", c))
 

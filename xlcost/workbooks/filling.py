@@ -26,6 +26,7 @@ Limitations
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from xlcost.workbooks.cells import CellRef, Value, WorkbookError, cell_rc, check
 from xlcost.workbooks.names import Sheet
 from xlcost.workbooks.opened import OpenWorkbook, open_workbook
 from xlcost.workbooks.safety import WORKBOOK, parse_check, parse_xml
-from xlcost.workbooks.sheetedit import edit_calc_chain, edit_sheet, edit_workbook
+from xlcost.workbooks.sheetedit import edit_calc_chain, edit_sheet, edit_workbook, splice_cells
 from xlcost.workbooks.sheetscan import SheetScan, scan_sheet
 from xlcost.workbooks.verify import verify_sheet
 from xlcost.workbooks.zipwrite import write_zip
@@ -45,6 +46,8 @@ from xlcost.workbooks.zipwrite import write_zip
 __all__ = ["CALC_CHAIN", "TemplateFiller", "check_dst", "fill_package"]
 
 CALC_CHAIN = "xl/calcChain.xml"
+_Targets = dict[tuple[int, int], tuple[CellRef, Value]]
+"""The cells to set in one part: (row, column) → (the cell, its value)."""
 
 
 def check_dst(src: Path, dst: Path, overwrite: bool) -> None:
@@ -181,15 +184,38 @@ class TemplateFiller:
             As :func:`fill_package`; also a cell not given when the filler was made, and
             a ``cached`` cell without a formula.
         """
-        src, name = self.src, self.src.name
         if self.book.on_disk:
-            check_dst(src, dst, overwrite)
-        per_part: dict[str, dict[tuple[int, int], tuple[CellRef, Value]]] = {}
+            check_dst(self.src, dst, overwrite)
+        per_part, keep = self._targets(values, cached or {})
+        replaced: dict[str, bytes] = {}
+        removed: set[tuple[str, int, int]] = set()
+        for part, targets in per_part.items():
+            replaced[part], gone = self._edited(part, targets, frozenset(keep.get(part, ())))
+            removed |= {(self._parts[part].sheet.sheet_id, r, c) for r, c in gone}
+        if self._workbook is not None:
+            replaced[WORKBOOK] = self._workbook
+        chain = self._edited_chain(removed)
+        if chain is not None:
+            replaced[CALC_CHAIN] = chain
+
+        def write(out: IO[bytes]) -> None:
+            with self.book.open_source() as src_fh:
+                write_zip(src_fh, self.book.infos, self.book.comment, out, replaced)
+
+        _atomic_write(dst, write, overwrite, sync)
+
+    def _targets(
+        self, values: Mapping[CellRef, Value], cached: Mapping[CellRef, Value]
+    ) -> tuple[dict[str, _Targets], dict[str, set[tuple[int, int]]]]:
+        """The cells to set by part, and by part the cells whose formula stays (``cached``)."""
+        name = self.src.name
+        per_part: dict[str, _Targets] = {}
         keep: dict[str, set[tuple[int, int]]] = {}
         items = [(r, v, False) for r, v in values.items()]
-        items += [(r, v, True) for r, v in (cached or {}).items()]
+        items += [(r, v, True) for r, v in cached.items()]
         for ref, value, is_cached in items:
-            check_value(value, ref, name)
+            if type(value) is not float or not math.isfinite(value):  # the common case, fast
+                check_value(value, ref, name)
             where = self._cells.get(ref)
             if where is None:
                 raise WorkbookError(f"{name}: {ref} was not prepared for filling")
@@ -200,45 +226,49 @@ class TemplateFiller:
             bucket[rc] = (ref, value)
             if is_cached:
                 keep.setdefault(part, set()).add(rc)
+        return per_part, keep
 
-        replaced: dict[str, bytes] = {}
-        removed: set[tuple[str, int, int]] = set()
-        for part, targets in per_part.items():
-            info = self._parts[part]
-            formulas = frozenset(keep.get(part, ()))
-            err = f"{name}: {part}"
+    def _edited(
+        self, part: str, targets: _Targets, formulas: frozenset[tuple[int, int]]
+    ) -> tuple[bytes, set[tuple[int, int]]]:
+        """One sheet part with the targets spliced in and checked, and the cells whose
+        formula went."""
+        info = self._parts[part]
+        src = self.src
+        verified = info.verified.issuperset(targets)
+        cells: str | None
+        fast = splice_cells(info.xml, info.scan, targets, formulas) if verified else None
+        if fast is not None:
+            new_xml, cells = fast
+            gone: set[tuple[int, int]] = set()
+        else:
+            err = f"{src.name}: {part}"
             new_xml, gone, cells = edit_sheet(info.xml, info.scan, targets, err, formulas)
-            data = new_xml.encode("utf-8")
-            if cells is not None and info.verified.issuperset(targets):
-                # Whole <c> elements replaced at positions already checked and verified:
-                # the rest of the text is as it was, so checking the new elements suffices.
-                parse_check(f"<c>{cells}</c>".encode(), part, src)
-            else:
-                parse_check(data, part, src)
-                verify_sheet(data, targets, part, src, formulas)
-                if info.present.issuperset(targets):
-                    info.verified.update(targets)
-            replaced[part] = data
-            removed |= {(info.sheet.sheet_id, r, c) for r, c in gone}
-        if self._workbook is not None:
-            replaced[WORKBOOK] = self._workbook
-        if removed and self._chain is not None:
-            chain_new = edit_calc_chain(self._chain, removed, f"{name}: {CALC_CHAIN}")
-            if chain_new is None:
-                # An empty <calcChain> is invalid and dropping the part would mean
-                # editing [Content_Types].xml and the workbook rels: refuse instead.
-                raise WorkbookError(
-                    f"{name}: filling would remove every formula of the workbook's "
-                    "calculation chain; not supported"
-                )
-            if chain_new != self._chain:
-                replaced[CALC_CHAIN] = chain_new.encode("utf-8")
+        data = new_xml.encode("utf-8")
+        if cells is not None and verified:
+            # Whole <c> elements replaced at positions already checked and verified:
+            # the rest of the text is as it was, so checking the new elements suffices.
+            parse_check(f"<c>{cells}</c>".encode(), part, src)
+        else:
+            parse_check(data, part, src)
+            verify_sheet(data, targets, part, src, formulas)
+            if info.present.issuperset(targets):
+                info.verified.update(targets)
+        return data, gone
 
-        def write(out: IO[bytes]) -> None:
-            with self.book.open_source() as src_fh:
-                write_zip(src_fh, self.book.infos, self.book.comment, out, replaced)
-
-        _atomic_write(dst, write, overwrite, sync)
+    def _edited_chain(self, removed: set[tuple[str, int, int]]) -> bytes | None:
+        """The calculation chain without the cells whose formula went, or None if unchanged."""
+        if not removed or self._chain is None:
+            return None
+        chain_new = edit_calc_chain(self._chain, removed, f"{self.src.name}: {CALC_CHAIN}")
+        if chain_new is None:
+            # An empty <calcChain> is invalid and dropping the part would mean
+            # editing [Content_Types].xml and the workbook rels: refuse instead.
+            raise WorkbookError(
+                f"{self.src.name}: filling would remove every formula of the workbook's "
+                "calculation chain; not supported"
+            )
+        return None if chain_new == self._chain else chain_new.encode("utf-8")
 
 
 def fill_package(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 from xlcost.workbooks.cells import (
@@ -27,7 +28,14 @@ from xlcost.workbooks.sheetscan import CellPos, SheetScan
 from xlcost.workbooks.xmlscan import attr, tags
 from xlcost.workbooks.xmlscan import attrs as attr_items
 
-__all__ = ["apply_edits", "cell_xml", "edit_calc_chain", "edit_sheet", "edit_workbook"]
+__all__ = [
+    "apply_edits",
+    "cell_xml",
+    "edit_calc_chain",
+    "edit_sheet",
+    "edit_workbook",
+    "splice_cells",
+]
 
 
 def cell_xml(
@@ -38,32 +46,41 @@ def cell_xml(
     With ``formula`` (the old cell's ``<f>`` element) the cell keeps its formula and
     ``value`` becomes the formula's cached result.
     """
+    kind, payload = _payload(value, bool(formula))
+    head, tail = _cell_form(p, row, col, old_attrs or "", kind, formula)
+    return head + payload + tail
+
+
+def _payload(value: Value, formula: bool) -> tuple[str, str]:
+    """How a value is written (``t`` attribute, or "" for a number, "-" for blank) and its text."""
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
+        return "", number_text(value)
     if value is None:
-        t_val = None
-        body = ""
-    elif isinstance(value, bool):
-        t_val = "b"
-        body = f"<{p}v>{int(value)}</{p}v>"
-    elif isinstance(value, int | float):
-        t_val = None
-        body = f"<{p}v>{number_text(value)}</{p}v>"
-    elif formula:
-        t_val = "str"
-        body = f"<{p}v>{escape_text(value)}</{p}v>"
-    else:
-        t_val = "inlineStr"
-        body = f'<{p}is><{p}t xml:space="preserve">{escape_text(value)}</{p}t></{p}is>'
-    body = formula + body
-    attrs = _new_cell_attrs(old_attrs or "", row, col, t_val, bool(formula))
-    if not body:
-        return f"<{p}c{attrs}/>"
-    return f"<{p}c{attrs}>{body}</{p}c>"
+        return "-", ""
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    return ("str" if formula else "inlineStr"), escape_text(value)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2**16)
+def _cell_form(
+    p: str, row: int, col: int, old_attrs: str, kind: str, formula: str
+) -> tuple[str, str]:
+    """The markup around a rewritten cell's value text (memoised: a template's cells are
+    filled again and again with values of the same few kinds)."""
+    t_val = kind if kind not in ("", "-") else None
+    attrs = _new_cell_attrs(old_attrs, row, col, t_val, bool(formula))
+    if kind == "-":
+        return (f"<{p}c{attrs}>{formula}", f"</{p}c>") if formula else (f"<{p}c{attrs}/>", "")
+    if kind == "inlineStr":
+        head = f'<{p}c{attrs}>{formula}<{p}is><{p}t xml:space="preserve">'
+        return head, f"</{p}t></{p}is></{p}c>"
+    return f"<{p}c{attrs}>{formula}<{p}v>", f"</{p}v></{p}c>"
+
+
 def _new_cell_attrs(old_attrs: str, row: int, col: int, t_val: str | None, formula: bool) -> str:
-    """The attributes of a rewritten cell (memoised: a template's cells are filled again and
-    again with values of the same few types)."""
+    """The attributes of a rewritten cell: ``r`` set, ``t`` as the new value needs, value and
+    cell metadata of the old content dropped."""
     parts: list[str] = []
     has_r = has_t = False
     for ws, key, eq, val in attr_items(old_attrs):
@@ -240,6 +257,55 @@ def edit_sheet(
                 cells_only = None
 
     return apply_edits(xml, edits, err), removed_formulas, cells_only
+
+
+def splice_cells(
+    xml: str,
+    scan: SheetScan,
+    targets: dict[tuple[int, int], tuple[CellRef, Value]],
+    cached: frozenset[tuple[int, int]] = frozenset(),
+) -> tuple[str, str] | None:
+    """:func:`edit_sheet`'s common case, fast: only existing cells replaced, each keeping its
+    formula exactly when it is in ``cached``, no array formulas, the ``<dimension>`` unchanged.
+
+    Returns the new text and the new ``<c>`` elements, or None when :func:`edit_sheet` must
+    do the edit (it also reports what this case cannot have: formulas removed, rows added).
+    """
+    if scan.arrays or not _inside_dimension(scan, targets):
+        return None
+    p = f"{scan.prefix}:" if scan.prefix else ""
+    cells = scan.cells
+    order = []
+    for rc, (_ref, value) in targets.items():
+        cell = cells.get(rc)
+        if cell is None or (cell.f_attrs is not None) is not (rc in cached):
+            return None
+        order.append((cell.start, rc, cell, value))
+    order.sort(key=lambda item: item[0])
+    out: list[str] = []
+    new: list[str] = []
+    pos = 0
+    for start, (row, col), cell, value in order:
+        formula = xml[cell.f_start : cell.f_end] if cell.f_attrs is not None else ""
+        kind, payload = _payload(value, bool(formula))
+        head, tail = _cell_form(p, row, col, cell.attrs, kind, formula)
+        markup = head + payload + tail
+        out += (xml[pos:start], markup)
+        new.append(markup)
+        pos = cell.end
+    out.append(xml[pos:])
+    return "".join(out), "".join(new)
+
+
+def _inside_dimension(scan: SheetScan, targets: Mapping[tuple[int, int], object]) -> bool:
+    """True if the sheet has no ``<dimension>`` or every target lies inside its range."""
+    if scan.dim is None:
+        return True
+    rng = parse_range(attr(scan.dim.attrs, "ref") or "")
+    if rng is None:
+        return True  # edit_sheet leaves an unreadable range alone too
+    r1, c1, r2, c2 = rng
+    return all(r1 <= r <= r2 and c1 <= c <= c2 for r, c in targets)
 
 
 def _replacement(

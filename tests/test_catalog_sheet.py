@@ -173,9 +173,7 @@ def test_a_bad_catalog_sheet_cell_is_one_line_naming_it(book: Path, command: str
 
 
 @pytest.mark.parametrize("command", ["calc", "validate"])
-def test_a_gpu_the_sheet_lacks_is_an_error_naming_the_sheets_gpus(
-    book: Path, command: str
-) -> None:
+def test_a_gpu_the_sheet_lacks_is_an_error_naming_the_sheets_gpus(book: Path, command: str) -> None:
     wb = openpyxl.load_workbook(book)
     sheet, cell = next(wb.defined_names["serve_gpu"].destinations)
     wb[sheet][cell.replace("$", "")] = "ZX9"
@@ -207,8 +205,9 @@ def test_calc_of_a_workbook_without_catalog_sheet_uses_catalog_option(
 ) -> None:
     mine = SCENARIO | {"train_gpu": "ZX9"}
     books = [_own_workbook(tmp_path / f"own{i}.xlsx", mine | {"name": f"o{i}"}) for i in range(3)]
-    code, out, err = run_cli("calc", *books, "-f", "json", "-j", workers, "--catalog",
-                             _my_catalog(tmp_path))
+    code, out, err = run_cli(
+        "calc", *books, "-f", "json", "-j", workers, "--catalog", _my_catalog(tmp_path)
+    )
     assert code == 0, err
     assert [r["total_cost"] for r in json.loads(out)] == pytest.approx([_expected(mine, MINE)] * 3)
     code, _, err = run_cli("calc", books[0], "-j", workers)
@@ -262,10 +261,34 @@ def test_fill_honours_catalog_option(tmp_path: Path) -> None:
 
 
 def test_catalog_option_help_is_the_same_everywhere() -> None:
-    texts = set()
+    help_text = (
+        "YAML/JSON file overriding or extending the GPU catalog that train_gpu and serve_gpu "
+        "are looked up in. A workbook with its own Catalog sheet uses that sheet instead, as "
+        "its formulas do."
+    )
     for command in ("calc", "validate", "compare", "risk", "sensitivity", "fill"):
         code, out, _ = run_cli(command, "--help")
         assert code == 0
-        assert "--catalog" in out
-        texts.add(" ".join(out.split("--catalog", 1)[1].split("─", 1)[0].split()))
-    assert len(texts) == 1, texts
+        words = " ".join(w for w in out.replace("│", " ").split() if w)
+        assert help_text in words, command
+
+
+def test_spawned_workers_use_the_parents_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker processes started afresh (as on Windows and macOS) get --catalog too."""
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_context", _spawn_context(multiprocessing))
+    mine = SCENARIO | {"train_gpu": "ZX9"}
+    books = [_own_workbook(tmp_path / f"own{i}.xlsx", mine | {"name": f"o{i}"}) for i in range(2)]
+    code, out, err = run_cli(
+        "calc", *books, "-f", "json", "-j", "2", "--catalog", _my_catalog(tmp_path)
+    )
+    assert code == 0, err
+    assert [r["total_cost"] for r in json.loads(out)] == pytest.approx([_expected(mine, MINE)] * 2)
+
+
+def _spawn_context(mp: object) -> object:
+    real = mp.get_context  # type: ignore[attr-defined]
+    return lambda method=None: real("spawn")

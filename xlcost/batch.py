@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO, TypeVar
 
 from xlcost._files import OutputError, sync_files
+from xlcost.engine.catalog import Catalog, catalog_set, set_catalog
 from xlcost.engine.checks import check_many, check_scenario
 from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate_many
@@ -48,7 +49,7 @@ from xlcost.scenario_files import (
     read_records,
     unknown_columns,
 )
-from xlcost.workbooks.inputs import WORKBOOK_SUFFIXES, input_cells, read_scenario
+from xlcost.workbooks.inputs import WORKBOOK_SUFFIXES, input_cells, read_with_catalog
 from xlcost.workbooks.layout import MAX_MONTHS
 from xlcost.workbooks.package import CellRef, OpenWorkbook, TemplateFiller, WorkbookError
 
@@ -356,7 +357,7 @@ def run(
     pending: deque[Future[list[Outcome]] | Outcome] = deque()
     in_flight = 0
     with ProcessPoolExecutor(
-        max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),)
+        max_workers=workers, initializer=_start_worker, initargs=(os.getpid(), catalog_set())
     ) as pool:
         try:
             for group in _chunks(items, chunksize):
@@ -380,8 +381,16 @@ _LOCAL_CHUNK = 64
 """Tasks done at once in this process by a work function that has a chunk version."""
 
 
+def _start_worker(parent: int, catalog: Catalog | None) -> None:
+    """Worker initializer: GPU names are looked up in the parent's catalog (``--catalog``: a
+    worker started afresh, as on Windows and macOS, would otherwise have the packaged one), and
+    the worker dies with the parent (:func:`_die_with_parent`)."""
+    set_catalog(catalog)
+    _die_with_parent(parent)
+
+
 def _die_with_parent(parent: int) -> None:
-    """Worker initializer: the worker ends when the batch's process dies, even by ``kill -9``.
+    """The worker ends when the batch's process dies, even by ``kill -9``.
 
     On Linux the kernel sends SIGTERM at the parent's death (``PR_SET_PDEATHSIG``);
     everywhere a daemon thread also checks the parent every second.  SIGTERM raises
@@ -478,16 +487,21 @@ def calc_files(tasks: Sequence[CalcTask]) -> list[Outcome]:
     """:func:`calc_file` of a chunk of files: each file opened and checked once, its inputs
     read in one pass, and every scenario of the chunk evaluated with one array call."""
     read = [_scenarios_of(task) for task in tasks]
-    good = [s for r in read if not isinstance(r, Outcome) for s in r]
-    results = iter(evaluate_many(good))
-    warnings = iter(check_many(good))
+    # one array call per catalog: the catalog in use, and each distinct Catalog sheet
+    by_catalog: dict[Catalog | None, list[Scenario]] = {}
+    for r in read:
+        if not isinstance(r, Outcome):
+            by_catalog.setdefault(r[1], []).extend(r[0])
+    results = {c: iter(evaluate_many(good, c)) for c, good in by_catalog.items()}
+    warnings = {c: iter(check_many(good, catalog=c)) for c, good in by_catalog.items()}
     outcomes = []
-    for task, scenarios in zip(tasks, read, strict=True):
-        if isinstance(scenarios, Outcome):
-            outcomes.append(scenarios)
+    for task, got in zip(tasks, read, strict=True):
+        if isinstance(got, Outcome):
+            outcomes.append(got)
             continue
-        computed = [next(results) for _ in scenarios]
-        found = tuple(tuple(next(warnings)) for _ in scenarios)
+        scenarios, catalog = got
+        computed = [next(results[catalog]) for _ in scenarios]
+        found = tuple(tuple(next(warnings[catalog])) for _ in scenarios)
         errors = tuple(str(r) for r in computed if isinstance(r, XlcostError))
         done = tuple(r for r in computed if isinstance(r, Results))
         outcomes.append(
@@ -504,15 +518,17 @@ _AT_ONCE: dict[Callable[[Any], Outcome], Callable[[Sequence[Any]], list[Outcome]
 """Work functions with a version doing a whole chunk of tasks at once (used by :func:`run`)."""
 
 
-def _scenarios_of(task: CalcTask) -> list[Scenario] | Outcome:
-    """The validated scenarios of one file for ``calc``, or its failed :class:`Outcome`."""
+def _scenarios_of(task: CalcTask) -> tuple[list[Scenario], Catalog | None] | Outcome:
+    """The validated scenarios of one file for ``calc`` and the catalog their GPU names are
+    looked up in (None: the one in use), or its failed :class:`Outcome`."""
     path = task.path
     try:
         filled = _filled_workbook(path)
         if filled is None:
-            return load_scenarios(path, ignore_unknown=task.ignore_unknown)
+            return load_scenarios(path, ignore_unknown=task.ignore_unknown), None
         try:
-            return [read_scenario(*filled)]
+            scenario, catalog = read_with_catalog(*filled)
+            return [scenario], catalog
         except ScenarioErrors as e:
             return Outcome(path.name, (str(e),))
     except Exception as exc:  # reported like a bad file: a bug must not stop the batch either
@@ -524,13 +540,13 @@ def validate_file(path: Path) -> Outcome:
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
         raise XlcostError(f"{path.name}: not a workbook; validate takes .xlsx/.xlsm files")
     try:
-        scenario = read_scenario(path)
+        scenario, catalog = read_with_catalog(path)
     except ScenarioErrors as e:
         return Outcome(path.name, (str(e),))
     return Outcome(
         path.name,
         note=f"{path.name}: OK ({scenario.name})",
-        warnings=(tuple(check_scenario(scenario)),),
+        warnings=(tuple(check_scenario(scenario, catalog=catalog)),),
     )
 
 

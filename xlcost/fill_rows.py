@@ -28,6 +28,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
+from xlcost.engine.catalog import Catalog
 from xlcost.engine.errors import InputError, ScenarioErrors
 from xlcost.engine.evaluate import evaluate
 from xlcost.engine.model import (
@@ -40,6 +41,7 @@ from xlcost.engine.model import (
     Scenario,
 )
 from xlcost.engine.validate import describe, parse_scenario
+from xlcost.workbooks.catalog_sheet import sheet_catalog
 from xlcost.workbooks.cells import CellRef, Value
 from xlcost.workbooks.opened import OpenWorkbook
 
@@ -143,6 +145,9 @@ class FillPlan:
     named_results: frozenset[str]
     """The results the template has a defined name for (formula or not)."""
     from_csv: bool
+    catalog: Catalog | None = None
+    """The template's own Catalog sheet (what its formulas look GPUs up in), for the cached
+    results; None: the catalog in use (``--catalog`` or the packaged one)."""
 
     @property
     def whole(self) -> bool:
@@ -201,7 +206,8 @@ def plan_fill(book: OpenWorkbook, columns: Iterable[str], *, from_csv: bool) -> 
     rules = tuple(r for r in CROSS_RULES if rule_fields(r) <= inputs.keys())
     named = frozenset(names.among(RESULT_NAMES))
     own = _own_values(book, inputs)
-    return FillPlan(book.path, used, inputs, own, results, missing, rules, named, from_csv)
+    catalog = sheet_catalog(book) if whole else None
+    return FillPlan(book.path, used, inputs, own, results, missing, rules, named, from_csv, catalog)
 
 
 def _canonical(column: str) -> str | None:
@@ -235,7 +241,7 @@ def fill_row(
     if plan.whole:
         scenario = _whole_scenario(plan, {"name": label, **given}, where)
         checked = {n: getattr(scenario, n) for n in given if n in plan.inputs}
-        cached = _cached_results(scenario, plan)
+        cached = _cached_results(scenario, plan, where)
     else:
         checked = _checked_inputs(plan, given, where)
         cached = {}
@@ -295,9 +301,15 @@ def _number(value: Any) -> float:
         return math.nan
 
 
-def _cached_results(scenario: Scenario, plan: FillPlan) -> dict[CellRef, Value]:
-    """The engine's results as the result cells' cached values (a missing one is blank text)."""
-    computed = evaluate(scenario)
+def _cached_results(scenario: Scenario, plan: FillPlan, where: str) -> dict[CellRef, Value]:
+    """The engine's results as the result cells' cached values (a missing one is blank text);
+    an unknown GPU name is a problem of the row ``where``."""
+    try:
+        computed = evaluate(scenario, plan.catalog)
+    except ScenarioErrors as e:
+        raise ScenarioErrors(
+            [InputError(p.field, p.reason, p.value, where=p.where or where) for p in e.problems]
+        ) from None
     written = set(plan.columns.values())
     out: dict[CellRef, Value] = {}
     for k, ref in plan.results.items():

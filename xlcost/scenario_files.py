@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from xlcost.engine.errors import InputError, ScenarioErrors, XlcostError
+from xlcost.engine.evaluate import unknown_gpus
 from xlcost.engine.model import INPUT_NAMES, NUMERIC_INPUTS, TEXT_INPUTS, Scenario
 from xlcost.engine.risk import RANGE_SUFFIXES, Ranges, parse_ranges, split_ranges
 from xlcost.engine.validate import parse_scenario
@@ -575,6 +576,9 @@ def load_ranged_scenarios(
             continue
         if (dup := dups.first(s.name, where)) is not None:
             problems.append(InputError("name", f"duplicate of {dup}", s.name, where=where))
+            continue
+        if unknown := unknown_gpus(s, where=where):  # the catalog in use: --catalog
+            problems.extend(unknown)
             continue
         scenarios.append((s, ranges))
     if problems:

@@ -19,7 +19,8 @@ import importlib
 import math
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -382,6 +383,32 @@ class OneLineUsageError(UsageError):
         """Print the one line to stderr."""
         where = self.ctx.command_path if self.ctx is not None else "xlcost"
         typer.echo(f"xlcost: error: {self.message}; see '{where} -h'", err=True)
+
+
+CatalogOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog",
+        help="YAML/JSON file overriding or extending the GPU catalog that train_gpu and "
+        "serve_gpu are looked up in. A workbook with its own Catalog sheet uses that sheet "
+        "instead, as its formulas do.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+
+
+@contextmanager
+def catalog_from(path: Path | None) -> Iterator[None]:
+    """Within the block, GPU names are looked up in the packaged catalog overridden and
+    extended by ``path`` (a command's ``--catalog``), if given; worker processes get it too."""
+    if path is None:
+        yield
+        return
+    from xlcost.engine.catalog import load_catalog, use_catalog
+
+    with use_catalog(load_catalog(path)):
+        yield
 
 
 def out_dir(path: Path, option: str = "--out") -> Path:

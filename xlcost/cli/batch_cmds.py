@@ -23,7 +23,15 @@ from xlcost.batch import (
     run,
     validate_file,
 )
-from xlcost.cli._app import app, examples, new_file, out_dir, user_errors
+from xlcost.cli._app import (
+    CatalogOpt,
+    app,
+    catalog_from,
+    examples,
+    new_file,
+    out_dir,
+    user_errors,
+)
 from xlcost.cli.workbook_cmds import Mode, ModeOpt
 from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.report import printable
@@ -220,26 +228,29 @@ def fill(
     ] = False,
     force: ForceOpt = False,
     workers: WorkersOpt = 1,
+    catalog_file: CatalogOpt = None,
 ) -> None:
     """Fill a workbook once per data row through its defined names.
 
     TEMPLATE is filled once per row of DATA_FILE, losslessly: every other part of the file
-    stays byte-identical."""
+    stays byte-identical. The results cached in a whole scenario's result cells look GPU
+    names up in TEMPLATE's own Catalog sheet, else in --catalog or the packaged catalog."""
     directory = out_dir(out)
-    job = _unreadable_is_one_failure(
-        "fill",
-        lambda: fill_tasks(
-            template,
-            data_file,
-            directory,
-            ignore_unknown=ignore_unknown,
-            overwrite=force,
-            sync=False,
-        ),
-    )
-    if job.note is not None:
-        typer.echo(f"xlcost: note: {job.note}", err=True)
-    _write("fill", job.total, job.tasks, fill_one, workers)
+    with catalog_from(catalog_file):
+        job = _unreadable_is_one_failure(
+            "fill",
+            lambda: fill_tasks(
+                template,
+                data_file,
+                directory,
+                ignore_unknown=ignore_unknown,
+                overwrite=force,
+                sync=False,
+            ),
+        )
+        if job.note is not None:
+            typer.echo(f"xlcost: note: {job.note}", err=True)
+        _write("fill", job.total, job.tasks, fill_one, workers)
 
 
 @app.command(epilog=examples("xlcost validate filled/*.xlsm", "xlcost validate q3.xlsx -j 2"))
@@ -253,14 +264,18 @@ def validate(
         ),
     ],
     workers: WorkersOpt = 1,
+    catalog_file: CatalogOpt = None,
 ) -> None:
     """Check the inputs of filled workbooks, naming file and cell.
 
-    Each problem is one line naming the workbook, the cell and the input."""
-    batch = Batch("validate", "workbook", len(workbooks))
-    for outcome in batch.successes(workbooks, validate_file, workers):
-        typer.echo(outcome.note)
-        for found in outcome.warnings:
-            for w in found:
-                typer.echo(f"xlcost: warning: {outcome.label}: {w}", err=True)
-    batch.finish()
+    Each problem is one line naming the workbook, the cell and the input. GPU names are
+    checked against the workbook's own Catalog sheet (and its cells validated), else against
+    --catalog or the packaged catalog."""
+    with catalog_from(catalog_file):
+        batch = Batch("validate", "workbook", len(workbooks))
+        for outcome in batch.successes(workbooks, validate_file, workers):
+            typer.echo(outcome.note)
+            for found in outcome.warnings:
+                for w in found:
+                    typer.echo(f"xlcost: warning: {outcome.label}: {w}", err=True)
+        batch.finish()

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from xlcost.cli._app import app, examples, out_dir, user_errors
+from xlcost.cli._app import CatalogOpt, app, catalog_from, examples, out_dir, user_errors
 from xlcost.cli.batch_cmds import WorkersOpt
 from xlcost.engine import evaluate, seed_scenario
 from xlcost.engine.allocate import (
@@ -21,7 +21,7 @@ from xlcost.engine.allocate import (
     cheapest_gpus,
     compare,
 )
-from xlcost.engine.catalog import GPU_FIELDS, load_catalog, use_catalog
+from xlcost.engine.catalog import GPU_FIELDS, load_catalog
 from xlcost.engine.errors import XlcostError
 from xlcost.engine.model import RESULT_NAMES, Results, Scenario
 from xlcost.report import (
@@ -91,15 +91,6 @@ ColumnsOpt = Annotated[
 ]
 IgnoreOpt = Annotated[
     bool, typer.Option("--ignore-unknown", help="Ignore columns that are not input names.")
-]
-CatalogOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--catalog",
-        help="YAML/JSON file overriding or extending the GPU catalog.",
-        exists=True,
-        dir_okay=False,
-    ),
 ]
 
 
@@ -297,7 +288,7 @@ def calc(
     Every scenario of every FILE, one table row (or CSV/JSON record) each. A bad row or file
     is reported (one line each) and skipped; the rest goes on; the exit code is 1 if anything
     failed."""
-    with use_catalog(load_catalog(catalog_file) if catalog_file else None):
+    with catalog_from(catalog_file):
         writer = result_writer(
             fmt.value, sys.stdout, parse_columns(columns), csv_protect=not csv_raw
         )
@@ -393,7 +384,7 @@ def compare_cmd(
     The options of FILE are ranked by NPV (or ROI); the recommendation is the best one within
     the budget with a positive NPV, or none. A bad row is reported (one line each) and left
     out; the good options are still ranked, and the exit code is 1."""
-    with use_catalog(load_catalog(catalog_file) if catalog_file else None):
+    with catalog_from(catalog_file):
         picked = parse_columns(columns) or list(COMPARE_COLUMNS)
         loaded = read_scenario_file(
             file, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma, max_rows=MAX_OPTIONS

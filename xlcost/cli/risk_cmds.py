@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from xlcost.cli._app import app, examples, user_errors
+from xlcost.cli._app import CatalogOpt, app, catalog_from, examples, user_errors
 from xlcost.cli.engine_cmds import Format, FormatOpt, IgnoreOpt
 
 if TYPE_CHECKING:
@@ -137,6 +137,7 @@ def risk_cmd(
     seed: SeedOpt = DEFAULT_SEED,
     fmt: FormatOpt = Format.table,
     ignore_unknown: IgnoreOpt = False,
+    catalog_file: CatalogOpt = None,
 ) -> None:
     """Monte Carlo over uncertain inputs: NPV P10/P50/P90 and P(best).
 
@@ -146,8 +147,9 @@ def risk_cmd(
     from xlcost.report import table
     from xlcost.scenario_files import load_ranged_scenarios
 
-    pairs = load_ranged_scenarios(file, ignore_unknown=ignore_unknown)
-    sim = run_simulation(pairs, draws, seed, "risk")
+    with catalog_from(catalog_file):
+        pairs = load_ranged_scenarios(file, ignore_unknown=ignore_unknown)
+        sim = run_simulation(pairs, draws, seed, "risk")
     for line in defaults_note(pairs):
         typer.echo(f"xlcost: note: {line}", err=True)
     if fmt is Format.json:
@@ -196,6 +198,7 @@ def sensitivity(
     file: FileArg,
     fmt: FormatOpt = Format.table,
     ignore_unknown: IgnoreOpt = False,
+    catalog_file: CatalogOpt = None,
 ) -> None:
     """Tornado of NPV swings and break-even values of key inputs.
 
@@ -206,10 +209,11 @@ def sensitivity(
     from xlcost.report import table
     from xlcost.scenario_files import load_ranged_scenarios
 
-    pairs = load_ranged_scenarios(file, ignore_unknown=ignore_unknown)
-    for line in defaults_note(pairs):
-        typer.echo(f"xlcost: note: {line}", err=True)
-    found = [(s, tornado(s, r), break_evens(s)) for s, r in pairs]
+    with catalog_from(catalog_file):
+        pairs = load_ranged_scenarios(file, ignore_unknown=ignore_unknown)
+        for line in defaults_note(pairs):
+            typer.echo(f"xlcost: note: {line}", err=True)
+        found = [(s, tornado(s, r), break_evens(s)) for s, r in pairs]
     if fmt is Format.json:
         data = [
             {

@@ -26,8 +26,10 @@ __all__ = [
     "GPU_FIELDS",
     "Catalog",
     "active_catalog",
+    "catalog_set",
     "default_catalog",
     "load_catalog",
+    "set_catalog",
     "use_catalog",
 ]
 
@@ -127,6 +129,18 @@ def active_catalog() -> Catalog:
     """The catalog GPU names are looked up in: the one :func:`use_catalog` set, else the
     packaged one."""
     return _ACTIVE.get() or default_catalog()
+
+
+def catalog_set() -> Catalog | None:
+    """The catalog :func:`use_catalog` set (None: the packaged one), e.g. to hand on to worker
+    processes (:func:`set_catalog`)."""
+    return _ACTIVE.get()
+
+
+def set_catalog(catalog: Catalog | None) -> None:
+    """Look GPU names up in ``catalog`` from now on in this context: a worker process starting
+    with its parent's catalog (elsewhere :func:`use_catalog` keeps it to a block)."""
+    _ACTIVE.set(catalog)
 
 
 @contextmanager

@@ -23,7 +23,7 @@ against Excel's ``NPV``/``IRR`` over that schedule.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -59,6 +59,7 @@ __all__ = [
     "scenario_data",
     "schedule",
     "schedule_lines",
+    "unknown_gpus",
     "used_inputs",
 ]
 
@@ -166,6 +167,36 @@ def resolve_gpus(
     if problems:
         raise ScenarioErrors(problems)
     return out
+
+
+def unknown_gpus(
+    scenario: Scenario,
+    catalog: Catalog | None = None,
+    *,
+    where: Callable[[str], str | None] | str | None = None,
+    known_from: str = "",
+) -> list[InputError]:
+    """The problems of ``scenario``'s GPU names that ``catalog`` (default: the one in use) does
+    not know, each naming the known ones (``known_from``: where they come from, for the message).
+
+    >>> from xlcost.engine.examples import seed_scenario
+    >>> s = seed_scenario().model_copy(update={"serve_gpu": "B300"})
+    >>> print(unknown_gpus(s, where="a.csv row 2")[0])
+    a.csv row 2, serve_gpu: unknown GPU 'B300'; known: T4, L4, A10G, A100-40GB, A100-80GB, ...
+    """
+    cat = catalog or active_catalog()
+    problems = []
+    for field in GPU_FILLS:
+        name = getattr(scenario, field)
+        if not name:
+            continue
+        try:
+            cat.get(name)
+        except KeyError:
+            known = f"known{known_from}: {', '.join(cat.names())}"
+            at = where(field) if callable(where) else where
+            problems.append(InputError(field, f"unknown GPU {name!r}; {known}", where=at))
+    return problems
 
 
 def scenario_data(scenario: Scenario) -> dict[str, Any]:

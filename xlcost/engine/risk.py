@@ -717,10 +717,9 @@ def break_even(scenario: Scenario, name: str) -> BreakEven:
     """
     if name not in NUMERIC_INPUTS:
         raise XlcostError(f"{name}: not a numeric xlcost input")
-    x0 = getattr(scenario, name)
-    if x0 is None:
+    x0 = scenario.columns()[name]  # a GPU price left blank: the catalog's, as computed
+    if math.isnan(x0):
         raise XlcostError(f"{name}: blank in {scenario.name}; no break-even without a value")
-    x0 = float(x0)
     lower, upper = _domain(name)
 
     def npv(x: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -14,14 +14,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from xlcost.engine.catalog import Catalog
 from xlcost.engine.errors import InputError, ScenarioErrors
+from xlcost.engine.evaluate import unknown_gpus
 from xlcost.engine.model import INPUT_NAMES, NUMERIC_INPUTS, Scenario
 from xlcost.engine.validate import parse_scenario
 from xlcost.scenario_files import cell_value
+from xlcost.workbooks.catalog_sheet import sheet_catalog
 from xlcost.workbooks.cells import CellRef, CellValue, WorkbookError
 from xlcost.workbooks.opened import OpenWorkbook, open_workbook
 
-__all__ = ["WORKBOOK_SUFFIXES", "input_cells", "read_scenario"]
+__all__ = ["WORKBOOK_SUFFIXES", "input_cells", "read_scenario", "read_with_catalog"]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -121,3 +124,34 @@ def _unnamed(problem: InputError, cells: dict[str, CellRef], name: str) -> Input
     return InputError(
         problem.field, "required, but the workbook has no defined name for it", where=name
     )
+
+
+def read_with_catalog(
+    path: Path | OpenWorkbook, cells: dict[str, CellRef] | None = None
+) -> tuple[Scenario, Catalog | None]:
+    """:func:`read_scenario`, and the catalog its GPU names are looked up in.
+
+    That is the workbook's own Catalog sheet when it has one
+    (:func:`~xlcost.workbooks.catalog_sheet.sheet_catalog`: what its formulas look up, so it
+    wins over ``--catalog``), else None: the catalog in use (``--catalog`` or the packaged one).
+
+    Raises
+    ------
+    WorkbookError, ScenarioErrors
+        As :func:`read_scenario`; also a bad Catalog sheet cell, or a ``train_gpu`` /
+        ``serve_gpu`` the catalog does not know (naming the cell and the GPUs it knows).
+    """
+    book = open_workbook(path)
+    if cells is None:
+        cells = input_cells(book)
+    scenario = read_scenario(book, cells)
+    own = sheet_catalog(book)
+    problems = unknown_gpus(
+        scenario,
+        own,
+        where=lambda field: f"{book.path.name} {cells[field]}",
+        known_from=" (its Catalog sheet)" if own else "",
+    )
+    if problems:
+        raise ScenarioErrors(problems)
+    return scenario, own

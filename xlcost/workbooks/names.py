@@ -13,9 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from xlcost.workbooks.cells import CellRef, WorkbookError, a1, parse_a1
+from xlcost.workbooks.cells import CellRef, WorkbookError, a1, parse_a1, parse_range
 
-__all__ = ["DefinedNames", "Sheet", "defined_names_of", "find_sheet", "part_targets", "sheets_of"]
+__all__ = [
+    "DefinedNames",
+    "Sheet",
+    "defined_names_of",
+    "defined_ranges_of",
+    "find_sheet",
+    "part_targets",
+    "sheets_of",
+]
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,38 @@ class DefinedNames(Mapping[str, CellRef]):
         return {k: self[k] for k in sorted(set(wanted)) if k in self}
 
 
-_NAME_REF_RE = re.compile(r"(?:'((?:[^']|'')+)'|([^'!:\[\]]+))!(\$?[A-Za-z]{1,3}\$?[0-9]+)")
+_SHEET_RE = r"(?:'((?:[^']|'')+)'|([^'!:\[\]]+))!"
+_CELL_RE = r"\$?[A-Za-z]{1,3}\$?[0-9]+"
+_NAME_REF_RE = re.compile(f"{_SHEET_RE}({_CELL_RE})")
+_RANGE_REF_RE = re.compile(f"{_SHEET_RE}({_CELL_RE}(?::{_CELL_RE})?)")
+
+Bounds = tuple[int, int, int, int]
+"""(first row, first column, last row, last column) of a range."""
+
+
+def _workbook_names(root: Element) -> Iterator[tuple[str, str]]:
+    """The workbook-scoped defined names (not built-in ``_xlnm.`` ones): (name, text)."""
+    for elem in root.iter():
+        if _local(elem.tag) != "definedName":
+            continue
+        name = elem.get("name", "")
+        if not name or elem.get("localSheetId") is not None or name.startswith("_xlnm."):
+            continue
+        yield name, (elem.text or "").strip()
+
+
+def defined_ranges_of(root: Element) -> dict[str, tuple[str, Bounds]]:
+    """The workbook-scoped defined names that point to one rectangle of one sheet (a single
+    cell too): name (case-folded) → (sheet, bounds), e.g. the Catalog sheet's
+    ``catalog_table``."""
+    out: dict[str, tuple[str, Bounds]] = {}
+    for name, text in _workbook_names(root):
+        m = _RANGE_REF_RE.fullmatch(text)
+        bounds = parse_range(m.group(3).replace("$", "")) if m else None
+        if m and bounds is not None:
+            sheet = m.group(1).replace("''", "'") if m.group(1) is not None else m.group(2)
+            out[name.casefold()] = (sheet, bounds)
+    return out
 
 
 def defined_names_of(root: Element, path: Path) -> DefinedNames:
@@ -118,13 +157,8 @@ def defined_names_of(root: Element, path: Path) -> DefinedNames:
     """
     out: dict[str, CellRef] = {}
     seen: dict[str, str] = {}
-    for elem in root.iter():
-        if _local(elem.tag) != "definedName":
-            continue
-        name = elem.get("name", "")
-        if not name or elem.get("localSheetId") is not None or name.startswith("_xlnm."):
-            continue
-        m = _NAME_REF_RE.fullmatch((elem.text or "").strip())
+    for name, text in _workbook_names(root):
+        m = _NAME_REF_RE.fullmatch(text)
         if not m:
             continue
         sheet = m.group(1).replace("''", "'") if m.group(1) is not None else m.group(2)

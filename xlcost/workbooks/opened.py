@@ -26,9 +26,11 @@ from xml.etree.ElementTree import Element
 
 from xlcost.workbooks.cells import CellRef, CellValue, WorkbookError, cell_rc
 from xlcost.workbooks.names import (
+    Bounds,
     DefinedNames,
     Sheet,
     defined_names_of,
+    defined_ranges_of,
     find_sheet,
     part_targets,
     sheets_of,
@@ -68,6 +70,7 @@ class _Facts:
     sheets: list[Sheet]
     names: DefinedNames
     targets: dict[str, tuple[str, str]]
+    ranges: dict[str, tuple[str, Bounds]]
 
 
 _FACTS: dict[tuple[bytes, bytes | None], _Facts] = {}
@@ -184,7 +187,12 @@ class OpenWorkbook:
                 {} if rels is None else part_targets(parse_xml(rels, WORKBOOK_RELS, self.path))
             )
             root = self.workbook
-            facts = _Facts(sheets_of(root, targets), defined_names_of(root, self.path), targets)
+            facts = _Facts(
+                sheets_of(root, targets),
+                defined_names_of(root, self.path),
+                targets,
+                defined_ranges_of(root),
+            )
             if len(_FACTS) >= _FACTS_KEPT:
                 del _FACTS[next(iter(_FACTS))]
             _FACTS[key] = facts
@@ -203,6 +211,11 @@ class OpenWorkbook:
     def names(self) -> DefinedNames:
         """The workbook-scoped defined names that point to one cell (case-insensitive)."""
         return self._facts.names
+
+    def defined_range(self, name: str) -> tuple[str, Bounds] | None:
+        """The sheet and bounds of the workbook-scoped defined name ``name`` (case-insensitive)
+        if it points to one rectangle of cells, e.g. ``catalog_table``; else None."""
+        return self._facts.ranges.get(name.casefold())
 
     def sheet(self, name: str) -> Sheet:
         """The sheet named ``name`` (exactly, else case-insensitively)."""

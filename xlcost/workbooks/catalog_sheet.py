@@ -1,0 +1,112 @@
+"""The GPU catalog a workbook carries on its Catalog sheet, read as its formulas read it.
+
+A generated workbook looks GPU names up with ``INDEX(catalog_table, MATCH(gpu, catalog_names,
+0), MATCH(field, catalog_fields, 0))``: the rows of the defined range ``catalog_table``, the
+columns named by ``catalog_fields``. :func:`sheet_catalog` reads the same cells (straight from
+the sheet XML, through :class:`~xlcost.workbooks.opened.OpenWorkbook`) and validates them with
+the catalog's own model, so ``xlcost calc`` of the workbook uses what its formulas use: a price
+or peak edited there, a GPU row inserted into the table. A workbook without these names (a
+user's own template) has no catalog of its own. Every problem is one line naming the cell::
+
+    q3.xlsx Catalog!C9, peak_tflops: must be > 0, got -5
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import ValidationError
+
+from xlcost.engine.catalog import GPU, GPU_FIELDS, Catalog
+from xlcost.engine.errors import InputError
+from xlcost.engine.validate import describe
+from xlcost.workbooks.cells import CellRef, CellValue, a1
+from xlcost.workbooks.opened import OpenWorkbook
+
+__all__ = ["EXCEL_EPOCH", "sheet_catalog"]
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+"""Day 0 of Excel's (1900) date numbers: a date typed into a cell is stored as days since."""
+
+
+def sheet_catalog(book: OpenWorkbook) -> Catalog | None:
+    """The catalog of ``book``'s ``catalog_table`` (headed by ``catalog_fields``), or None if
+    the workbook defines no such names.
+
+    Columns whose heading is not a catalog field are ignored (the formulas never look them
+    up) and empty rows skipped; a date may be typed as a date or as ISO text.
+
+    Raises
+    ------
+    InputError
+        A value the catalog refuses, a duplicate GPU name, a heading missing: one line naming
+        the workbook and the cell.
+    """
+    table = book.defined_range("catalog_table")
+    fields = book.defined_range("catalog_fields")
+    if table is None or fields is None:
+        return None
+    sheet, (top, left, bottom, right) = table
+    f_sheet, (f_row, f_left, _f_bottom, f_right) = fields
+    head = {c: CellRef(f_sheet, a1(f_row, c)) for c in range(f_left, f_right + 1)}
+    read = book.read(head.values())
+    col_of: dict[str, int] = {}
+    for c, ref in head.items():
+        text = read[ref].value
+        if isinstance(text, str) and text.strip() in GPU_FIELDS:
+            col_of.setdefault(text.strip(), c)
+    where = f"{book.path.name} {head[f_left]}"
+    missing = [f for f in GPU_FIELDS if f not in col_of]
+    if missing:
+        raise InputError("catalog_fields", f"no heading {missing[0]!r}", where=where)
+    if not all(left <= c <= right for c in col_of.values()):
+        raise InputError("catalog_fields", "headings outside catalog_table", where=where)
+    refs = {
+        (r, f): CellRef(sheet, a1(r, c)) for r in range(top, bottom + 1) for f, c in col_of.items()
+    }
+    cells = book.read(refs.values())
+    gpus: list[GPU] = []
+    first_row: dict[str, int] = {}
+    for r in range(top, bottom + 1):
+        row = {f: cells[refs[r, f]] for f in GPU_FIELDS}
+        if all(c.value is None and c.error is None for c in row.values()):
+            continue
+        gpu = _gpu(book, row, {f: refs[r, f] for f in GPU_FIELDS})
+        key = gpu.name.casefold()
+        if key in first_row:
+            where = f"{book.path.name} {refs[r, 'name']}"
+            other = refs[first_row[key], "name"]
+            raise InputError("name", f"GPU {gpu.name!r} twice (also {other})", where=where)
+        first_row[key] = r
+        gpus.append(gpu)
+    return Catalog(gpus=tuple(gpus))
+
+
+def _value(field: str, cell: CellValue) -> Any:
+    """What the catalog model takes from a cell: Excel's date numbers as dates."""
+    value = cell.value
+    if field == "price_as_of" and isinstance(value, float) and 0 < value < 2_958_466:
+        return EXCEL_EPOCH + dt.timedelta(days=int(value))
+    if field == "price_as_of" and isinstance(value, str) and value[10:11] == "T":
+        return value[:10]  # a date cell written as date and time
+    return value
+
+
+def _gpu(book: OpenWorkbook, row: dict[str, CellValue], refs: dict[str, CellRef]) -> GPU:
+    """One Catalog row validated by the catalog's model; the first problem names its cell."""
+    for field, cell in row.items():
+        if cell.error is not None:
+            where = f"{book.path.name} {refs[field]}"
+            raise InputError(field, f"holds the error {cell.error}", where=where)
+    try:
+        return GPU.model_validate({f: _value(f, c) for f, c in row.items()})
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = str(err["loc"][0])
+        got = row[field].value
+        reason = describe(err)
+        where = f"{book.path.name} {refs[field]}"
+        raise InputError(
+            field, reason, None if reason == "required" else got, where=where
+        ) from None

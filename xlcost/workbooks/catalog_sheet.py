@@ -22,7 +22,9 @@ from xlcost.engine.catalog import GPU, GPU_FIELDS, Catalog
 from xlcost.engine.errors import InputError
 from xlcost.engine.validate import describe
 from xlcost.workbooks.cells import CellRef, CellValue, a1
+from xlcost.workbooks.names import Bounds
 from xlcost.workbooks.opened import OpenWorkbook
+from xlcost.workbooks.safety import WORKBOOK
 
 __all__ = ["EXCEL_EPOCH", "sheet_catalog"]
 
@@ -47,6 +49,35 @@ def sheet_catalog(book: OpenWorkbook) -> Catalog | None:
     fields = book.defined_range("catalog_fields")
     if table is None or fields is None:
         return None
+    key = _key(book, table[0], fields[0])
+    found = _SEEN.get(key) if key is not None else None
+    if found is None:
+        found = _read(book, table, fields)
+        if key is not None:
+            if len(_SEEN) >= _KEPT:
+                del _SEEN[next(iter(_SEEN))]
+            _SEEN[key] = found
+    return found
+
+
+_SEEN: dict[tuple[bytes, ...], Catalog] = {}
+"""Catalogs already read, by the parts they were read from: a batch of workbooks made from one
+template has the same Catalog sheet in every file, read and validated once."""
+_KEPT = 16
+
+
+def _key(book: OpenWorkbook, *sheets: str) -> tuple[bytes, ...] | None:
+    """The bytes of every part a catalog is read from (None if a sheet has no part)."""
+    parts = [WORKBOOK, *(book.sheet(name).part for name in sheets)]
+    if book.has_part(book.shared_strings_part):
+        parts.append(book.shared_strings_part)
+    if not all(book.has_part(p) for p in parts):
+        return None
+    return tuple(book.part(p) for p in parts)
+
+
+def _read(book: OpenWorkbook, table: tuple[str, Bounds], fields: tuple[str, Bounds]) -> Catalog:
+    """:func:`sheet_catalog` read from the cells."""
     sheet, (top, left, bottom, right) = table
     f_sheet, (f_row, f_left, _f_bottom, f_right) = fields
     head = {c: CellRef(f_sheet, a1(f_row, c)) for c in range(f_left, f_right + 1)}

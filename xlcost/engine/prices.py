@@ -221,13 +221,14 @@ def default_prices() -> Prices:
 def load_prices(path: Path | None = None) -> Prices:
     """The shipped prices, overridden and extended by those in ``path`` (YAML or JSON).
 
-    Raises :class:`XlcostError` naming the file and the first invalid entry.
+    The file is read through :mod:`xlcost.reading`, like the GPU catalog (regular files only;
+    size, depth, alias, encoding and duplicate-key checks). Raises :class:`XlcostError` naming
+    the file and the first invalid entry.
     """
+    from xlcost.reading import load_tree
+
     base = default_prices()
     if path is None:
         return base
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise XlcostError(f"{Path(path).name}: cannot read prices: {e}") from None
+    data = load_tree(Path(path))
     return base.merged(_parse(data, Path(path).name))

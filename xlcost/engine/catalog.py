@@ -13,11 +13,13 @@ from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from xlcost.engine.errors import XlcostError
+
+M = TypeVar("M", bound=BaseModel)
 
 __all__ = [
     "GPU",
@@ -95,8 +97,13 @@ class Catalog(BaseModel):
 
 
 def _parse(data: Any, source: str) -> Catalog:
+    return validated(Catalog, data, source)
+
+
+def validated(model: type[M], data: Any, source: str) -> M:
+    """``data`` validated as ``model``; the first problem is one line naming ``source``."""
     try:
-        return Catalog.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as e:
         first = e.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])

@@ -16,10 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from xlcost.engine.errors import XlcostError
+from xlcost.engine.catalog import validated
 
 __all__ = [
     "STALE_AFTER_DAYS",
@@ -203,19 +202,16 @@ class Prices(BaseModel):
 
 
 def _parse(data: Any, source: str) -> Prices:
-    try:
-        return Prices.model_validate(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise XlcostError(f"{source}: {loc}: {first['msg']}") from None
+    return validated(Prices, data, source)
 
 
 @lru_cache(maxsize=1)
 def default_prices() -> Prices:
     """The price catalog shipped in the package."""
+    from xlcost.reading import load_yaml  # the one reading boundary, as for the GPU catalog
+
     text = (resources.files("xlcost") / "data" / "prices.yaml").read_text(encoding="utf-8")
-    return _parse(yaml.safe_load(text), "prices.yaml")
+    return _parse(load_yaml(text, "prices.yaml"), "prices.yaml")
 
 
 def load_prices(path: Path | None = None) -> Prices:

@@ -440,6 +440,18 @@ class _BreakEvenCells:
     """The engine's break-even (:func:`~xlcost.engine.risk.break_even`); ``None``: none in range."""
 
 
+_FLOW_KEYS = {
+    "upfront_train_cost": "upfront_train_cost",
+    "serve_gpu_cost": "serve_gpu_cost",
+    "used_api_requests": "api_requests",
+    "upfront_cost": "c0",
+    "gpu_value_left": "s",
+    "monthly_rate": "rate",
+}
+"""What-if cells read from the engine's schedule (:func:`~xlcost.engine.evaluate.flow_parts`
+names them as :class:`Option` does)."""
+
+
 def _what_if_rows(
     scenario: Scenario, changes: Sequence[tuple[str, float | None]]
 ) -> tuple[dict[str, Value], ...]:
@@ -466,10 +478,8 @@ def _what_if_rows(
         for key in L.RISK_WI_CALCS:
             if key.startswith("used_") and key[5:] in merged:
                 row[key] = cell(merged[key[5:]][i])
-            elif key == "upfront_train_cost":
-                row[key] = float(flows["c0"][i])
-            elif key == "monthly_rate":
-                row[key] = float(flows["rate"][i])
+            elif key in _FLOW_KEYS:
+                row[key] = float(flows[_FLOW_KEYS[key]][i])
             elif key in RESULT_NAMES:
                 row[key] = "" if (x := cell(out[key][i])) is None else x
             else:  # a cell this function does not know: the engine's Option, one row at a time

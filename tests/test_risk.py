@@ -372,7 +372,10 @@ def test_cli_bad_range_is_one_line(tmp_path: Path) -> None:
     )
     r = CliRunner().invoke(load_commands(), ["risk", str(bad)])
     assert r.exit_code == 1
-    assert r.stderr == "xlcost: error: bad.yaml [0], ctr_low: must be ≤ ctr (0.005), got 0.9\n"
+    assert r.stderr == (
+        "xlcost: error: bad.yaml [0], ctr_low: must be ≤ ctr (0.005), got 0.9\n"
+        "xlcost: risk: 0 options OK, 1 failed\n"
+    )
 
 
 def test_csv_example_has_the_yaml_example_ranges() -> None:

@@ -88,8 +88,7 @@ def finish(command: str, pairs: list[tuple[Scenario, Ranges]], failures: int) ->
     """After the output: with options left out, the summary line and exit code 1."""
     if failures:
         typer.echo(
-            f"xlcost: {command}: {len(pairs)} options OK, {failures} failed "
-            "(see the errors above)",
+            f"xlcost: {command}: {len(pairs)} options OK, {failures} failed (see the errors above)",
             err=True,
         )
         raise typer.Exit(1)

@@ -272,7 +272,13 @@ RISK_LINEAR_INPUTS: tuple[str, ...] = (
 """Tornado inputs in which the NPV is linear: one probe column each (the break-even inputs
 first, whose probes also give the break-even); the NPV at Low and High is the line through the
 NPV now and at the probe."""
-RISK_NONLINEAR_INPUTS: tuple[str, ...] = ("mfu", "qps_per_replica", "discount_rate_annual")
+RISK_NONLINEAR_INPUTS: tuple[str, ...] = (
+    "mfu",
+    "serve_mfu",
+    "peak_qps",
+    "qps_per_replica",
+    "discount_rate_annual",
+)
 """Tornado inputs in which the NPV is not linear: two what-if columns each (at Low, at High)."""
 RISK_TORNADO_INPUTS: tuple[str, ...] = (*RISK_LINEAR_INPUTS, *RISK_NONLINEAR_INPUTS)
 """Inputs the Risk sheet's tornado evaluates with formulas; a range on any other input still

@@ -2283,8 +2283,8 @@ def _risk_sheet(wb: Workbook, mode: str) -> list[Calc]:
                              max_row=last_bin))  # fmt: skip
     chart.set_categories(Reference(ws, min_col=col_of[hist["to"]],
                                    min_row=L.RISK_HIST_FIRST_ROW, max_row=last_bin))  # fmt: skip
-    chart.width, chart.height = 18, 9
-    ws.add_chart(chart, f"J{L.RISK_STATS_HEADER_ROW}")
+    chart.width, chart.height = _RISK_CHART_SIZE
+    ws.add_chart(chart, f"I{L.RISK_STATS_HEADER_ROW}")
 
     # what-if columns (hidden): the model with one input changed — a probe for each linear
     # input (its tornado and break-even follow from two NPVs), Low and High for the others
@@ -2385,9 +2385,8 @@ def _risk_sheet(wb: Workbook, mode: str) -> list[Calc]:
                 text = f'=IFERROR(IF({shown},INDEX({source[key]},{at}),""),"")'
             calcs.append(Calc(L.RISK, f"{col}{row}", text, partial(_tornado_bar_value, k, key)))
             ws[f"{col}{row}"].style = S.CALC
-            ws[f"{col}{row}"].number_format = (
-                "General" if key in ("input", "low", "high") else (S.MONEY)
-            )
+            ws[f"{col}{row}"].number_format = {"input": S.GENERAL, "low": S.MAGNITUDE,
+                                               "high": S.MAGNITUDE}.get(key, S.MONEY)  # fmt: skip
     last_bar = L.RISK_TORNADO_FIRST_ROW + L.RISK_TORNADO_BARS - 1
     chart = BarChart()
     chart.type = "bar"
@@ -2398,6 +2397,8 @@ def _risk_sheet(wb: Workbook, mode: str) -> list[Calc]:
     chart.y_axis.numFmt = "#,##0"
     chart.x_axis.scaling.orientation = "maxMin"
     chart.x_axis.tickLblPos = "low"
+    chart.legend.position = "b"
+    chart.x_axis.tickLblSkip = 1  # every input's name, not every other one
     for key in ("delta_low", "delta_high"):
         data = Reference(ws, min_col=col_of[tc[key]], min_row=L.RISK_TORNADO_HEADER_ROW,
                          max_row=last_bar)  # fmt: skip
@@ -2405,8 +2406,8 @@ def _risk_sheet(wb: Workbook, mode: str) -> list[Calc]:
     chart.set_categories(
         Reference(ws, min_col=1, min_row=L.RISK_TORNADO_FIRST_ROW, max_row=last_bar)
     )
-    chart.width, chart.height = 18, 9
-    ws.add_chart(chart, f"J{L.RISK_TORNADO_HEADER_ROW}")
+    chart.width, chart.height = _RISK_CHART_SIZE
+    ws.add_chart(chart, f"I{L.RISK_TORNADO_HEADER_ROW}")
 
     # break-even (visible)
     bc = L.RISK_BE_COLS
@@ -2440,7 +2441,7 @@ def _risk_sheet(wb: Workbook, mode: str) -> list[Calc]:
         )  # fmt: skip
         for key in ("base", "value"):
             ws[f"{bc[key]}{row}"].style = S.RESULT if key == "value" else S.CALC
-            ws[f"{bc[key]}{row}"].number_format = "General"
+            ws[f"{bc[key]}{row}"].number_format = S.number_format(input_spec(n)["unit"])
 
     # computed-from values (hidden) and the flags the status reads
     ws[f"{st['input']}{st_first - 1}"] = "computed from"
@@ -2473,6 +2474,10 @@ def _risk_sheet(wb: Workbook, mode: str) -> list[Calc]:
     ws.column_dimensions.group(first_help, last_help, hidden=True)
     _finish(ws, "A4", L.RISK_PRINT_LAST_COL, L.RISK_BE_FIRST_ROW + len(BREAK_EVEN_INPUTS) - 1)
     return calcs
+
+
+_RISK_CHART_SIZE = (15.0, 9.0)
+"""Width and height (cm) of the Risk sheet's charts: columns I to Q of the print area."""
 
 
 def _what_if_columns() -> list[tuple[int, str, str]]:

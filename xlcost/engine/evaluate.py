@@ -502,6 +502,11 @@ def _irr(f: Mapping[str, Array]) -> Array:
     mask = (last > 0) & ((f["c0"] > 0) | (first < 0))
     out = np.full(f["c0"].shape, np.nan)
     sub = {k: f[k][mask] for k in ("c0", "a", "m", "s", "H", "M")}
+    # Scale each row's money by a power of two (exact) so that its largest amount is about 1:
+    # the root is unchanged, and tiny (subnormal) amounts keep their precision in the sums.
+    money = ("c0", "a", "m", "s")
+    _, exponent = np.frexp(np.maximum.reduce([np.abs(sub[k]) for k in money]))
+    sub |= {k: np.ldexp(sub[k], -exponent) for k in money}
 
     any_left = bool(sub["s"].any())
 

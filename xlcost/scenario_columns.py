@@ -339,8 +339,8 @@ def _chunk(
         # the whole chunk's numbers at once; a chunk with any other cell goes column by column
         plain = _plain_numbers(grid[:, [j for j, _ in numeric]].T)
     if plain is not None:
-        for k, (_, c) in enumerate(numeric):
-            cols[c] = plain[k]
+        for row, (_, c) in zip(plain, numeric, strict=True):
+            cols[c] = row
     rest = columns if plain is None else [(j, c) for j, c in columns if c in _ARRAY_TEXT]
     for j, c in rest:
         raw: Any = grid[:, j] if grid is not None else list(transposed[j])

@@ -86,6 +86,7 @@ RESULTS = {
     "OWN_GPU_COST": "currency",
     "POWER_COST": "currency",
     "GPU_SPEC": "the field's value (number, text or date)",
+    "BREAK_EVEN": "the input's unit (the value at which the result is zero)",
     "XLCOST_VERSION": "text",
 }
 """What each function returns, in which unit."""

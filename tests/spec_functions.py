@@ -58,5 +58,7 @@ SPEC_SIGNATURES: dict[str, list[tuple[str, object]]] = {
         ("peak_tflops", None), ("bandwidth_tbs", None), ("mfu", 0.5), ("bytes_per_param", 2),
         ("mbu", 0.6),
     ],
+    # issue 11 (decisions under uncertainty): the linear root of two (value, result) points
+    "BREAK_EVEN": [("value", None), ("result", None), ("value2", None), ("result2", None)],
     "XLCOST_VERSION": [],
 }  # fmt: skip

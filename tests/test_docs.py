@@ -53,6 +53,8 @@ def _valid(fn: ExcelFunction) -> list[Any]:
     """Arguments every check accepts."""
     if fn.name == "GPU_SPEC":
         return ["H100", "price_per_hour"]
+    if fn.name == "BREAK_EVEN":  # two different results: a root exists
+        return [1.0, -1.0, 2.0, 1.0]
     return ["net" if a.domain == "text" else 1.0 for a in fn.args]
 
 

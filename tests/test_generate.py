@@ -16,7 +16,7 @@ from xlcost.engine import evaluate
 from xlcost.engine.examples import COMPARISON, SEED, example_path, seed_scenario
 from xlcost.engine.model import RESULT_NAMES
 from xlcost.report import render
-from xlcost.scenario_files import load_scenarios
+from xlcost.scenario_files import load_ranged_scenarios, load_scenarios
 from xlcost.workbooks.inputs import input_cells
 from xlcost.workbooks.package import defined_names, read_cells
 from xlcost.workbooks.template import template_bytes
@@ -75,12 +75,15 @@ def test_generate_writes_what_template_bytes_renders(mode: str, tmp_path: Path) 
         code, out, err = run_cli("generate", f, "--out", tmp_path / mode, "--mode", mode)
         assert (code, out) == (0, ""), err
     books = {_name(book): book.read_bytes() for book in (tmp_path / mode).iterdir()}
-    scenarios = [s for f in SHIPPED for s in load_scenarios(f)]
+    pairs = [p for f in SHIPPED for p in load_ranged_scenarios(f)]  # with their input ranges
+    scenarios = [s for s, _ in pairs]
     assert sorted(books) == sorted(s.name for s in scenarios)
     assert seed_scenario() in scenarios
     tag_space = re.compile(rb"\s+(/?>)")
-    for s in scenarios:
-        rendered = template_bytes(mode, s, comparison=[s], budget=None, months=s.horizon_months)
+    for s, ranges in pairs:
+        rendered = template_bytes(
+            mode, s, comparison=[s], budget=None, months=s.horizon_months, ranges=ranges
+        )
         if s == seed_scenario():  # the template file's own values: nothing is rewritten
             assert books[s.name] == rendered
         got, want = _members(books[s.name]), _members(rendered)

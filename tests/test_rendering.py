@@ -45,6 +45,7 @@ TEMPLATE_PAGES = {
     "Scenarios": 2,
     "Catalog": 2,
     "Checks": 1,
+    "Risk": 1,
 }
 """Pages per sheet of the shipped templates (the Cash flow sheet lays out all 120 months, with
 a column per cost line; the Catalog sheet adds the purchase, reserved/spot and API prices)."""

@@ -290,10 +290,17 @@ def test_range_errors_name_the_file_row_and_key(tmp_path: Path, extra: dict, mes
     assert str(e.value).startswith(message)
 
 
-def test_a_range_needs_a_base_value() -> None:
-    s = load_example(COMPARISON)[2]  # train_hours blank
-    with pytest.raises(ScenarioErrors, match="train_hours_low: train_hours is blank"):
-        parse_ranges({"train_hours": {"low": 1}}, s)
+def test_a_range_needs_a_base_value_typed_or_estimated() -> None:
+    gbdt = load_example(COMPARISON)[0]  # no model size: nothing to range
+    with pytest.raises(ScenarioErrors, match="model_params_low: model_params is blank"):
+        parse_ranges({"model_params": {"low": 1}}, gbdt)
+    s = load_example(COMPARISON)[2]  # train_hours blank: estimated from 7B params, 2B tokens
+    r = parse_ranges({"train_hours": {"low": 5, "high": 10}}, s)
+    bar = tornado(s, r).bars[0]
+    assert (bar.input, bar.low, bar.high) == ("train_hours", 5, 10)
+    # 6·N·D / (GPUs · H100 peak 989 TFLOP/s (catalog, by train_gpu) · mfu) in hours
+    assert bar.base == pytest.approx(6 * 7e9 * 2e9 / (8 * 989e12 * 0.4) / 3600)
+    assert bar.npv_low > tornado(s, Ranges()).npv_base > bar.npv_high
 
 
 def test_split_ranges_leaves_other_keys() -> None:
@@ -365,4 +372,12 @@ def test_cli_bad_range_is_one_line(tmp_path: Path) -> None:
     )
     r = CliRunner().invoke(load_commands(), ["risk", str(bad)])
     assert r.exit_code == 1
-    assert r.stderr == "xlcost: error: bad.yaml [0], ctr_low: must be ≤ ctr (0.005), got 0.9\n"
+    assert r.stderr == (
+        "xlcost: error: bad.yaml [0], ctr_low: must be ≤ ctr (0.005), got 0.9\n"
+        "xlcost: risk: 0 options OK, 1 failed\n"
+    )
+
+
+def test_csv_example_has_the_yaml_example_ranges() -> None:
+    root = Path(__file__).resolve().parents[1]
+    assert load_ranged_scenarios(root / "examples" / "ranker_options.csv") == _shipped()

@@ -233,7 +233,9 @@ def test_structure(mode: str, tmp_path: Path) -> None:
     for name in RESULT_NAMES:
         assert (names[name].sheet, names[name].cell) == (L.COSTS, L.RESULT_CELLS[name])
     wb = load_workbook(path)
-    expected = [L.README, L.INPUTS, L.COSTS, L.CASHFLOW, L.SCENARIOS, L.CATALOG, L.CHECKS]
+    expected = [L.README, L.INPUTS, L.COSTS, L.CASHFLOW, L.SCENARIOS, L.CATALOG, L.CHECKS, L.RISK]
+    for name, cell in L.RANGE_CELLS.items():  # NAME_low / NAME_high / NAME_dist
+        assert (names[name].sheet, names[name].cell) == (L.INPUTS, cell)
     assert wb.sheetnames == expected + ([L.CONF, L.INTELLISENSE] if mode == "udf" else [])
     assert {"catalog_table", "catalog_names", "catalog_fields"} <= set(wb.defined_names)
     assert (names["master_check"].sheet, names["master_check"].cell) == (

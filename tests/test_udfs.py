@@ -88,6 +88,9 @@ GOOD = [
     ("FIT_GPUS", (10e9, 24), 1.0),  # exactly 24 GB = 1 GPU (rounding before the ceiling)
     ("LATENCY_MS", (110e6, 12800, 0, 121, 0.3), 46.5455),  # 2.816e12 / 60.5e12 s
     ("LATENCY_MS", (7e9, 0, 100, 989, 3.35), 696.5174),  # 100 × 14e9 / (3.35e12 × 0.6)
+    # the worked example's volume: NPV −440 at 1e8, +910 at 1e9 (1.5e-6 a request) → 590/1.5e-6
+    ("BREAK_EVEN", (1e8, -440, 1e9, 910), 393333333.3333),
+    ("BREAK_EVEN", (0.004, -470, 0.006, -410), 0.019667),  # ctr: −470 at 0.4 %, −410 at 0.6 %
 ]
 
 
@@ -184,6 +187,8 @@ BAD = [
     ("DECODE_QPS", (7e9, 100, 3.35, 1, 2, 0), "#NUM!", "mbu"),
     ("FIT_GPUS", (70e9, 0), "#DIV/0!", "memory_gb"),
     ("FIT_GPUS", (70e9, None), "#VALUE!", "memory_gb"),
+    ("BREAK_EVEN", (1, 5, 2, 5), "#NUM!", "finite"),  # the result does not depend on the input
+    ("BREAK_EVEN", (1, "x", 2, 5), "#VALUE!", "result"),
     ("LATENCY_MS", (7e9, 128, 10, 0, 3.35), "#DIV/0!", "peak_tflops"),
     ("LATENCY_MS", (7e9, -1, 10, 989, 3.35), "#NUM!", "tokens_per_request"),
 ]

@@ -40,6 +40,19 @@ failed:
     BENEFIT = Err.Description
 End Function
 
+Function BREAK_EVEN(value, result, value2, result2)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        BREAK_EVEN = XLPy.CallUDF("xlcost.udfs", "BREAK_EVEN", Array(value, result, value2, result2), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        BREAK_EVEN = XLPy.CallUDF("xlcost.udfs", "BREAK_EVEN", Array(value, result, value2, result2))
+        Exit Function
+    #End If
+failed:
+    BREAK_EVEN = Err.Description
+End Function
+
 Function DECODE_QPS(params, output_tokens, bandwidth_tbs, Optional batch, Optional bytes_per_param, Optional mbu)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed

@@ -38,7 +38,7 @@ from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate_many
 from xlcost.engine.examples import seed_scenario
 from xlcost.engine.model import Results, Scenario
-from xlcost.engine.risk import split_ranges
+from xlcost.engine.risk import Ranges, parse_ranges, split_ranges
 from xlcost.engine.validate import parse_scenario
 from xlcost.fill_rows import fill_row, plan_fill
 from xlcost.scenario_files import (
@@ -599,6 +599,8 @@ class GenerateTask:
     """The Scenarios sheet's budget; ``None``: blank, no budget."""
     sync: bool = True
     """fsync the output now (``False``: the batch syncs its outputs once, see :class:`Syncer`)."""
+    ranges: Ranges | None = None
+    """The ranges of ``scenario``'s inputs (the Inputs sheet's Low / High, the Risk sheet)."""
 
 
 @dataclass(frozen=True)
@@ -651,7 +653,9 @@ def generate_one(task: GenerateTask) -> Outcome:
         skeleton = _skeleton(task.mode, len(task.comparison), months)
         plain: dict[CellRef, Value] = {}
         cached: dict[CellRef, Value] = {}
-        values = skeleton.template.cell_values(task.scenario, task.comparison, task.budget)
+        values = skeleton.template.cell_values(
+            task.scenario, task.comparison, task.budget, task.ranges
+        )
         for sheet, by_cell in values.items():
             held = skeleton.cells[sheet]
             for cell, value in by_cell.items():
@@ -702,23 +706,34 @@ def generate_tasks(
     total = sum(1 for _ in read_records(scenario_file))  # counted, not kept: memory stays flat
     duplicates = Duplicates()  # the one duplicate rule (xlcost.scenario_files)
 
-    def parsed() -> Iterator[Scenario | Outcome]:
+    def parsed() -> Iterator[tuple[Scenario, Ranges] | Outcome]:
         for where, record in read_records(scenario_file):
+            inputs, raw_ranges = split_ranges(record)
             try:
-                s = parse_scenario(split_ranges(record)[0], where=where)
+                s = parse_scenario(inputs, where=where)
+                ranges = parse_ranges(raw_ranges, s, where=where)
             except ScenarioErrors as e:
                 yield Outcome(where, tuple(str(p) for p in e.problems))
                 continue
             dup = duplicates.check(s.name, where)
-            yield s if dup is None else Outcome(where, (dup,))
+            yield (s, ranges) if dup is None else Outcome(where, (dup,))
 
     if single is not None:
         items = list(parsed())
-        scenarios = tuple(s for s in items if isinstance(s, Scenario))
-        if not scenarios:
+        pairs = [x for x in items if not isinstance(x, Outcome)]
+        if not pairs:
             raise XlcostError(f"{scenario_file.name}: no valid scenario to write")
+        scenarios = tuple(s for s, _ in pairs)
         task = GenerateTask(
-            single.name, single, mode, scenarios[0], scenarios, overwrite, budget, sync
+            single.name,
+            single,
+            mode,
+            scenarios[0],
+            scenarios,
+            overwrite,
+            budget,
+            sync,
+            pairs[0][1],
         )
         failed = [o for o in items if isinstance(o, Outcome)]
         return len(failed) + 1, iter([*failed, task])
@@ -729,12 +744,13 @@ def generate_tasks(
     outputs = OutputNames(out, ".xlsx")
 
     def tasks() -> Iterator[GenerateTask | Outcome]:
-        for s in parsed():
-            if isinstance(s, Outcome):
-                yield s
+        for x in parsed():
+            if isinstance(x, Outcome):
+                yield x
             else:
+                s, r = x
                 dst = outputs.claim(s.name)
-                yield GenerateTask(s.name, dst, mode, s, (s,), overwrite, budget, sync)
+                yield GenerateTask(s.name, dst, mode, s, (s,), overwrite, budget, sync, r)
 
     return total, tasks()
 

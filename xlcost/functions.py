@@ -622,6 +622,16 @@ def _gpu_spec(*a: str) -> str:
     return f"INDEX(catalog_table,MATCH({a[0]},catalog_names,0),MATCH({a[1]},catalog_fields,0))"
 
 
+def _break_even(*a: str) -> str:
+    return f"{a[0]}-{a[1]}*({a[2]}-{a[0]})/({a[3]}-{a[1]})"
+
+
+def _break_even_impl(value: Any, result: Any, value2: Any, result2: Any) -> Any:
+    x0, y0, x1, y1 = (np.asarray(a, dtype=np.float64) for a in (value, result, value2, result2))
+    with np.errstate(all="ignore"):  # equal results: no root, ±inf or nan → #NUM!
+        return x0 - y0 * (x1 - x0) / (y1 - y0)
+
+
 def _version(*a: str) -> str:
     from xlcost import __version__
 
@@ -969,6 +979,18 @@ REGISTRY: dict[str, ExcelFunction] = {
             ),
             _gpu_spec,
             _gpu_spec_impl,
+        ),
+        ExcelFunction(
+            "BREAK_EVEN",
+            "Value of an input at which a result linear in it (e.g. NPV) is zero, from two points",
+            (
+                Arg("value", "A value of the input", domain="any"),
+                Arg("result", "The result (e.g. NPV) at that value", domain="any"),
+                Arg("value2", "Another value of the input", domain="any"),
+                Arg("result2", "The result at the other value", domain="any"),
+            ),
+            _break_even,
+            _break_even_impl,
         ),
         ExcelFunction("XLCOST_VERSION", "The xlcost engine version", (), _version, _version_impl),
     )

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -36,6 +36,9 @@ from xlcost.report import (
 )
 from xlcost.scenario_columns import ResultChunk, calc_chunks, chunk_from_results
 from xlcost.scenario_files import file_problem, read_scenario_file
+
+if TYPE_CHECKING:
+    from xlcost.engine.risk import Ranges
 
 
 class Format(StrEnum):
@@ -402,7 +405,11 @@ def compare_cmd(
         if not loaded.scenarios:
             typer.echo(f"xlcost: compare: 0 options OK, {loaded.failures} failed", err=True)
             raise typer.Exit(1)
-        plan = _RiskPlan(file, draws, seed, ignore_unknown) if risk else None
+        plan = (
+            _RiskPlan(list(zip(loaded.scenarios, loaded.ranges, strict=True)), draws, seed)
+            if risk
+            else None
+        )
         try:
             _compare_output(
                 loaded.scenarios,
@@ -428,12 +435,11 @@ def compare_cmd(
 
 @dataclass(frozen=True)
 class _RiskPlan:
-    """``compare --risk``: the file and the Monte Carlo settings."""
+    """``compare --risk``: the good options with their ranges, and the Monte Carlo settings."""
 
-    file: Path
+    pairs: list[tuple[Scenario, Ranges]]
     draws: int
     seed: int
-    ignore_unknown: bool
 
 
 def _compare_output(
@@ -471,7 +477,7 @@ def _compare_output(
     if risk is not None:
         from xlcost.cli.risk_cmds import compare_with_risk
 
-        compare_with_risk(risk.file, c, fmt.value, risk.draws, risk.seed, risk.ignore_unknown)
+        compare_with_risk(risk.pairs, c, fmt.value, risk.draws, risk.seed)
         if be is not None:
             typer.echo("\n" + break_even_tables(be, table))
         return

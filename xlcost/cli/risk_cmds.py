@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from xlcost.cli._app import app, examples, user_errors
-from xlcost.cli.engine_cmds import Format, FormatOpt, IgnoreOpt
+from xlcost.cli.engine_cmds import DecimalCommaOpt, Format, FormatOpt, IgnoreOpt, _report
 
 if TYPE_CHECKING:
     from xlcost.engine.model import Scenario
@@ -41,8 +41,6 @@ FileArg = Annotated[
         help="Scenario file (YAML, JSON, CSV, XLSX); an uncertain input has NAME_low, "
         "NAME_high and NAME_dist columns or keys beside NAME (in YAML also NAME: with low, "
         "base, high).",
-        exists=True,
-        dir_okay=False,
     ),
 ]
 
@@ -68,6 +66,32 @@ class _Progress:
         if self.drawn:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
+
+
+def load_options(
+    file: Path, command: str, ignore_unknown: bool, decimal_comma: bool | None
+) -> tuple[list[tuple[Scenario, Ranges]], int]:
+    """The good options of ``file`` with their ranges, under the one rule for bad rows and
+    files: each problem is one line on stderr and the row is left out. Returns the options
+    and the number left out; none left: the summary line and exit code 1."""
+    from xlcost.scenario_files import read_scenario_file
+
+    loaded = read_scenario_file(file, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma)
+    _report(loaded.problems)
+    if not loaded.scenarios:
+        typer.echo(f"xlcost: {command}: 0 options OK, {loaded.failures} failed", err=True)
+        raise typer.Exit(1)
+    return list(zip(loaded.scenarios, loaded.ranges, strict=True)), loaded.failures
+
+
+def finish(command: str, pairs: list[tuple[Scenario, Ranges]], failures: int) -> None:
+    """After the output: with options left out, the summary line and exit code 1."""
+    if failures:
+        typer.echo(
+            f"xlcost: {command}: {len(pairs)} options OK, {failures} failed (see the errors above)",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 def run_simulation(
@@ -137,16 +161,22 @@ def risk_cmd(
     seed: SeedOpt = DEFAULT_SEED,
     fmt: FormatOpt = Format.table,
     ignore_unknown: IgnoreOpt = False,
+    decimal_comma: DecimalCommaOpt = None,
 ) -> None:
     """Monte Carlo over uncertain inputs: NPV P10/P50/P90 and P(best).
 
     P10 / P50 / P90 and mean of total cost, NPV and ROI of every option in FILE, the
     probability of a positive NPV and, with several options, of each having the best NPV.
-    Options share the draws of an input they both have (common random numbers)."""
-    from xlcost.report import table
-    from xlcost.scenario_files import load_ranged_scenarios
+    Options share the draws of an input they both have (common random numbers). A bad row
+    is reported (one line each) and left out; the others go on, and the exit code is 1."""
+    pairs, failures = load_options(file, "risk", ignore_unknown, decimal_comma)
+    _risk_output(pairs, draws, seed, fmt)
+    finish("risk", pairs, failures)
 
-    pairs = load_ranged_scenarios(file, ignore_unknown=ignore_unknown)
+
+def _risk_output(pairs: list[tuple[Scenario, Ranges]], draws: int, seed: int, fmt: Format) -> None:
+    from xlcost.report import table
+
     sim = run_simulation(pairs, draws, seed, "risk")
     for line in defaults_note(pairs):
         typer.echo(f"xlcost: note: {line}", err=True)
@@ -196,17 +226,23 @@ def sensitivity(
     file: FileArg,
     fmt: FormatOpt = Format.table,
     ignore_unknown: IgnoreOpt = False,
+    decimal_comma: DecimalCommaOpt = None,
 ) -> None:
     """Tornado of NPV swings and break-even values of key inputs.
 
     Tornado: the NPV at each uncertain input's low and high, the others at base, largest
     swing first. Break-even: the value of volume, CTR, CVR, value per conversion and the GPU prices
-    at which NPV = 0, for every option in FILE."""
+    at which NPV = 0, for every option in FILE. A bad row is reported (one line each) and
+    left out; the others go on, and the exit code is 1."""
+    pairs, failures = load_options(file, "sensitivity", ignore_unknown, decimal_comma)
+    _sensitivity_output(pairs, fmt)
+    finish("sensitivity", pairs, failures)
+
+
+def _sensitivity_output(pairs: list[tuple[Scenario, Ranges]], fmt: Format) -> None:
     from xlcost.engine.risk import break_evens, tornado
     from xlcost.report import table
-    from xlcost.scenario_files import load_ranged_scenarios
 
-    pairs = load_ranged_scenarios(file, ignore_unknown=ignore_unknown)
     for line in defaults_note(pairs):
         typer.echo(f"xlcost: note: {line}", err=True)
     found = [(s, tornado(s, r), break_evens(s)) for s, r in pairs]
@@ -263,13 +299,11 @@ def sensitivity(
 
 
 def compare_with_risk(
-    file: Path, c: Any, fmt: str, draws: int, seed: int, ignore_unknown: bool
+    pairs: list[tuple[Scenario, Ranges]], c: Any, fmt: str, draws: int, seed: int
 ) -> None:
     """``compare --risk``: the ranking with P10 / P90 NPV and the probability of the best NPV."""
     from xlcost.report import table
-    from xlcost.scenario_files import load_ranged_scenarios
 
-    pairs = load_ranged_scenarios(file, ignore_unknown=ignore_unknown)
     sim = run_simulation(pairs, draws, seed, "compare")
     for line in defaults_note(pairs):
         typer.echo(f"xlcost: note: {line}", err=True)

@@ -11,7 +11,7 @@ import typer
 from xlcost.cli._app import app, examples, new_file, user_errors
 from xlcost.engine.errors import XlcostError
 from xlcost.engine.examples import seed_scenario
-from xlcost.scenario_files import load_scenarios
+from xlcost.scenario_files import load_ranged_scenarios
 
 
 class Mode(StrEnum):
@@ -92,21 +92,22 @@ def template(
 ) -> None:
     """Write the template workbook, pre-filled with one scenario.
 
-    Sheets: Inputs, Costs, Cash flow, Scenarios, Catalog, with charts."""
+    Sheets: Inputs (with Low / High of uncertain inputs), Costs, Cash flow, Scenarios,
+    Catalog, Risk, with charts."""
     from xlcost.workbooks.template import DEFAULT_BUDGET, build_template
 
     if no_budget and budget is not None:
         raise XlcostError("give --budget X or --no-budget, not both")
 
     path = new_file(out or Path(TEMPLATE_FILES[mode]), force=force)
-    s = seed_scenario()
+    s, ranges = seed_scenario(), None
     if scenario is not None:
-        found = load_scenarios(scenario)
+        found = load_ranged_scenarios(scenario)
         if len(found) != 1:
             raise XlcostError(
                 f"{scenario.name}: has {len(found)} scenarios; the template takes one"
             )
-        s = found[0]
+        s, ranges = found[0]
     limit = None if no_budget else (DEFAULT_BUDGET if budget is None else budget)
-    build_template(mode.value, s, path, overwrite=force, budget=limit)
+    build_template(mode.value, s, path, overwrite=force, budget=limit, ranges=ranges)
     typer.echo(f"Wrote {path} ({mode.value} mode, scenario {s.name!r}).")

@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from xlcost.engine.errors import InputError, ScenarioErrors, XlcostError
-from xlcost.engine.evaluate import evaluate_columns
+from xlcost.engine.evaluate import evaluate_columns, resolve_gpus, scenario_data, used_inputs
 from xlcost.engine.model import NUMERIC_INPUTS, Scenario, field_domain
 from xlcost.engine.validate import parse_scenario
 
@@ -61,8 +61,10 @@ __all__ = [
     "break_even",
     "break_evens",
     "effective_ranges",
+    "linear_break_even",
     "parse_ranges",
     "ppf",
+    "probe_value",
     "scenario_schema",
     "simulate",
     "solve_zero",
@@ -182,6 +184,25 @@ def _as_number(value: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def base_columns(scenario: Scenario) -> dict[str, float]:
+    """The scenario's numeric inputs as :func:`evaluate_columns` takes them, GPU names resolved
+    (catalog values filled in where blank); other blanks are ``nan``."""
+    data = resolve_gpus(scenario_data(scenario))
+    return {k: float(np.ravel(v)[0]) for k, v in data.items() if k in NUMERIC_INPUTS}
+
+
+def base_value(
+    scenario: Scenario, name: str, used: Mapping[str, float | None] | None = None
+) -> float | None:
+    """The value in effect of one input: typed, from the catalog, estimated or defaulted
+    (``used``: :func:`~xlcost.engine.evaluate.used_inputs` of ``scenario``, if known);
+    ``None`` when there is none."""
+    typed = getattr(scenario, name)
+    if typed is not None:
+        return float(typed)
+    return (used_inputs(scenario) if used is None else used).get(name)
+
+
 def parse_ranges(
     raw: Mapping[str, Mapping[str, Any]], scenario: Scenario, *, where: str | None = None
 ) -> Ranges:
@@ -207,7 +228,7 @@ def parse_ranges(
                 InputError(f"{name}.{unknown[0]}", "expected low, base, high or dist", where=where)
             )
             continue
-        base = getattr(scenario, name)
+        base = base_value(scenario, name)
         if base is None:
             key = f"{name}_{next(iter(parts))}"
             problems.append(
@@ -494,7 +515,11 @@ def simulate(
         raise XlcostError(f"seed: must be a whole number ≥ 0, got {seed}")
     wanted = tuple(dict.fromkeys([*results, "npv"]))
     eff = [effective_ranges(s, r) for s, r in zip(scns, rngs, strict=True)]
-    bases = [s.columns() for s in scns]
+    bases = [base_columns(s) for s in scns]
+    for b, e, s in zip(bases, eff, scns, strict=True):
+        for name in e.inputs:  # a ranged input that was estimated: its estimate is the base
+            if math.isnan(b[name]):
+                b[name] = base_value(s, name) or 0.0
     n = len(scns)
     d_chunk = max(1, min(draws, chunk_rows))
     k_block = max(1, chunk_rows // d_chunk)
@@ -585,7 +610,7 @@ class Tornado(BaseModel):
 
 def _npv_rows(scenario: Scenario, changes: Sequence[tuple[str, float]]) -> NDArray[np.float64]:
     """NPV of ``scenario`` with one input changed per row (``(name, value)``), in one call."""
-    base = scenario.columns()
+    base = base_columns(scenario)
     n = len(changes)
     cols = {k: np.full(n, v) for k, v in base.items()}
     for i, (name, value) in enumerate(changes):
@@ -612,7 +637,7 @@ def tornado(scenario: Scenario, ranges: Ranges | None = None) -> Tornado:
         TornadoBar(
             input=n,
             low=eff.inputs[n].low,
-            base=float(getattr(scenario, n)),
+            base=float(base_value(scenario, n)),  # type: ignore[arg-type]  # parse_ranges
             high=eff.inputs[n].high,
             npv_low=float(npv[1 + 2 * i]),
             npv_high=float(npv[2 + 2 * i]),
@@ -699,6 +724,33 @@ def _describe_domain(name: str) -> str:
     return f"{'[' if inclusive else '('}{lo}, {hi}{']' if upper is not None else ')'}"
 
 
+def probe_value(x0: float) -> float:
+    """The second point of a closed-form break-even: ``x0 / 2`` (1 when ``x0`` is 0), inside
+    the domain of every break-even input (all ≥ 0, rates ≤ 1), so a workbook's functions
+    accept it too."""
+    return x0 / 2 if x0 != 0 else 1.0
+
+
+def linear_break_even(name: str, x0: float, y0: float, x1: float, y1: float) -> BreakEven:
+    """The break-even of an input in which the NPV is affine, from the NPV at two values:
+    ``x* = x0 − y0 (x1 − x0) / (y1 − y0)``, or "none in range" outside the input's domain."""
+    lower, upper = _domain(name)
+    slope = (y1 - y0) / (x1 - x0)
+    if slope == 0 or not math.isfinite(slope):
+        return BreakEven(
+            input=name, base=x0, value=None, method="closed form",
+            note=f"none in range: the NPV does not depend on {name}",
+        )  # fmt: skip
+    x = x0 - y0 / slope
+    if lower <= x <= upper:
+        return BreakEven(input=name, base=x0, value=float(x), method="closed form", note="")
+    sign = "positive" if y0 > 0 else "negative"
+    return BreakEven(
+        input=name, base=x0, value=None, method="closed form",
+        note=f"none in range: the NPV is {sign} for every {name} in {_describe_domain(name)}",
+    )  # fmt: skip
+
+
 def break_even(scenario: Scenario, name: str) -> BreakEven:
     """The value of ``name`` at which the NPV is zero, the other inputs at base.
 
@@ -717,10 +769,9 @@ def break_even(scenario: Scenario, name: str) -> BreakEven:
     """
     if name not in NUMERIC_INPUTS:
         raise XlcostError(f"{name}: not a numeric xlcost input")
-    x0 = getattr(scenario, name)
+    x0 = base_value(scenario, name)
     if x0 is None:
         raise XlcostError(f"{name}: blank in {scenario.name}; no break-even without a value")
-    x0 = float(x0)
     lower, upper = _domain(name)
 
     def npv(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -728,22 +779,9 @@ def break_even(scenario: Scenario, name: str) -> BreakEven:
 
     what = _describe_domain(name)
     if name in LINEAR_INPUTS:
-        x1 = x0 + max(abs(x0), 1.0)
+        x1 = probe_value(x0)
         y0, y1 = npv(np.array([x0, x1]))
-        slope = (y1 - y0) / (x1 - x0)
-        if slope == 0 or not math.isfinite(slope):
-            return BreakEven(
-                input=name, base=x0, value=None, method="closed form",
-                note=f"none in range: the NPV does not depend on {name}",
-            )  # fmt: skip
-        x = x0 - y0 / slope
-        if lower <= x <= upper:
-            return BreakEven(input=name, base=x0, value=float(x), method="closed form", note="")
-        sign = "positive" if y0 > 0 else "negative"
-        return BreakEven(
-            input=name, base=x0, value=None, method="closed form",
-            note=f"none in range: the NPV is {sign} for every {name} in {what}",
-        )  # fmt: skip
+        return linear_break_even(name, x0, float(y0), x1, float(y1))
     lo = lower if math.isfinite(lower) else -1e12 * max(abs(x0), 1.0)
     hi = upper if math.isfinite(upper) else 1e12 * max(abs(x0), 1.0)
     if name in _WHOLE:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from xlcost.engine.checks import CHECKS as CHECKS_SPEC
 from xlcost.engine.evaluate import CASH_FLOW_LINES, ESTIMATED_INPUTS
-from xlcost.engine.model import GROUPS, INPUT_NAMES, RESULT_NAMES, input_spec
+from xlcost.engine.model import GROUPS, INPUT_NAMES, NUMERIC_INPUTS, RESULT_NAMES, input_spec
+from xlcost.engine.risk import BREAK_EVEN_INPUTS
 
 __all__ = [
     "CASHFLOW",
@@ -33,9 +34,12 @@ __all__ = [
     "INPUT_ROWS",
     "MASTER_CHECK_CELL",
     "MAX_MONTHS",
+    "RANGED_INPUTS",
+    "RANGE_CELLS",
     "README",
     "RESULT_CELLS",
     "RESULT_ROWS",
+    "RISK",
     "SCENARIOS",
     "USED_CELLS",
     "absolute",
@@ -208,3 +212,123 @@ CHECK_DATES_ROW = max(CHECK_ROWS.values()) + 2
 """Helper row: the as-of dates of the catalog prices in use (serving in C, training in D)."""
 MASTER_CHECK_CELL = f"C{CHECK_DATES_ROW + 2}"
 """The master check (defined name ``master_check``), shown on the Costs and README sheets."""
+
+# --------------------------------------------------------------------------- ranges and Risk
+# The Inputs sheet's Low / High / Dist columns (defined names NAME_low, NAME_high, NAME_dist) and
+# the Risk sheet: the Monte Carlo block (the engine's values, with a check that they match the
+# current inputs), the tornado and the break-even table (native formulas), and hidden helper
+# columns to the right of the print area.
+
+RISK = "Risk"
+RANGED_INPUTS: tuple[str, ...] = NUMERIC_INPUTS
+"""Inputs that may carry a range: every numeric input."""
+RANGE_COLS = {"low": "H", "high": "I", "dist": "J"}
+RANGE_CELLS: dict[str, str] = {
+    f"{n}_{side}": f"{col}{INPUT_ROWS[n]}"
+    for n in RANGED_INPUTS
+    for side, col in RANGE_COLS.items()
+}
+"""``NAME_low`` / ``NAME_high`` / ``NAME_dist`` → cell on the Inputs sheet."""
+
+RISK_STATUS_CELL = "B4"
+RISK_RANGES_CELL = "B5"
+RISK_DRAWS_CELL = "B6"
+RISK_SEED_CELL = "B7"
+RISK_STATS_HEADER_ROW = 9
+RISK_STATS_ROWS = {"total_cost": 10, "npv": 11, "roi": 12}
+RISK_STATS_COLS = {"p10": "B", "p50": "C", "p90": "D", "mean": "E"}
+RISK_PROB_CELL = "B13"
+"""P(NPV > 0)."""
+RISK_HIST_HEADER_ROW = 15
+RISK_HIST_FIRST_ROW = 16
+RISK_HIST_BINS = 20
+RISK_HIST_COLS = {"from": "A", "to": "B", "draws": "C"}
+RISK_TORNADO_HEADER_ROW = RISK_HIST_FIRST_ROW + RISK_HIST_BINS + 2
+RISK_TORNADO_FIRST_ROW = RISK_TORNADO_HEADER_ROW + 1
+RISK_TORNADO_BARS = 10
+RISK_TORNADO_COLS = {
+    "input": "A",
+    "low": "B",
+    "high": "C",
+    "npv_low": "D",
+    "npv_high": "E",
+    "swing": "F",
+    "delta_low": "G",
+    "delta_high": "H",
+}
+RISK_BE_HEADER_ROW = RISK_TORNADO_FIRST_ROW + RISK_TORNADO_BARS + 2
+RISK_BE_FIRST_ROW = RISK_BE_HEADER_ROW + 1
+RISK_BE_COLS = {"input": "A", "base": "B", "value": "C", "how": "D"}
+RISK_PRINT_LAST_COL = "Q"
+"""The print area is A1 to this column (tables and charts); helpers lie beyond it."""
+
+RISK_LINEAR_INPUTS: tuple[str, ...] = (
+    *BREAK_EVEN_INPUTS,
+    "train_hours",
+    "serve_gpus",
+    "maintain_units_per_month",
+    "maintain_price_per_unit",
+)
+"""Tornado inputs in which the NPV is linear: one probe column each (the break-even inputs
+first, whose probes also give the break-even); the NPV at Low and High is the line through the
+NPV now and at the probe."""
+RISK_NONLINEAR_INPUTS: tuple[str, ...] = (
+    "mfu",
+    "serve_mfu",
+    "peak_qps",
+    "qps_per_replica",
+    "discount_rate_annual",
+)
+"""Tornado inputs in which the NPV is not linear: two what-if columns each (at Low, at High)."""
+RISK_TORNADO_INPUTS: tuple[str, ...] = (*RISK_LINEAR_INPUTS, *RISK_NONLINEAR_INPUTS)
+"""Inputs the Risk sheet's tornado evaluates with formulas; a range on any other input still
+enters the Monte Carlo and ``xlcost sensitivity``."""
+RISK_HELP_FIRST_COL = 20
+"""Column number (T) of the first hidden helper column."""
+RISK_WI_CALCS: tuple[str, ...] = tuple(
+    k for k in SCN_CALCS if k not in ("roi", "rank", "within_budget", "eligible_rank")
+)
+"""What-if columns: the model of one option, with one input changed (as on Scenarios)."""
+RISK_WI_LABEL_ROW = 4
+RISK_WI_SIDE_ROW = 5
+RISK_WI_VALUE_ROW = 6
+RISK_WI_ROWS: dict[str, int] = {k: RISK_WI_VALUE_ROW + 1 + i for i, k in enumerate(RISK_WI_CALCS)}
+RISK_WI_ROOT_ROW = max(RISK_WI_ROWS.values()) + 1
+"""Break-even probe columns: the raw linear root of NPV = 0."""
+RISK_WI_FIRST_COL = RISK_HELP_FIRST_COL + 1
+
+
+def risk_probe_col(j: int) -> int:
+    """Column number of the probe column of ``RISK_LINEAR_INPUTS[j]``."""
+    return RISK_WI_FIRST_COL + j
+
+
+def risk_wi_col(i: int, side: str) -> int:
+    """Column number of the what-if column of ``RISK_NONLINEAR_INPUTS[i]`` at ``side``."""
+    return RISK_WI_FIRST_COL + len(RISK_LINEAR_INPUTS) + 2 * i + (side == "high")
+
+
+RISK_WI_LAST_COL = risk_wi_col(len(RISK_NONLINEAR_INPUTS) - 1, "high")
+RISK_TT_FIRST_ROW = RISK_WI_ROOT_ROW + 3
+"""Unsorted tornado table: one row per ranged input (name, low, high, NPVs, swing, rank)."""
+RISK_TT_COLS = {
+    "input": "T",
+    "low": "U",
+    "high": "V",
+    "npv_low": "W",
+    "npv_high": "X",
+    "swing": "Y",
+    "rank": "Z",
+}
+RISK_ST_FIRST_ROW = RISK_TT_FIRST_ROW + len(RISK_TORNADO_INPUTS) + 3
+"""Computed-from values: one row per input (the value and range the Monte Carlo used)."""
+RISK_ST_COLS = {
+    "input": "T",
+    "value": "U",
+    "low": "V",
+    "high": "W",
+    "dist": "X",
+    "changed": "Y",
+    "bad_range": "Z",
+}
+RISK_ST_ROWS: dict[str, int] = {n: RISK_ST_FIRST_ROW + i for i, n in enumerate(INPUT_NAMES)}

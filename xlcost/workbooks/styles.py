@@ -31,6 +31,9 @@ PERCENT = "0.00%"
 IRR = '[>10]"> 1,000 % a year";[>=0]0.00%;-0.00%'
 """An annual IRR: beyond 1,000 % a year (10⁴⁴ happens) a plain statement instead of ``###``."""
 COUNT = "#,##0"
+MAGNITUDE = "[>=1000]#,##0;[>=1]#,##0.00;0.0####"
+"""A column whose unit changes from row to row (the sorted tornado's Low / High): grouped
+digits when large, decimals when small."""
 GENERAL = "General"
 
 INPUT = "xlcost input"

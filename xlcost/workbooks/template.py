@@ -62,7 +62,12 @@ from xlcost.engine.checks import (
 from xlcost.engine.errors import XlcostError
 from xlcost.engine.evaluate import (
     CASH_FLOW_LINES,
+    _columns,
+    _flows,
+    _resolved,
+    derived_columns,
     evaluate,
+    evaluate_columns,
     evaluate_with_schedule,
     flow_parts,
     scenario_data,
@@ -81,6 +86,20 @@ from xlcost.engine.model import (
     input_spec,
 )
 from xlcost.engine.prices import STALE_AFTER_DAYS, default_prices
+from xlcost.engine.risk import (
+    BREAK_EVEN_INPUTS,
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    OptionRisk,
+    Ranges,
+    base_columns,
+    base_value,
+    effective_ranges,
+    linear_break_even,
+    probe_value,
+    simulate,
+    tornado,
+)
 from xlcost.functions import formula
 from xlcost.workbooks import layout as L
 from xlcost.workbooks import styles as S
@@ -218,6 +237,10 @@ class Facts:
     lines: dict[str, list[float]]
     rows: int = L.MAX_MONTHS
     """Months the Cash flow sheet lays out (months 0..rows)."""
+    ranges: Ranges = Ranges()  # noqa: RUF009  (frozen, immutable)
+    """The main scenario's input ranges, with the defaults (the Inputs sheet's Low / High)."""
+    seed: int = DEFAULT_SEED
+    simulation_draws: int = DEFAULT_DRAWS
 
     @classmethod
     def of(
@@ -226,6 +249,7 @@ class Facts:
         comparison: Sequence[Scenario],
         budget: float | None,
         rows: int = L.MAX_MONTHS,
+        ranges: Ranges | None = None,
     ) -> Facts:
         """Evaluate the scenario, its schedule and the comparison with the engine.
 
@@ -255,7 +279,79 @@ class Facts:
             recommendation,
             schedule_lines(scenario),
             rows,
+            effective_ranges(scenario, ranges),
         )
+
+    @cached_property
+    def simulation(self) -> OptionRisk:
+        """The Monte Carlo of the main scenario over its ranges (the Risk sheet's block)."""
+        sim = simulate(self.main.scenario, self.ranges, draws=self.simulation_draws,
+                       seed=self.seed, histogram_bins=L.RISK_HIST_BINS)  # fmt: skip
+        return sim.options[0]
+
+    @cached_property
+    def what_if(self) -> tuple[dict[str, Value], ...]:
+        """The Risk sheet's what-if columns (:func:`_what_if_columns`), evaluated in one call."""
+        s, used = self.main.scenario, self.main.used
+        changes: list[tuple[str, float | None]] = []
+        for _, n, side in _what_if_columns():
+            x0 = base_value(s, n, used)
+            r = self.ranges.inputs.get(n)
+            if side == "probe":
+                changes.append((n, None if x0 is None else probe_value(x0)))
+            else:
+                changes.append((n, x0 if r is None else getattr(r, side)))
+        return _what_if_rows(s, changes)
+
+    @cached_property
+    def tornado_rows(self) -> tuple[dict[str, Value], ...]:
+        """The unsorted tornado: per tornado input its Low, High, the NPVs there (the engine's
+        :func:`~xlcost.engine.risk.tornado`), swing and rank."""
+        s, npv = self.main.scenario, self.main.results.npv
+        bars = {b.input: b for b in tornado(s, self.ranges).bars}
+        rows: list[dict[str, Value]] = []
+        swings: list[float] = []
+        for n in L.RISK_TORNADO_INPUTS:
+            b = bars.get(n)
+            x0 = base_value(s, n, self.main.used)
+            low = high = x0
+            npv_low = npv_high = npv
+            if b is not None:
+                low, high, npv_low, npv_high = b.low, b.high, b.npv_low, b.npv_high
+            swings.append(abs(npv_high - npv_low))
+            rows.append({"input": n, "low": low, "high": high,
+                         "npv_low": npv_low, "npv_high": npv_high,
+                         "swing": swings[-1]})  # fmt: skip
+        for i, r in enumerate(rows):
+            r["rank"] = sum(x > swings[i] for x in swings) + swings[: i + 1].count(swings[i])
+        return tuple(rows)
+
+    @cached_property
+    def tornado_bars(self) -> tuple[dict[str, Value], ...]:
+        """The sorted tornado: the inputs with a swing, largest first (ties: input order)."""
+        npv = self.main.results.npv
+        bars = sorted((r for r in self.tornado_rows if _num(r["swing"]) > 0),
+                      key=lambda r: _num(r["rank"]))  # fmt: skip
+        return tuple(
+            r | {"delta_low": _num(r["npv_low"]) - npv, "delta_high": _num(r["npv_high"]) - npv}
+            for r in bars[: L.RISK_TORNADO_BARS]
+        )
+
+    @cached_property
+    def break_even(self) -> dict[str, _BreakEvenCells]:
+        """Break-even of each break-even input: the raw linear root and the engine's value."""
+        out: dict[str, _BreakEvenCells] = {}
+        for j, n in enumerate(BREAK_EVEN_INPUTS):
+            x0 = base_value(self.main.scenario, n, self.main.used)
+            probe = self.what_if[j]  # the probe columns come first, in this order
+            y0, y1 = self.main.results.npv, probe["npv"]
+            raw = value = None
+            if x0 is not None and isinstance(y1, float):
+                x1 = float(probe["value"])  # type: ignore[arg-type]
+                raw = x0 - y0 * (x1 - x0) / (y1 - y0) if y1 != y0 else None
+                value = linear_break_even(n, x0, y0, x1, y1).value
+            out[n] = _BreakEvenCells(raw, value)
+        return out
 
     @cached_property
     def irr_search_sign(self) -> int:
@@ -329,6 +425,67 @@ class Facts:
         """Months 0..rows, the Cash flow sheet's rows, made once."""
         after = map(self._after, range(len(self.months), self.rows + 1))
         return (*self.months, *after)
+
+
+def _num(v: Value) -> float:
+    """A cell value known to be a number, as a float."""
+    return float(v) if isinstance(v, int | float) else math.nan
+
+
+@dataclass(frozen=True)
+class _BreakEvenCells:
+    raw: float | None
+    """The linear root of NPV = 0 (any value), ``None`` when the NPV does not depend on it."""
+    value: float | None
+    """The engine's break-even (:func:`~xlcost.engine.risk.break_even`); ``None``: none in range."""
+
+
+_FLOW_KEYS = {
+    "upfront_train_cost": "upfront_train_cost",
+    "serve_gpu_cost": "serve_gpu_cost",
+    "used_api_requests": "api_requests",
+    "upfront_cost": "c0",
+    "gpu_value_left": "s",
+    "monthly_rate": "rate",
+}
+"""What-if cells read from the engine's schedule (:func:`~xlcost.engine.evaluate.flow_parts`
+names them as :class:`Option` does)."""
+
+
+def _what_if_rows(
+    scenario: Scenario, changes: Sequence[tuple[str, float | None]]
+) -> tuple[dict[str, Value], ...]:
+    """The what-if cells of the Risk sheet: ``scenario`` with one input changed per row
+    (``None``: unchanged), every row evaluated by the engine in one call. Keys: ``value`` (the
+    changed input) and :data:`~xlcost.workbooks.layout.RISK_WI_CALCS`."""
+    base = base_columns(scenario)
+    m = len(changes)
+    cols = {k: np.full(m, v) for k, v in base.items()}
+    for i, (n, v) in enumerate(changes):
+        if v is not None:
+            cols[n][i] = v
+    full, _ = _columns(cols)
+    merged = {**full, **derived_columns(full), **_resolved(full)}
+    flows = _flows(full)
+    out = evaluate_columns(cols, validate=False, with_irr=False)
+
+    def cell(x: float) -> float | None:
+        return float(x) if math.isfinite(x) else None
+
+    rows: list[dict[str, Value]] = []
+    for i, (n, v) in enumerate(changes):
+        row: dict[str, Value] = {"value": v}
+        for key in L.RISK_WI_CALCS:
+            if key.startswith("used_") and key[5:] in merged:
+                row[key] = cell(merged[key[5:]][i])
+            elif key in _FLOW_KEYS:
+                row[key] = float(flows[_FLOW_KEYS[key]][i])
+            elif key in RESULT_NAMES:
+                row[key] = "" if (x := cell(out[key][i])) is None else x
+            else:  # a cell this function does not know: the engine's Option, one row at a time
+                row[key] = Option.of(scenario.model_copy(update={n: v})).value(key)
+        rows.append(row)
+    return tuple(rows)
 
 
 @dataclass(frozen=True)
@@ -523,6 +680,25 @@ def _sizing_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
 def _costs_ref(name: str) -> str:
     """A value by defined name, as the Costs and Inputs sheets reference it."""
     return f"used_{name}" if name in L.DEFAULTED else name
+
+
+def _npv_formula(ref: Callable[[str], str]) -> str:
+    """NPV of one option in closed form (two constant monthly segments and the value of owned
+    GPUs left at the end), as on Scenarios."""
+    a = (
+        f"({ref('benefit')}-({ref('total_cost')}-{ref('maintain_cost')}-"
+        f"{ref('upfront_cost')}+{ref('gpu_value_left')}))/{ref('horizon_months')}"
+    )
+    m = (
+        f"IF({ref('used_maintain_months')}>0,{ref('maintain_cost')}/"
+        f"{ref('used_maintain_months')},0)"
+    )
+    rate = ref("monthly_rate")
+    return (
+        f"=-{ref('upfront_cost')}+PV({rate},{ref('horizon_months')},-{a})"
+        f"-PV({rate},{ref('used_maintain_months')},-{m})"
+        f"+{ref('gpu_value_left')}/(1+{rate})^{ref('horizon_months')}"
+    )
 
 
 def _text(v: Any) -> str:
@@ -1248,19 +1424,8 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
             return _used(name, f"{col}{row}") if name in L.DEFAULTED else f"{col}{row}"
 
         formulas = _model_formulas(mode, ref)
-        a = (
-            f"({ref('benefit')}-({ref('total_cost')}-{ref('maintain_cost')}-"
-            f"{ref('upfront_cost')}+{ref('gpu_value_left')}))/{ref('horizon_months')}"
-        )
-        m = (
-            f"IF({ref('used_maintain_months')}>0,{ref('maintain_cost')}/"
-            f"{ref('used_maintain_months')},0)"
-        )
-        rate = ref("monthly_rate")
         formulas |= {
-            "npv": f"=-{ref('upfront_cost')}+PV({rate},{ref('horizon_months')},-{a})"
-            f"-PV({rate},{ref('used_maintain_months')},-{m})"
-            f"+{ref('gpu_value_left')}/(1+{rate})^{ref('horizon_months')}",
+            "npv": _npv_formula(ref),
             "rank": f"=RANK({ref('npv')},{span('npv')})+SUMPRODUCT(({span('npv')}="
             f"{ref('npv')})*({span('roi')}>{ref('roi')}))",
             "within_budget": f"=IF(OR(ISBLANK(${L.SCN_BUDGET_CELL[0]}${L.SCN_BUDGET_CELL[1:]}),"
@@ -1935,6 +2100,453 @@ def _conf_sheet(wb: Workbook) -> None:
     ws.column_dimensions["B"].width = 16
 
 
+# --------------------------------------------------------------------------- ranges and Risk
+
+_RISK_LABELS = {"total_cost": "Total cost", "npv": "NPV", "roi": "ROI"}
+_UP_TO_DATE = "up to date: computed from the current inputs and ranges"
+_STALE = (
+    "out of date — regenerate: an input or range differs from the ones these numbers were "
+    "computed from (xlcost generate or xlcost risk)"
+)
+_RANGES_OK = "ok: every Low ≤ value ≤ High"
+_RANGES_BAD = "check the Inputs sheet: a Low is above its value or a High below it"
+_NONE_IN_RANGE = "none in range"
+
+
+def _base_ref(name: str) -> str | None:
+    """The defined name of an input's value in effect (``used_<name>``), if it has one."""
+    if name in L.DEFAULTED or name in L.ESTIMATED or f"used_{name}" in L.DERIVED:
+        return f"used_{name}"
+    return None
+
+
+def _side_formula(name: str, side: str) -> str:
+    """An input at its Low or High, or at its value when that bound is blank ("" when it has
+    none). ``+0`` makes each branch a value, not a reference to the input's cell."""
+    bound = f"{name}_{side}"
+    base = _base_ref(name)
+    if base is None:
+        return f'=IF(ISBLANK({bound}),IF(ISBLANK({name}),"",{name}+0),{bound}+0)'
+    if name in L.ESTIMATED:  # its used value is "" when nothing is known
+        return f'=IF(ISBLANK({bound}),IF(ISNUMBER({base}),{base}+0,""),{bound}+0)'
+    return f"=IF(ISBLANK({bound}),{base}+0,{bound}+0)"
+
+
+def _cell_of(name: str) -> str:
+    """The absolute address of a named input cell or result (``Inputs!$B$7``), else the name."""
+    for sheet, cells in (
+        (L.INPUTS, L.INPUT_CELLS),
+        (L.INPUTS, L.USED_CELLS),
+        (L.COSTS, L.DERIVED_CELLS),
+        (L.COSTS, L.RESULT_CELLS),
+    ):
+        if name in cells:
+            return L.absolute(sheet, cells[name])
+    return name
+
+
+def _base_formula(name: str) -> str:
+    return "=" + (_base_ref(name) or name)
+
+
+def _same(a: str, b: str) -> str:
+    """1 when cells ``a`` and ``b`` differ (blank vs not, or any other value), else 0."""
+    return f"IF(ISBLANK({a}),IF(ISBLANK({b}),0,1),IF(ISBLANK({b}),1,IF(EXACT({a},{b}),0,1)))"
+
+
+def _range_columns(wb: Workbook) -> list[Calc]:
+    """Low / High / Dist beside every numeric input on the Inputs sheet, named NAME_low …"""
+    ws = wb[L.INPUTS]
+    cols = L.RANGE_COLS
+    for key, label in (("low", "Low"), ("high", "High"), ("dist", "Dist")):
+        cell = ws[f"{cols[key]}4"]
+        cell.value, cell.style = label, S.HEADER
+        ws.column_dimensions[cols[key]].width = 14 if key != "dist" else 12
+    ws[f"{cols['low']}3"] = (
+        "Uncertain inputs: Low and High around the value (blank = no range); Dist triangular "
+        "(blank), pert or uniform. The Risk sheet uses them."
+    )
+    ws[f"{cols['low']}3"].style = S.NOTE
+    ws[f"{cols['low']}3"].alignment = Alignment(wrap_text=False, vertical="center")
+    for name in L.RANGED_INPUTS:
+        spec = input_spec(name)
+        lower, inclusive, upper = field_domain(name)
+        base = _base_ref(name) or name
+        for side in ("low", "high", "dist"):
+            key = f"{name}_{side}"
+            cell = L.RANGE_CELLS[key]
+            ws[cell].style = S.INPUT
+            wb.defined_names[key] = DefinedName(key, attr_text=L.absolute(L.INPUTS, cell))
+            common: dict[str, Any] = {
+                "allow_blank": True,
+                "showErrorMessage": True,
+                "showInputMessage": True,
+                "errorTitle": f"Invalid {key}"[:32],
+                "promptTitle": f"{spec['label']} ({side})"[:32],
+            }
+            if side == "dist":
+                dv = DataValidation(
+                    type="list", formula1='"triangular,pert,uniform"',
+                    error="Dist is triangular (blank), pert or uniform.",
+                    prompt="Shape of the range: triangular (blank; the value is the most "
+                    "likely), pert (a smoother triangular) or uniform.", **common,
+                )  # fmt: skip
+            else:
+                ws[cell].number_format = S.number_format(spec["unit"])
+                cond = [f"ISNUMBER({cell})", f"{cell}{'<=' if side == 'low' else '>='}{base}"]
+                if lower is not None:
+                    cond.append(f"{cell}{'>=' if inclusive else '>'}{lower:g}")
+                if upper is not None:
+                    cond.append(f"{cell}<={upper:g}")
+                word = "≤" if side == "low" else "≥"
+                dv = DataValidation(
+                    type="custom", formula1=f"AND({','.join(cond)})",
+                    error=f"{key} must be a number {word} {name} and within its limits.",
+                    prompt=f"{'Lowest' if side == 'low' else 'Highest'} plausible {name} "
+                    f"({spec['unit']}); blank = no range on this side.", **common,
+                )  # fmt: skip
+            ws.add_data_validation(dv)
+            dv.add(cell)
+    return []
+
+
+def _risk_sheet(wb: Workbook, mode: str) -> list[Calc]:
+    ws = wb.create_sheet(L.RISK)
+    _title(
+        ws,
+        "Risk: what the ranges of the inputs do to the result",
+        "Monte Carlo percentiles and NPV histogram (computed by xlcost from the Low / High "
+        "columns of the Inputs sheet), tornado and break-even (formulas: they follow your "
+        "edits).",
+        {"A": 30, "B": 16, "C": 16, "D": 16, "E": 16, "F": 16, "G": 14, "H": 14},
+    )
+    calcs: list[Calc] = []
+    st, tt = L.RISK_ST_COLS, L.RISK_TT_COLS
+    st_first, st_last = L.RISK_ST_FIRST_ROW, max(L.RISK_ST_ROWS.values())
+
+    # status and the Monte Carlo block (the engine's values)
+    for cell, label in (
+        (L.RISK_STATUS_CELL, "Monte Carlo numbers"),
+        (L.RISK_RANGES_CELL, "Ranges"),
+        (L.RISK_DRAWS_CELL, "Draws"),
+        (L.RISK_SEED_CELL, "Random seed"),
+    ):
+        ws[f"A{cell[1:]}"] = label
+    changed = f"{st['changed']}{st_first}:{st['changed']}{st_last}"
+    bad = f"{st['bad_range']}{st_first}:{st['bad_range']}{st_last}"
+    calcs.append(
+        Calc(L.RISK, L.RISK_STATUS_CELL,
+             f'=IF(SUM({changed})=0,"{_UP_TO_DATE}","{_STALE}")', lambda f: _UP_TO_DATE)
+    )  # fmt: skip
+    calcs.append(
+        Calc(L.RISK, L.RISK_RANGES_CELL,
+             f'=IF(SUM({bad})=0,"{_RANGES_OK}","{_RANGES_BAD}")', lambda f: _RANGES_OK)
+    )  # fmt: skip
+    for cell in (L.RISK_STATUS_CELL, L.RISK_RANGES_CELL):
+        ws[cell].style = S.RESULT
+        ws[cell].alignment = Alignment(wrap_text=False, vertical="center")
+    for cell in (L.RISK_DRAWS_CELL, L.RISK_SEED_CELL):
+        ws[cell].style = S.CALC
+        ws[cell].number_format = "#,##0" if cell == L.RISK_DRAWS_CELL else "0"
+    hdr = L.RISK_STATS_HEADER_ROW
+    ws[f"A{hdr - 1}"] = (
+        f"Monte Carlo: {DEFAULT_DRAWS:,} draws, random seed {DEFAULT_SEED} "
+        "(values computed by xlcost; the status above says whether they match the inputs)"
+    )
+    ws[f"A{hdr - 1}"].style = S.GROUP
+    _header(ws, hdr, ["Result", "P10", "P50", "P90", "Mean"])
+    for name, row in L.RISK_STATS_ROWS.items():
+        ws[f"A{row}"] = _RISK_LABELS[name]
+        for col in L.RISK_STATS_COLS.values():
+            ws[f"{col}{row}"].style = S.RESULT
+            ws[f"{col}{row}"].number_format = S.PERCENT if name == "roi" else S.MONEY
+    ws[f"A{L.RISK_PROB_CELL[1:]}"] = "Probability NPV > 0"
+    ws[L.RISK_PROB_CELL].style = S.RESULT
+    ws[L.RISK_PROB_CELL].number_format = "0.0%"
+    hist = L.RISK_HIST_COLS
+    _header(ws, L.RISK_HIST_HEADER_ROW, ["NPV from", "NPV to", "Draws"])
+    last_bin = L.RISK_HIST_FIRST_ROW + L.RISK_HIST_BINS - 1
+    for row in range(L.RISK_HIST_FIRST_ROW, last_bin + 1):
+        for col in hist.values():
+            ws[f"{col}{row}"].style = S.CALC
+            ws[f"{col}{row}"].number_format = "#,##0"
+    chart = BarChart()
+    chart.type = "col"
+    chart.title = f"NPV histogram ({DEFAULT_DRAWS:,} draws, random seed {DEFAULT_SEED})"
+    chart.y_axis.title = "Draws"
+    chart.x_axis.title = "NPV up to"
+    chart.x_axis.number_format = "#,##0"
+    chart.legend = None
+    chart.gapWidth = 10
+    col_of = {c: i + 1 for i, c in enumerate("ABCDEFGH")}
+    chart.add_data(Reference(ws, min_col=col_of[hist["draws"]], min_row=L.RISK_HIST_FIRST_ROW,
+                             max_row=last_bin))  # fmt: skip
+    chart.set_categories(Reference(ws, min_col=col_of[hist["to"]],
+                                   min_row=L.RISK_HIST_FIRST_ROW, max_row=last_bin))  # fmt: skip
+    chart.width, chart.height = _RISK_CHART_SIZE
+    ws.add_chart(chart, f"I{L.RISK_STATS_HEADER_ROW}")
+
+    # what-if columns (hidden): the model with one input changed — a probe for each linear
+    # input (its tornado and break-even follow from two NPVs), Low and High for the others
+    names = L.RISK_TORNADO_INPUTS
+    ws.cell(L.RISK_WI_LABEL_ROW, L.RISK_HELP_FIRST_COL, "What-if: input")
+    ws.cell(L.RISK_WI_SIDE_ROW, L.RISK_HELP_FIRST_COL, "at")
+    ws.cell(L.RISK_WI_VALUE_ROW, L.RISK_HELP_FIRST_COL, "value")
+    for key, row in L.RISK_WI_ROWS.items():
+        ws.cell(row, L.RISK_HELP_FIRST_COL, key)
+    ws.cell(L.RISK_WI_ROOT_ROW, L.RISK_HELP_FIRST_COL, "NPV = 0 at")
+    for k, (c, varied, side) in enumerate(_what_if_columns()):
+        col = get_column_letter(c)
+        value_cell = f"{col}{L.RISK_WI_VALUE_ROW}"
+        ws[f"{col}{L.RISK_WI_LABEL_ROW}"] = varied
+        ws[f"{col}{L.RISK_WI_SIDE_ROW}"] = side
+
+        def ref(
+            name: str, col: str = col, varied: str = varied, value_cell: str = value_cell
+        ) -> str:
+            if name == varied:
+                return value_cell
+            if name in L.RISK_WI_ROWS:
+                return f"{col}{L.RISK_WI_ROWS[name]}"
+            return _cell_of(_costs_ref(name))
+
+        base = _cell_of(_base_ref(varied) or varied)
+        # a probe is xlcost.engine.risk.probe_value: half the value, 1 when it is 0
+        value = f"=IF({base}=0,1,{base}/2)" if side == "probe" else _side_formula(varied, side)
+        calcs.append(Calc(L.RISK, value_cell, value, partial(_what_if_value, k, "value")))
+        formulas = _model_formulas(mode, ref) | {"npv": _npv_formula(ref)}
+        for key, row in L.RISK_WI_ROWS.items():
+            calcs.append(
+                Calc(L.RISK, f"{col}{row}", formulas[key], partial(_what_if_value, k, key))
+            )
+        if side == "probe" and varied in BREAK_EVEN_INPUTS:
+            npv1 = f"{col}{L.RISK_WI_ROWS['npv']}"
+            root = formula(mode, "BREAK_EVEN", base, _cell_of("npv"), value_cell, npv1)[1:]
+            calcs.append(
+                Calc(L.RISK, f"{col}{L.RISK_WI_ROOT_ROW}", f'=IFERROR({root},"")',
+                     partial(_break_even_root, varied))
+            )  # fmt: skip
+
+    # the unsorted tornado (hidden): one row per input, its NPVs at Low and High, swing, rank
+    first_tt = L.RISK_TT_FIRST_ROW
+    last_tt = first_tt + len(names) - 1
+    swing = f"${tt['swing']}${first_tt}:${tt['swing']}${last_tt}"
+    rank = f"${tt['rank']}${first_tt}:${tt['rank']}${last_tt}"
+    for key, col in tt.items():
+        ws[f"{col}{first_tt - 1}"] = key
+    npv_row = L.RISK_WI_ROWS["npv"]
+    npv = _cell_of("npv")
+    for i, n in enumerate(names):
+        row = first_tt + i
+        ws[f"{tt['input']}{row}"] = n
+        cells: dict[str, str] = {}
+        if n in L.RISK_LINEAR_INPUTS:
+            probe = get_column_letter(L.risk_probe_col(L.RISK_LINEAR_INPUTS.index(n)))
+            x0 = _cell_of(_base_ref(n) or n)
+            slope = f"({probe}{npv_row}-{npv})/({probe}{L.RISK_WI_VALUE_ROW}-{x0})"
+            for side in ("low", "high"):
+                cells[side] = _side_formula(n, side)
+                cells[f"npv_{side}"] = (
+                    f"=IF(ISBLANK({n}_{side}),{npv},{npv}+({tt[side]}{row}-{x0})*{slope})"
+                )
+        else:
+            j = L.RISK_NONLINEAR_INPUTS.index(n)
+            for side in ("low", "high"):
+                wi = get_column_letter(L.risk_wi_col(j, side))
+                cells[side] = f"={wi}{L.RISK_WI_VALUE_ROW}"
+                cells[f"npv_{side}"] = f"=IF(ISBLANK({n}_{side}),{npv},{wi}{npv_row})"
+        cells["swing"] = f"=ABS({tt['npv_high']}{row}-{tt['npv_low']}{row})"
+        cells["rank"] = (
+            f"=SUMPRODUCT(({swing}>{tt['swing']}{row})*1)"
+            f"+SUMPRODUCT((${tt['swing']}${first_tt}:{tt['swing']}{row}={tt['swing']}{row})*1)"
+        )
+        for key, text in cells.items():
+            calcs.append(Calc(L.RISK, f"{tt[key]}{row}", text, partial(_tornado_row_value, i, key)))
+
+    # the sorted tornado (visible) and its chart
+    tc = L.RISK_TORNADO_COLS
+    _header(ws, L.RISK_TORNADO_HEADER_ROW, ["Tornado: input", "Low", "High", "NPV at low",
+            "NPV at high", "Swing", "Δ NPV at low", "Δ NPV at high"])  # fmt: skip
+    ws[f"A{L.RISK_TORNADO_HEADER_ROW - 1}"] = (
+        "Tornado: the NPV with one input at its Low or High, the others at their values "
+        "(largest swing first; formulas)"
+    )
+    ws[f"A{L.RISK_TORNADO_HEADER_ROW - 1}"].style = S.GROUP
+    source = {k: f"${tt[k]}${first_tt}:${tt[k]}${last_tt}" for k in tt}
+    for k in range(1, L.RISK_TORNADO_BARS + 1):
+        row = L.RISK_TORNADO_FIRST_ROW + k - 1
+        at = f"MATCH({k},{rank},0)"
+        shown = f"INDEX({swing},{at})>0"
+        for key, col in tc.items():
+            if key.startswith("delta"):
+                side = key.split("_")[1]
+                text = f'=IF({tc["swing"]}{row}="","",{tc["npv_" + side]}{row}-npv)'
+            else:
+                text = f'=IFERROR(IF({shown},INDEX({source[key]},{at}),""),"")'
+            calcs.append(Calc(L.RISK, f"{col}{row}", text, partial(_tornado_bar_value, k, key)))
+            ws[f"{col}{row}"].style = S.CALC
+            ws[f"{col}{row}"].number_format = {"input": S.GENERAL, "low": S.MAGNITUDE,
+                                               "high": S.MAGNITUDE}.get(key, S.MONEY)  # fmt: skip
+    last_bar = L.RISK_TORNADO_FIRST_ROW + L.RISK_TORNADO_BARS - 1
+    chart = BarChart()
+    chart.type = "bar"
+    chart.grouping = "clustered"
+    chart.overlap = 100
+    chart.title = "Tornado: change in NPV at each input's Low and High"
+    chart.y_axis.title = "Change in NPV"
+    chart.y_axis.numFmt = "#,##0"
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.x_axis.tickLblPos = "low"
+    chart.legend.position = "b"
+    chart.x_axis.tickLblSkip = 1  # every input's name, not every other one
+    for key in ("delta_low", "delta_high"):
+        data = Reference(ws, min_col=col_of[tc[key]], min_row=L.RISK_TORNADO_HEADER_ROW,
+                         max_row=last_bar)  # fmt: skip
+        chart.add_data(data, titles_from_data=True)
+    chart.set_categories(
+        Reference(ws, min_col=1, min_row=L.RISK_TORNADO_FIRST_ROW, max_row=last_bar)
+    )
+    chart.width, chart.height = _RISK_CHART_SIZE
+    ws.add_chart(chart, f"I{L.RISK_TORNADO_HEADER_ROW}")
+
+    # break-even (visible)
+    bc = L.RISK_BE_COLS
+    ws[f"A{L.RISK_BE_HEADER_ROW - 1}"] = (
+        "Break-even: the value of one input at which NPV = 0, the others at their values "
+        "(the NPV is linear in each of these inputs: closed form, formulas)"
+    )
+    ws[f"A{L.RISK_BE_HEADER_ROW - 1}"].style = S.GROUP
+    _header(ws, L.RISK_BE_HEADER_ROW, ["Break-even: input", "Value now", "NPV = 0 at", "How"])
+    for j, n in enumerate(BREAK_EVEN_INPUTS):
+        row = L.RISK_BE_FIRST_ROW + j
+        probe = get_column_letter(L.risk_probe_col(j))
+        raw = f"{probe}{L.RISK_WI_ROOT_ROW}"
+        lower, inclusive, upper = field_domain(n)
+        cond = []
+        if lower is not None:
+            cond.append(f"{raw}{'>=' if inclusive else '>'}{lower:g}")
+        if upper is not None:
+            cond.append(f"{raw}<={upper:g}")
+        inside = f"AND({','.join(cond)})" if cond else "TRUE"
+        ws[f"{bc['input']}{row}"] = n
+        ws[f"{bc['how']}{row}"] = (
+            "BREAK_EVEN of two NPVs" if mode == "udf" else "linear root of two NPVs"
+        )
+        calcs.append(Calc(L.RISK, f"{bc['base']}{row}", _base_formula(n),
+                          partial(_break_even_base, n)))  # fmt: skip
+        calcs.append(
+            Calc(L.RISK, f"{bc['value']}{row}",
+                 f'=IF({raw}="","{_NONE_IN_RANGE}",IF({inside},{raw},"{_NONE_IN_RANGE}"))',
+                 partial(_break_even_value, n))
+        )  # fmt: skip
+        for key in ("base", "value"):
+            ws[f"{bc[key]}{row}"].style = S.RESULT if key == "value" else S.CALC
+            ws[f"{bc[key]}{row}"].number_format = S.number_format(input_spec(n)["unit"])
+
+    # computed-from values (hidden) and the flags the status reads
+    ws[f"{st['input']}{st_first - 1}"] = "computed from"
+    for key, col in st.items():
+        if key != "input":
+            ws[f"{col}{st_first - 1}"] = key
+    for name, row in L.RISK_ST_ROWS.items():
+        ws[f"{st['input']}{row}"] = name
+        for key in ("value", "low", "high", "dist"):  # present in the sheet XML, values per file
+            ws[f"{st[key]}{row}"].style = S.CALC
+        here = L.INPUT_ROWS[name]
+        parts = [_same(L.absolute(L.INPUTS, f"{L.INPUT_VALUE_COL}{here}"), f"{st['value']}{row}")]
+        check = "0"
+        if name in L.RANGED_INPUTS:
+            for side in ("low", "high", "dist"):
+                parts.append(
+                    _same(L.absolute(L.INPUTS, L.RANGE_CELLS[f"{name}_{side}"]), f"{st[side]}{row}")
+                )
+            base = _base_ref(name) or name
+            lo, hi = f"{name}_low", f"{name}_high"
+            check = (
+                f"IF(OR(AND(ISNUMBER({lo}),ISNUMBER({base}),{lo}>{base}),"
+                f"AND(ISNUMBER({hi}),ISNUMBER({base}),{hi}<{base})),1,0)"
+            )
+        calcs.append(Calc(L.RISK, f"{st['changed']}{row}", "=" + "+".join(parts), lambda f: 0))
+        calcs.append(Calc(L.RISK, f"{st['bad_range']}{row}", "=" + check, lambda f: 0))
+
+    first_help = get_column_letter(L.RISK_HELP_FIRST_COL)
+    last_help = get_column_letter(L.RISK_WI_LAST_COL)
+    ws.column_dimensions.group(first_help, last_help, hidden=True)
+    _finish(ws, "A4", L.RISK_PRINT_LAST_COL, L.RISK_BE_FIRST_ROW + len(BREAK_EVEN_INPUTS) - 1)
+    return calcs
+
+
+_RISK_CHART_SIZE = (15.0, 9.0)
+"""Width and height (cm) of the Risk sheet's charts: columns I to Q of the print area."""
+
+
+def _what_if_columns() -> list[tuple[int, str, str]]:
+    """The what-if columns in order: (column number, input, "probe" / "low" / "high")."""
+    out = [(L.risk_probe_col(j), n, "probe") for j, n in enumerate(L.RISK_LINEAR_INPUTS)]
+    for i, n in enumerate(L.RISK_NONLINEAR_INPUTS):
+        out += [(L.risk_wi_col(i, side), n, side) for side in ("low", "high")]
+    return out
+
+
+def _what_if_value(k: int, key: str, f: Facts) -> Value:
+    return f.what_if[k][key]
+
+
+def _tornado_row_value(i: int, key: str, f: Facts) -> Value:
+    return f.tornado_rows[i][key]
+
+
+def _tornado_bar_value(k: int, key: str, f: Facts) -> Value:
+    bars = f.tornado_bars
+    return bars[k - 1][key] if k <= len(bars) else ""
+
+
+def _break_even_base(name: str, f: Facts) -> Value:
+    return base_value(f.main.scenario, name, f.main.used)
+
+
+def _break_even_root(name: str, f: Facts) -> Value:
+    b = f.break_even[name]
+    return "" if b.raw is None else b.raw
+
+
+def _break_even_value(name: str, f: Facts) -> Value:
+    b = f.break_even[name]
+    return _NONE_IN_RANGE if b.value is None else b.value
+
+
+def _risk_values(f: Facts) -> dict[str, dict[str, Value]]:
+    """The Risk sheet's and the Inputs sheet's plain values (not formulas) for one scenario."""
+    risk: dict[str, Value] = {L.RISK_DRAWS_CELL: f.simulation_draws, L.RISK_SEED_CELL: f.seed}
+    mc = f.simulation
+    for name, row in L.RISK_STATS_ROWS.items():
+        p = mc.stats[name]
+        for key, col in L.RISK_STATS_COLS.items():
+            v = getattr(p, key)
+            risk[f"{col}{row}"] = "" if v is None else v
+    risk[L.RISK_PROB_CELL] = mc.prob_npv_positive
+    hist = mc.histogram
+    for b in range(L.RISK_HIST_BINS):
+        row = L.RISK_HIST_FIRST_ROW + b
+        has = hist is not None and b < len(hist.counts)
+        risk[f"{L.RISK_HIST_COLS['from']}{row}"] = hist.edges[b] if has and hist else None
+        risk[f"{L.RISK_HIST_COLS['to']}{row}"] = hist.edges[b + 1] if has and hist else None
+        risk[f"{L.RISK_HIST_COLS['draws']}{row}"] = hist.counts[b] if has and hist else None
+    inputs: dict[str, Value] = {}
+    st = L.RISK_ST_COLS
+    for name in L.RANGED_INPUTS:
+        r = f.ranges.inputs.get(name)
+        values: dict[str, Value] = {"low": None, "high": None, "dist": None}
+        if r is not None:
+            values = {"low": r.low, "high": r.high, "dist": r.dist}
+        for side, v in values.items():
+            inputs[L.RANGE_CELLS[f"{name}_{side}"]] = v
+            risk[f"{st[side]}{L.RISK_ST_ROWS[name]}"] = v
+    for name, row in L.RISK_ST_ROWS.items():
+        risk[f"{st['value']}{row}"] = getattr(f.main.scenario, name)
+    return {L.RISK: risk, L.INPUTS: inputs}
+
+
 # --------------------------------------------------------------------------- the template
 
 
@@ -2022,6 +2634,8 @@ class Template:
         calcs += _scenarios_sheet(wb, mode, n_options)
         calcs += _catalog_sheet(wb, mode)
         calcs += _checks_sheet(wb, mode)
+        calcs += _range_columns(wb)
+        calcs += _risk_sheet(wb, mode)
         if mode == "udf":
             _conf_sheet(wb)
             _intellisense_sheet(wb)
@@ -2043,7 +2657,11 @@ class Template:
         ).encode("utf-8")
 
     def cell_values(
-        self, scenario: Scenario, comparison: Sequence[Scenario], budget: float | None = None
+        self,
+        scenario: Scenario,
+        comparison: Sequence[Scenario],
+        budget: float | None = None,
+        ranges: Ranges | None = None,
     ) -> dict[str, dict[str, Value]]:
         """Sheet → cell → value: the inputs (and the Scenarios sheet's ``budget``, ``None`` =
         blank = no budget), and every formula's cached value from the engine."""
@@ -2051,8 +2669,10 @@ class Template:
             raise ValueError(f"this template has {self.n_options} options, got {len(comparison)}")
         if budget is not None and not (math.isfinite(budget) and budget >= 0):
             raise XlcostError(f"budget must be a number ≥ 0, got {budget}")
-        facts = Facts.of(scenario, comparison, budget, self.months)
+        facts = Facts.of(scenario, comparison, budget, self.months, ranges)
         values: dict[str, dict[str, Value]] = {ws: {} for ws in self.sheet_parts}
+        for sheet, by_cell in _risk_values(facts).items():
+            values[sheet].update(by_cell)
         values[L.SCENARIOS][L.SCN_BUDGET_CELL] = budget
         for name, cell in L.INPUT_CELLS.items():
             values[L.INPUTS][cell] = getattr(scenario, name)
@@ -2066,11 +2686,15 @@ class Template:
         return values
 
     def render(
-        self, scenario: Scenario, comparison: Sequence[Scenario], budget: float | None = None
+        self,
+        scenario: Scenario,
+        comparison: Sequence[Scenario],
+        budget: float | None = None,
+        ranges: Ranges | None = None,
     ) -> bytes:
-        """The workbook's bytes, filled with ``scenario``, the ``comparison`` options and the
-        ``budget`` (``None``: blank, no budget)."""
-        values = self.cell_values(scenario, comparison, budget)
+        """The workbook's bytes, filled with ``scenario`` (and its input ``ranges``), the
+        ``comparison`` options and the ``budget`` (``None``: blank, no budget)."""
+        values = self.cell_values(scenario, comparison, budget, ranges)
         parts = dict(self.parts)
         for sheet, part in self.sheet_parts.items():
             if values[sheet]:
@@ -2102,6 +2726,7 @@ def template_bytes(
     comparison: Sequence[Scenario] | None = None,
     budget: float | None = DEFAULT_BUDGET,
     months: int = L.MAX_MONTHS,
+    ranges: Ranges | None = None,
 ) -> bytes:
     """The template workbook as bytes (see :func:`build_template`); the skeleton is cached.
 
@@ -2115,7 +2740,7 @@ def template_bytes(
     """
     options = list(comparison) if comparison is not None else _default_comparison()
     template = _template(mode, len(options), months)
-    return template.render(scenario or seed_scenario(), options, budget)
+    return template.render(scenario or seed_scenario(), options, budget, ranges)
 
 
 def build_template(
@@ -2126,6 +2751,7 @@ def build_template(
     comparison: list[Scenario] | None = None,
     overwrite: bool = False,
     budget: float | None = DEFAULT_BUDGET,
+    ranges: Ranges | None = None,
 ) -> None:
     """Write the template workbook to ``path``.
 
@@ -2147,6 +2773,10 @@ def build_template(
     budget
         The Scenarios sheet's budget; ``None`` leaves it blank (no budget). Default: the
         shipped template's :data:`DEFAULT_BUDGET`.
+    ranges
+        The ranges of ``scenario``'s inputs (the Inputs sheet's Low / High / Dist, and the
+        Risk sheet's Monte Carlo); default none (the default MFU range when training hours
+        are estimated).
 
     Raises
     ------
@@ -2157,5 +2787,5 @@ def build_template(
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise XlcostError(f"{path.name}: the template is an .xlsx workbook; name it *.xlsx")
-    data = template_bytes(mode, scenario, comparison=comparison, budget=budget)
+    data = template_bytes(mode, scenario, comparison=comparison, budget=budget, ranges=ranges)
     atomic_write(path, data, overwrite=overwrite)

@@ -23,7 +23,7 @@ from xlcost.batch import (
     run,
     validate_file,
 )
-from xlcost.cli._app import app, examples, new_file, out_dir, user_errors
+from xlcost.cli._app import DecimalCommaOpt, app, examples, new_file, out_dir, user_errors
 from xlcost.cli.workbook_cmds import Mode, ModeOpt
 from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.report import printable
@@ -162,6 +162,7 @@ def generate(
             min=0,
         ),
     ] = None,
+    decimal_comma: DecimalCommaOpt = None,
 ) -> None:
     """Write one template workbook per scenario (or one for all).
 
@@ -184,6 +185,7 @@ def generate(
             overwrite=force,
             budget=budget,
             sync=False,
+            decimal_comma=decimal_comma,
         ),
     )
     _write("generate", total, tasks, generate_one, workers)
@@ -220,6 +222,7 @@ def fill(
     ] = False,
     force: ForceOpt = False,
     workers: WorkersOpt = 1,
+    decimal_comma: DecimalCommaOpt = None,
 ) -> None:
     """Fill a workbook once per data row through its defined names.
 
@@ -235,6 +238,7 @@ def fill(
             ignore_unknown=ignore_unknown,
             overwrite=force,
             sync=False,
+            decimal_comma=decimal_comma,
         ),
     )
     if job.note is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -240,23 +241,27 @@ def _number(value: float) -> str:
     return repr(value)
 
 
-def _columns(chunk: ResultChunk, keys: Sequence[str]) -> list[list[str | None]]:
-    """The chunk's result columns ``keys`` as text (``None`` where a result does not exist)."""
-    out: list[list[str | None]] = []
+def _columns(chunk: ResultChunk, keys: Sequence[str], missing: str) -> list[list[str]]:
+    """The chunk's result columns ``keys`` as text (``missing`` where a result does not
+    exist)."""
+    out: list[list[str]] = []
     for k in keys:
         arr = chunk.results[k]
         finite = np.isfinite(arr)
         if k == "payback_month":
-            text: list[str | None] = list(
-                map(str, np.where(finite, arr, 0).astype(np.int64).tolist())
-            )
+            text = list(map(str, np.where(finite, arr, 0).astype(np.int64).tolist()))
         else:
             text = list(map(repr, arr.tolist()))
         if not finite.all():
             for i in np.flatnonzero(~finite).tolist():
-                text[i] = None
+                text[i] = missing
         out.append(text)
     return out
+
+
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+"""Characters that make :mod:`csv` quote a field (the writer's delimiter, quote and line
+ends); numbers never have them."""
 
 
 class _CsvWriter(ResultWriter):
@@ -269,13 +274,14 @@ class _CsvWriter(ResultWriter):
 
     def write(self, chunk: ResultChunk) -> None:
         names = [csv_text(n, protect=self.protect) for n in chunk.names]
-        cols = _columns(chunk, self.keys)
+        cols = _columns(chunk, self.keys, "")
         found = chunk.warnings or [[] for _ in names]
         notes = [csv_text(" | ".join(w), protect=self.protect) for w in found]
-        self.writer.writerows(
-            [n, *("" if v is None else v for v in row), note]
-            for n, note, *row in zip(names, notes, *cols, strict=True)
-        )
+        rows = zip(names, *cols, notes, strict=True)
+        if _CSV_SPECIAL.search("".join(names)) or _CSV_SPECIAL.search("".join(notes)):
+            self.writer.writerows(rows)
+        elif names:  # no field needs quoting: the lines csv.writer would write, joined in C
+            self.stream.write("\n".join(map(",".join, rows)) + "\n")
         self.count += len(names)
 
 
@@ -295,13 +301,13 @@ class _JsonWriter(ResultWriter):
         self.keys = keys
 
     def write(self, chunk: ResultChunk) -> None:
-        cols = _columns(chunk, self.keys)
+        cols = _columns(chunk, self.keys, "null")
         keys = [f'    "{k}": ' for k in self.keys]
         parts = []
         found = chunk.warnings or [[] for _ in chunk.names]
         for name, notes, *row in zip(chunk.names, found, *cols, strict=True):
             fields = [f'    "name": {json.dumps(name, ensure_ascii=False)}']
-            fields += [k + ("null" if v is None else v) for k, v in zip(keys, row, strict=True)]
+            fields += [k + v for k, v in zip(keys, row, strict=True)]
             fields.append('    "warnings": ' + _json_list(notes))
             parts.append("  {\n" + ",\n".join(fields) + "\n  }")
         if not parts:

@@ -164,6 +164,31 @@ def _float_slow(v: Any, field: str, decimal_comma: bool) -> float | None:
     return None if math.isnan(f) else f
 
 
+_NOT_PLAIN = re.compile(r"[^0-9.eE+\-\s]")
+"""A character no plain number has (``float`` reads ``nan``, ``inf`` and ``1_000`` too)."""
+
+
+def _plain_numbers(cells: NDArray[np.object_]) -> Array | None:
+    """CSV text cells (any shape) as floats in one numpy call, if every cell is a number in
+    the plain form (``3``, ``0.25``, ``1e8``) no longer than the number limit; else ``None``.
+
+    Text that ``float`` reads but a spreadsheet number is not (``nan``, ``inf``, ``1_000``)
+    takes the cell rules.
+    """
+    flat = cells.ravel().tolist()
+    try:
+        if max(map(len, flat), default=0) > limits().number_chars:
+            return None
+    except TypeError:  # a short row's missing cells (None)
+        return None
+    if _NOT_PLAIN.search("\n".join(flat)):
+        return None
+    try:
+        return cells.astype(np.float64)  # float() of each str, in C
+    except (ValueError, TypeError):
+        return None
+
+
 def _numeric_column(
     field: str, raw: list[Any], *, text_cells: bool, decimal_comma: bool
 ) -> tuple[Array, NDArray[np.bool_]]:
@@ -173,22 +198,10 @@ def _numeric_column(
     anything else (blanks, ``0.5%``, ``$1,200``, decimal commas) cell by cell.
     """
     n = len(raw)
-    if (
-        text_cells
-        and not decimal_comma
-        and isinstance(raw, np.ndarray)
-        and max(map(len, raw.tolist()), default=0) <= limits().number_chars
-    ):
-        try:
-            arr = raw.astype(np.float64)  # float() of each str, in C
-        except (ValueError, TypeError):
-            pass
-        else:
-            nan = np.isnan(arr)
-            bad = np.zeros(n, dtype=bool)
-            if nan.any():  # the text "nan" is not a blank
-                bad[nan] = True
-            return arr, bad
+    if text_cells and not decimal_comma and isinstance(raw, np.ndarray):
+        arr = _plain_numbers(raw)
+        if arr is not None:
+            return arr, np.zeros(n, dtype=bool)
     out = np.empty(n, dtype=np.float64)
     bad = np.zeros(n, dtype=bool)
     for i, v in enumerate(raw):
@@ -320,7 +333,16 @@ def _chunk(
         grid[:] = lines
     else:  # values may themselves be lists (YAML): transpose as Python tuples
         transposed = list(zip(*lines, strict=True))
-    for j, c in columns:
+    numeric = [(j, c) for j, c in columns if c not in _ARRAY_TEXT]
+    plain = None
+    if grid is not None and not table.decimal_comma and numeric:
+        # the whole chunk's numbers at once; a chunk with any other cell goes column by column
+        plain = _plain_numbers(grid[:, [j for j, _ in numeric]].T)
+    if plain is not None:
+        for row, (_, c) in zip(plain, numeric, strict=True):
+            cols[c] = row
+    rest = columns if plain is None else [(j, c) for j, c in columns if c in _ARRAY_TEXT]
+    for j, c in rest:
         raw: Any = grid[:, j] if grid is not None else list(transposed[j])
         if c in _ARRAY_TEXT:
             values, wrong = _text_column(c, raw)

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
+from xlcost.engine.compute import replicas
 from xlcost.engine.errors import XlcostError
 from xlcost.engine.evaluate import evaluate_columns, scenario_data, used_inputs
 from xlcost.engine.model import Scenario
@@ -145,29 +146,55 @@ def _results_at(s: Scenario, volumes: Array, result: str) -> Array:
 
 def _steps(s: Scenario, max_volume: float) -> Array:
     """Volumes in (0, max_volume) at which the replica count or the owned fleet of ``s`` may
-    step up."""
-    out = [_unit_steps(s, _scaled(s)["own_gpus"], max_volume, 0.0)]
+    step up: each the largest volume still on the level below."""
+    own = _scaled(s)["own_gpus"]
+    out = [_unit_steps(s, own, max_volume, 0.0, lambda v: _whole(own * v))]
     if s.serve_gpus is not None or s.peak_qps is None:  # not sized from traffic: no steps
         return np.concatenate(out)
     qps = used_inputs(s)["qps_per_replica"]
     if qps:
-        k = _scaled(s)["peak_qps"] / (qps * s.target_utilization)  # replicas per unit volume
-        out.append(_unit_steps(s, k, max_volume, s.min_replicas))
+        rate = _scaled(s)["peak_qps"]
+        k = rate / (qps * s.target_utilization)  # replicas per unit volume
+
+        def count(v: Array) -> Array:
+            return np.asarray(replicas(rate * v, qps, s.target_utilization, s.min_replicas))
+
+        out.append(_unit_steps(s, k, max_volume, s.min_replicas, count))
     return np.concatenate(out)
 
 
-def _unit_steps(s: Scenario, k: float, max_volume: float, floor: float) -> Array:
-    """Volumes n / k in (0, max_volume) for whole n ≥ ``floor``: where ``ceil(k·v)`` steps."""
+def _unit_steps(
+    s: Scenario, k: float, max_volume: float, floor: float, count: Callable[[Array], Array]
+) -> Array:
+    """Where ``count(v)`` (≈ ``ceil(k·v)``, whole units as the engine rounds them) steps up
+    from n to more, for whole n ≥ ``floor``, in (0, max_volume): the largest volume at which it
+    is still n (the step itself is the next float)."""
     if not (k > 0 and math.isfinite(k)):
         return np.empty(0)
-    count = math.floor(k * max_volume)
-    if count > MAX_STEPS:
+    count_max = math.floor(k * max_volume * (1 + 1e-7))
+    if count_max > MAX_STEPS:
         raise XlcostError(
-            f"{s.name}: {count:,} replica steps below volume {max_volume:g}; "
+            f"{s.name}: {count_max:,} replica steps below volume {max_volume:g}; "
             "give a smaller --max-volume"
         )
-    n = np.arange(1, count + 1, dtype=np.float64)
-    return n[n >= floor] / k
+    n = np.arange(1, count_max + 1, dtype=np.float64)
+    n = n[n >= floor]
+    steps = _last_below(count, n, n / k)
+    return steps[(steps > 0) & (steps < max_volume)]
+
+
+def _last_below(count: Callable[[Array], Array], n: Array, near: Array) -> Array:
+    """For each level ``n``, the largest float ``v`` with ``count(v) ≤ n``, found next to
+    ``near`` (within 1e-7 relative) by bisection on the floats themselves: exact, whatever the
+    rounding of the count (``count`` is non-decreasing in ``v``)."""
+    lo = (near * (1 - 1e-7)).view(np.int64)
+    hi = (near * (1 + 1e-7)).view(np.int64)
+    while np.any(hi - lo > 1):
+        mid = lo + (hi - lo) // 2
+        up = count(mid.view(np.float64)) > n
+        hi = np.where(up, mid, hi)
+        lo = np.where(up, lo, mid)
+    return np.asarray(lo.view(np.float64))
 
 
 def _crossings(

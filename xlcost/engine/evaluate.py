@@ -511,19 +511,38 @@ def _irr(f: Mapping[str, Array]) -> Array:
     mask = (last > 0) & ((f["c0"] > 0) | (first < 0))
     out = np.full(f["c0"].shape, np.nan)
     sub = {k: f[k][mask] for k in ("c0", "a", "m", "s", "H", "M")}
+    # Scale each row's money by a power of two (exact) so that its largest amount is about 1:
+    # the root is unchanged, and tiny (subnormal) amounts keep their precision in the sums.
+    money = ("c0", "a", "m", "s")
+    _, exponent = np.frexp(np.maximum.reduce([np.abs(sub[k]) for k in money]))
+    sub |= {k: np.ldexp(sub[k], -exponent) for k in money}
 
-    any_left = bool(sub["s"].any())
+    # The flows in three runs of equal months: u = a − m in months 1..L1, a in the next L2
+    # months, and w in month H; each run is all positive or all negative, and every negative
+    # flow (with −c0 in month 0) comes before every positive one.
+    hh, c0 = sub["H"], sub["c0"]
+    l1 = np.minimum(sub["M"], hh - 1)
+    l2 = hh - 1 - l1
+    u = sub["a"] - sub["m"]
+    w = np.where(sub["M"] >= hh, u, sub["a"]) + sub["s"]
+    runs = [(u, l1), (sub["a"], l2), (w, hh)]
+    gains = [np.maximum(v, 0.0) for v, _ in runs]
+    costs_ = [np.maximum(-v, 0.0) for v, _ in runs]
 
-    def npv_and_slope(x: Array, rows: NDArray[np.intp]) -> tuple[Array, Array]:
-        s_h, ds_h = finance.log_annuity(x, sub["H"][rows])
-        s_m, ds_m = finance.log_annuity(x, sub["M"][rows])
-        a, m = sub["a"][rows], sub["m"][rows]
-        npv, slope = -sub["c0"][rows] + a * s_h - m * s_m, a * ds_h - m * ds_m
-        if any_left:  # the value left, back in month H
-            hh = sub["H"][rows]
-            end = sub["s"][rows] * np.exp(-x * hh)
-            return npv + end, slope - hh * end
-        return npv, slope
+    def log_ratio(x: Array, rows: NDArray[np.intp]) -> tuple[Array, Array]:
+        """ln(P / N), P and N the present values of the positive and negative flows, and its
+        slope: it has the sign of the NPV, and decreases with a slope between −H and −1."""
+        n1, n_h = l1[rows], hh[rows]
+        (s1, ds1, e1), (s2, ds2, e2) = finance.log_annuities(x, [n1, l2[rows]])
+        e_h = e1 * e2 * np.exp(-x)  # H = L1 + L2 + 1
+        # present value of 1 a month in each run, and its derivative in x
+        pv = (s1, e1 * s2, e_h)
+        dpv = (ds1, e1 * (ds2 - n1 * s2), -n_h * e_h)
+        p = sum(g[rows] * v for g, v in zip(gains, pv, strict=True))
+        dp = sum(g[rows] * d for g, d in zip(gains, dpv, strict=True))
+        n = c0[rows] + sum(c[rows] * v for c, v in zip(costs_, pv, strict=True))
+        dn = sum(c[rows] * d for c, d in zip(costs_, dpv, strict=True))
+        return np.log(p) - np.log(n), dp / p - dn / n
 
     if mask.any():
         # Start from Excel's guess of 10 %, or from the perpetuity rate (a − m)/c0 when that is
@@ -531,7 +550,7 @@ def _irr(f: Mapping[str, Array]) -> Array:
         with np.errstate(all="ignore"):
             perpetuity = np.where(sub["c0"] > 0, (sub["a"] - sub["m"]) / sub["c0"], 0.0)
         guess = np.clip(np.nan_to_num(perpetuity), 0.1, 1e3)
-        monthly = finance.solve_rate(npv_and_slope, guess)
+        monthly = finance.solve_rate(log_ratio, guess, hh)
         with np.errstate(over="ignore"):
             out[mask] = finance.annualise(monthly)
     return out

@@ -34,6 +34,7 @@ __all__ = [
     "annuity_factor",
     "excel_irr",
     "excel_npv",
+    "log_annuities",
     "log_annuity",
     "monthly_rate",
     "solve_rate",
@@ -78,21 +79,32 @@ def log_annuity(x: ArrayLike, periods: ArrayLike) -> tuple[Array, Array]:
     conventional cash flow is smooth and convex, so Newton's method converges in a few steps
     even for rates of thousands of percent a period.
     """
-    x_ = _f(x)
-    n = _f(periods)
+    s, ds, _ = log_annuities(_f(x), [_f(periods)])[0]
+    return s, ds
+
+
+def log_annuities(x: Array, periods: Sequence[Array]) -> list[tuple[Array, Array, Array]]:
+    """:func:`log_annuity` for several ``periods`` at the same log-rates ``x``, each with the
+    discount factor ``e^(−x·n)`` too; the exponentials of ``x`` are computed once."""
     # S uses expm1 and stays accurate down to tiny x; only x ≈ 0 itself needs the limit n.
     # dS/dx cancels badly for small x, so its series takes over earlier (it only steers Newton).
-    tiny = np.abs(x_) < 1e-12
-    small = np.abs(x_) < 1e-4
-    xs = np.where(tiny, 1.0, x_)
-    q = np.exp(-xs)
-    qn = np.exp(-xs * n)
-    one_minus_q = -np.expm1(-xs)
-    s = q * (-np.expm1(-xs * n)) / one_minus_q
-    ds = -q * (1.0 - (n + 1.0) * qn + n * qn * q) / (one_minus_q * one_minus_q)
-    s_series = n - x_ * n * (n + 1.0) / 2.0
-    ds_series = -n * (n + 1.0) / 2.0 + x_ * n * (n + 1.0) * (2.0 * n + 1.0) / 6.0
-    return np.where(tiny, s_series, s), np.where(small, ds_series, ds)
+    tiny = np.abs(x) < 1e-12
+    small = np.abs(x) < 1e-4
+    em1 = np.expm1(-x)
+    q = 1.0 + em1
+    one_minus_q = np.where(tiny, 1.0, -em1)
+    out = []
+    for n in periods:
+        emn = np.expm1(-x * n)
+        qn = 1.0 + emn
+        s = q * -emn / one_minus_q
+        ds = -q * (1.0 - (n + 1.0) * qn + n * qn * q) / (one_minus_q * one_minus_q)
+        if small.any():
+            s = np.where(tiny, n - x * n * (n + 1.0) / 2.0, s)
+            ds_series = -n * (n + 1.0) / 2.0 + x * n * (n + 1.0) * (2.0 * n + 1.0) / 6.0
+            ds = np.where(small, ds_series, ds)
+        out.append((s, ds, qn))
+    return out
 
 
 def excel_npv(rate: float, values: Sequence[float] | NDArray[np.float64]) -> float:
@@ -195,59 +207,109 @@ def _refine(npv: Callable[[float], tuple[float, float]], x: float) -> float:
 def solve_rate(
     f: _RateFunction,
     guess: Array,
+    steepest: Array,
     *,
     lower: float = -0.99,
     upper: float = 1e9,
-    max_iter: int = 200,
+    max_iter: int = 100,
 ) -> Array:
-    """Vectorised root of NPV = 0 in the log-rate ``x = ln(1 + r)``; returns the rates ``r``.
+    """Vectorised root of ``g(x) = 0`` in the log-rate ``x = ln(1 + r)``; returns the rates ``r``.
 
-    ``f(x, rows)`` returns ``(npv, d npv / d x)`` of the elements ``rows`` at log-rates ``x``
-    (``x`` and ``rows`` have the same length). Each element is bracketed in
-    ``[ln(1 + lower), ln(1 + upper)]`` and solved by safeguarded Newton iteration ("rtsafe",
-    Press et al., *Numerical Recipes*, section 9.4): a Newton step that leaves the bracket, or
-    does not at least halve the previous step, is replaced by bisection, so every element whose
-    bracket holds a change of sign converges. Elements without one — or, in theory, still moving
-    after ``max_iter`` steps — are NaN (Excel's ``#NUM!``). The default bracket, −99 % to 10⁹ a
-    period, holds every rate a monthly business case produces. Only unconverged elements are
-    iterated.
+    ``f(x, rows)`` returns ``(g, dg / dx)`` of the elements ``rows`` at log-rates ``x`` (``x``
+    and ``rows`` have the same length), where ``g`` decreases with a slope between
+    ``−steepest`` and −1 everywhere: the log of the ratio of the present values of the positive
+    and the negative flows, when every negative flow comes before every positive one (the slope
+    is minus the difference of their mean times, which lies between 1 and the last month).
+    One evaluation at the guess then brackets the root in closed form: with ``g0 = g(x0)`` it
+    lies between ``x0 + g0 / steepest`` and ``x0 + g0``. Inside that bracket, intersected with
+    ``[ln(1 + lower), ln(1 + upper)]``, the root is found by safeguarded Newton iteration
+    ("rtsafe", Press et al., *Numerical Recipes*, section 9.4): a Newton step that leaves the
+    bracket, or (after :data:`FREE_NEWTON_STEPS` steps) does not at least halve the previous
+    step, is replaced by bisection. An element is done when its Newton step is below 1e-10 of
+    ``max(1, |x|)`` — convergence is quadratic, so that last step leaves an error of the order
+    of 1e-20 times the curvature, far below double precision — or when its bracket is a few
+    units in the last place wide. Elements whose root lies outside ``[lower, upper]`` — or, in
+    theory, still moving after ``max_iter`` steps — are NaN (Excel's ``#NUM!``). The default
+    range, −99 % to 10⁹ a period, holds every rate a monthly business case produces. Only
+    unconverged elements are iterated, in blocks of :data:`SOLVE_BLOCK`.
     """
+    floor, ceiling = float(np.log1p(lower)), float(np.log1p(upper))
+    out = np.full(guess.size, np.nan)
+    for start in range(0, guess.size, SOLVE_BLOCK):
+        rows = np.arange(start, min(start + SOLVE_BLOCK, guess.size))
+        out[rows] = _solve_block(f, guess[rows], steepest[rows], rows, floor, ceiling, max_iter)
+    return np.asarray(np.expm1(out), dtype=np.float64)
+
+
+FREE_NEWTON_STEPS = 8
+"""Newton steps that stay in the bracket are taken for this many iterations even when they do
+not halve the previous one (Newton approaches a root from one side in shrinking steps, where
+bisecting a wide bracket would throw the progress away); after that, rtsafe's rule applies."""
+
+SOLVE_BLOCK = 1 << 15
+"""Elements :func:`solve_rate` iterates on together: a block's temporaries stay in the cache."""
+
+
+def _solve_block(
+    f: _RateFunction,
+    guess: Array,
+    steepest: Array,
+    rows: NDArray[np.intp],
+    floor: float,
+    ceiling: float,
+    max_iter: int,
+) -> Array:
+    """:func:`solve_rate` on the elements ``rows``: their log-rates ``x``."""
     n = guess.size
-    lo = np.full(n, np.log1p(lower))
-    hi = np.full(n, np.log1p(upper))
-    every = np.arange(n)
+    x0 = np.clip(np.log1p(guess), floor, ceiling)
     with np.errstate(all="ignore"):
-        f_lo = f(lo, every)[0]
-        f_hi = f(hi, every)[0]
-    ok = np.sign(f_lo) * np.sign(f_hi) < 0
+        g0, dg0 = f(x0, rows)
+        near, far = x0 + g0 / steepest, x0 + g0
+    lo = np.where(g0 > 0, near, far)
+    hi = np.where(g0 > 0, far, near)
+    ok = np.isfinite(g0) & (lo <= ceiling) & (hi >= floor)
+    lo, hi = np.maximum(lo, floor), np.minimum(hi, ceiling)
     out = np.full(n, np.nan)
-    active = np.flatnonzero(ok)
-    x = np.clip(np.log1p(guess[active]), lo[active], hi[active])
-    lo, hi, lo_positive = lo[active], hi[active], f_lo[active] > 0
+    out[ok & (g0 == 0)] = x0[ok & (g0 == 0)]
+    active = np.flatnonzero(ok & (g0 != 0))
+    lo, hi = lo[active], hi[active]
+    with np.errstate(all="ignore"):
+        x = x0[active] - g0[active] / dg0[active]
+    x = np.where((x > lo) & (x < hi), x, 0.5 * (lo + hi))
     step_before = hi - lo
 
-    for _ in range(max_iter):
+    for step in range(max_iter):
         if active.size == 0:
             break
         with np.errstate(all="ignore"):
-            y, dy = f(x, active)
-            same_as_lo = (y > 0) == lo_positive
-            lo = np.where(same_as_lo, x, lo)
-            hi = np.where(same_as_lo, hi, x)
+            y, dy = f(x, rows[active])
+            positive = y > 0  # g decreases: left of the root
+            lo = np.where(positive, x, lo)
+            hi = np.where(positive, hi, x)
             newton_step = y / dy
         newton = x - newton_step
-        done = (y == 0) | (np.abs(newton_step) <= 1e-13 * np.maximum(1.0, np.abs(x)))
-        fast = (newton >= lo) & (newton <= hi) & (2 * np.abs(newton_step) <= step_before)
-        new = np.where(done | fast, newton, 0.5 * (lo + hi))
-        new = np.where(y == 0, x, new)
+        done = (
+            (y == 0)
+            | (np.abs(newton_step) <= 1e-10 * np.maximum(1.0, np.abs(x)))
+            | (hi - lo <= 4e-16 * np.maximum(1.0, np.abs(x)))
+        )
+        inside = (newton >= lo) & (newton <= hi)
+        fast = inside & ((step < FREE_NEWTON_STEPS) | (2 * np.abs(newton_step) <= step_before))
+        new = np.where(fast, newton, 0.5 * (lo + hi))
+        # A Newton step past an end of the range tries that end (the root may lie beyond it).
+        past_floor = ~fast & (newton < lo) & (lo == floor) & (x != lo)
+        past_ceiling = ~fast & (newton > hi) & (hi == ceiling) & (x != hi)
+        new = np.where(past_floor, floor, np.where(past_ceiling, ceiling, new))
+        new = np.where(done, np.where((y == 0) | ~fast, x, newton), new)
         out[active[done]] = new[done]
         keep = ~done
         step_before = np.abs(new - x)[keep]
-        active, x, lo, hi, lo_positive = (
-            active[keep],
-            new[keep],
-            lo[keep],
-            hi[keep],
-            lo_positive[keep],
-        )
-    return np.asarray(np.expm1(out), dtype=np.float64)
+        active, x, lo, hi = active[keep], new[keep], lo[keep], hi[keep]
+    # A root found at an end of the range is one only if g changes sign there (g > 0 at the
+    # lower end, < 0 at the upper): otherwise the root lies outside the range.
+    for end, sign in ((floor, 1.0), (ceiling, -1.0)):
+        check = np.flatnonzero(np.abs(out - end) <= 1e-12 * max(1.0, abs(end)))
+        if check.size:
+            with np.errstate(all="ignore"):
+                out[check[~(sign * f(np.full(check.size, end), rows[check])[0] >= 0)]] = np.nan
+    return out

@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import hostile_corpus as hc
 import pytest
@@ -214,24 +214,48 @@ def test_symlink_to_a_good_file_is_read(tmp_path: Path) -> None:
     assert len(proc.stdout.splitlines()) == 3
 
 
+def test_good_rows_never_take_the_row_by_row_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """calc validates and evaluates good rows as columns, one array call per chunk: neither the
+    per-row model (pydantic) nor the scalar engine sees them. (Speed itself is measured by
+    benchmarks/calc_csv.py, not here.)"""
+    import xlcost.scenario_columns as sc
+
+    big = tmp_path / "rows.csv"
+    hc.million_rows(big, rows=20_000)
+    calls = {"rows": 0, "arrays": 0}
+    real = sc.evaluate_columns
+
+    def per_row(*args: object, **kwargs: object) -> None:
+        calls["rows"] += 1
+        raise AssertionError("a good row went through the row-by-row path")
+
+    def arrays(*args: Any, **kwargs: Any) -> Any:
+        calls["arrays"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sc, "parse_record", per_row)
+    monkeypatch.setattr(sc, "evaluate", per_row)
+    monkeypatch.setattr(sc, "evaluate_columns", arrays)
+    chunks = list(sc.calc_chunks(big, chunk_rows=8_192))
+    assert sum(len(c.names) for c in chunks) == 20_000
+    assert not [p for c in chunks for p in c.problems]
+    assert calls == {"rows": 0, "arrays": 3}  # ⌈20,000 / 8,192⌉
+
+
 def test_million_row_csv_is_processed_by_calc_and_refused_by_compare(tmp_path: Path) -> None:
     big = tmp_path / "big.csv"
     hc.million_rows(big)
     digest = _sha(big)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(
         [sys.executable, "-m", "xlcost", "calc", str(big), "-f", "csv"],
         capture_output=True,
-        timeout=300,
+        timeout=900,  # a hang guard only; benchmarks/calc_csv.py measures the speed
     )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.count(b"\n") == 1_000_001
     assert proc.stderr.decode().strip() == "xlcost: calc: 1000000 scenarios OK, 0 failed"
-    # CPU time, not wall time: the machine may be shared. benchmarks/calc_csv.py measures the
-    # target (≤ 10 s wall, ≤ 300 MB); this only guards against a return to row-by-row work
-    assert cpu < 60, cpu
     proc = subprocess.run(
         [sys.executable, "-m", "xlcost", "compare", str(big)],
         capture_output=True,

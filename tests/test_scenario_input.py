@@ -160,7 +160,8 @@ def test_tab_separated_and_spreadsheet_numbers(tmp_path: Path) -> None:
     assert {k: r[k] for k in WORKED} == WORKED
 
 
-def test_decimal_comma_can_be_forced_and_refused(tmp_path: Path) -> None:
+def _decimal_commas(tmp_path: Path) -> Path:
+    """The worked example, comma-separated, with decimal commas (so those fields are quoted)."""
     rows = _rows({})
     header = rows[0]
     rows[1][header.index("serve_price_per_gpu_hour")] = "0,1"
@@ -168,10 +169,28 @@ def test_decimal_comma_can_be_forced_and_refused(tmp_path: Path) -> None:
     rows[1][header.index("ctr")] = "0,5%"
     rows[1][header.index("cvr")] = "0,3%"
     rows[1][header.index("value_per_conversion")] = "0,1"
-    path = _write(tmp_path / "dc.csv", rows)  # comma-separated: fields quoted
+    return _write(tmp_path / "dc.csv", rows)
+
+
+def test_decimal_comma_can_be_forced_and_refused(tmp_path: Path) -> None:
+    path = _decimal_commas(tmp_path)
     [r] = _calc_json(path, "--decimal-comma")
     assert {k: r[k] for k in WORKED} == WORKED
     code, _, err = run("calc", path, "--decimal-point")
+    assert code == 1
+    assert "dc.csv row 2, serve_price_per_gpu_hour: must be a number, got '0,1'" in err
+
+
+@pytest.mark.parametrize("command", ["compare", "generate", "fill", "risk", "sensitivity"])
+def test_every_command_that_reads_rows_takes_decimal_comma(command: str, tmp_path: Path) -> None:
+    path = _decimal_commas(tmp_path)
+    template = Path(__file__).resolve().parents[1] / "workbook" / "xlcost_template_portable.xlsx"
+    before = {"fill": [template], "generate": [], "risk": [], "sensitivity": [], "compare": []}
+    after = {"fill": ["--out", tmp_path / "f"], "generate": ["--out", tmp_path / "g"],
+             "risk": ["--draws", "100"]}.get(command, [])  # fmt: skip
+    code, _, err = run(command, *before[command], path, *after, "--decimal-comma")
+    assert code == 0, err
+    code, _, err = run(command, *before[command], path, *after, "--decimal-point")
     assert code == 1
     assert "dc.csv row 2, serve_price_per_gpu_hour: must be a number, got '0,1'" in err
 

@@ -696,6 +696,7 @@ def generate_tasks(
     overwrite: bool = False,
     budget: float | None = None,
     sync: bool = True,
+    decimal_comma: bool | None = None,
 ) -> tuple[int, Iterator[GenerateTask | Outcome]]:
     """The workbooks of ``xlcost generate``: one per scenario, or one with all (``single``).
 
@@ -717,13 +718,16 @@ def generate_tasks(
     XlcostError
         An unreadable scenario file, or (``single``) no valid scenario in it.
     """
-    if line := unknown_columns(scenario_file.name, open_table(scenario_file).header):
+    if line := unknown_columns(
+        scenario_file.name, open_table(scenario_file, decimal_comma=decimal_comma).header
+    ):
         raise XlcostError(line)
-    total = sum(1 for _ in read_records(scenario_file))  # counted, not kept: memory stays flat
+    records = functools.partial(read_records, scenario_file, decimal_comma=decimal_comma)
+    total = sum(1 for _ in records())  # counted, not kept: memory stays flat
     duplicates = Duplicates()  # the one duplicate rule (xlcost.scenario_files)
 
     def parsed() -> Iterator[tuple[Scenario, Ranges] | Outcome]:
-        for where, record in read_records(scenario_file):
+        for where, record in records():
             inputs, raw_ranges = split_ranges(record)
             try:
                 s = parse_scenario(inputs, where=where)
@@ -755,7 +759,7 @@ def generate_tasks(
         return len(failed) + 1, iter([*failed, task])
 
     # Built here once per horizon of the first records, inherited by forked workers.
-    for months in _horizons(read_records(scenario_file)):
+    for months in _horizons(records()):
         _skeleton(mode, 1, months)
     outputs = OutputNames(out, ".xlsx")
 
@@ -804,6 +808,7 @@ def fill_tasks(
     ignore_unknown: bool = False,
     overwrite: bool = False,
     sync: bool = True,
+    decimal_comma: bool | None = None,
 ) -> FillJob:
     """One :class:`FillTask` per data row (``xlcost fill``), planned by
     :func:`~xlcost.fill_rows.plan_fill` (``sync``: as :func:`generate_tasks`).
@@ -828,7 +833,7 @@ def fill_tasks(
         A damaged template.
     """
     book = OpenWorkbook(template)
-    records = list(read_records(data_file))
+    records = list(read_records(data_file, decimal_comma=decimal_comma))
     columns = {k for _, record in records for k in record}
     unknown = sorted(c for c in columns - {"name"} if c not in book.names)
     if unknown and not ignore_unknown:

@@ -98,6 +98,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
 """Command name → (module in :mod:`xlcost.cli`, its one-line summary), in the order listed."""
 
 
+DecimalCommaOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--decimal-comma/--decimal-point",
+        help="Read numbers in CSV files as 1.234,56 (decimal comma) or 1,234.56 "
+        "[default: detected in semicolon- and tab-separated files].",
+    ),
+]
+"""``--decimal-comma/--decimal-point``, the same in every command that reads scenario rows."""
+
+
 def summary(command: typer.core.TyperCommand | typer.core.TyperGroup | Any) -> str:
     """A command's one-line summary: the first paragraph of its help, on one line."""
     text = (command.help or "").strip().split("\n\n")[0]

@@ -25,6 +25,7 @@ from xlcost.batch import (
 )
 from xlcost.cli._app import (
     CatalogOpt,
+    DecimalCommaOpt,
     app,
     catalog_from,
     examples,
@@ -170,6 +171,7 @@ def generate(
             min=0,
         ),
     ] = None,
+    decimal_comma: DecimalCommaOpt = None,
 ) -> None:
     """Write one template workbook per scenario (or one for all).
 
@@ -192,6 +194,7 @@ def generate(
             overwrite=force,
             budget=budget,
             sync=False,
+            decimal_comma=decimal_comma,
         ),
     )
     _write("generate", total, tasks, generate_one, workers)
@@ -228,6 +231,7 @@ def fill(
     ] = False,
     force: ForceOpt = False,
     workers: WorkersOpt = 1,
+    decimal_comma: DecimalCommaOpt = None,
     catalog_file: CatalogOpt = None,
 ) -> None:
     """Fill a workbook once per data row through its defined names.
@@ -246,6 +250,7 @@ def fill(
                 ignore_unknown=ignore_unknown,
                 overwrite=force,
                 sync=False,
+                decimal_comma=decimal_comma,
             ),
         )
         if job.note is not None:

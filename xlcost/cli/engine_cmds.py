@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from xlcost.cli._app import CatalogOpt, app, catalog_from, examples, out_dir, user_errors
+from xlcost.cli._app import (
+    CatalogOpt,
+    DecimalCommaOpt,
+    app,
+    catalog_from,
+    examples,
+    out_dir,
+    user_errors,
+)
 from xlcost.cli.batch_cmds import WorkersOpt
 from xlcost.engine import evaluate, seed_scenario
 from xlcost.engine.allocate import (
@@ -163,14 +171,6 @@ def demo(
     typer.echo("\n".join(f"  {p}" for p in paths))
 
 
-DecimalCommaOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--decimal-comma/--decimal-point",
-        help="Read numbers in CSV files as 1.234,56 (decimal comma) or 1,234.56 "
-        "[default: detected in semicolon- and tab-separated files].",
-    ),
-]
 CsvRawOpt = Annotated[
     bool,
     typer.Option(

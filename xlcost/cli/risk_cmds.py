@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from xlcost.cli._app import CatalogOpt, app, catalog_from, examples, user_errors
-from xlcost.cli.engine_cmds import DecimalCommaOpt, Format, FormatOpt, IgnoreOpt, _report
+from xlcost.cli._app import CatalogOpt, DecimalCommaOpt, app, catalog_from, examples, user_errors
+from xlcost.cli.engine_cmds import Format, FormatOpt, IgnoreOpt, _report
 
 if TYPE_CHECKING:
     from xlcost.engine.model import Scenario

@@ -6,7 +6,7 @@ Prints medians over ``--repeat`` runs. The scalar path (one ``evaluate(Scenario)
 timed on the first ``--scalar-rows`` rows and its per-row median is extrapolated to ``--rows``
 (pass ``--scalar-rows`` equal to ``--rows`` to time every row; that takes minutes).
 Also prints the median wall time of ``python -c "import xlcost"`` (target ≤ 0.3 s).
-Targets (SPEC/issue 2): array path ≤ 1 s for 1,000,000 rows on a 2-core machine.
+Target: array path ≤ 1 s for 1,000,000 rows on a 2-core machine.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def xlcost_cells() -> dict[str, str]:
 
 
 def _write_xlcost_inputs(wb: xlsxwriter.Workbook, inputs: Any) -> None:
-    """The seed scenario's inputs, one defined name each (train_gpus stays 8 at C3)."""
+    """The worked example's inputs, one defined name each (train_gpus stays 8 at C3)."""
     seed = seed_scenario().model_dump()
     for name, cell in xlcost_cells().items():
         if name == "train_gpus":

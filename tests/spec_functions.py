@@ -1,4 +1,4 @@
-"""SPEC §3's function signatures, copied by hand from the SPEC (an independent oracle).
+"""The Excel functions' specified signatures, copied by hand (an independent oracle).
 
 Each entry: argument names in order, and the defaults of the optional ones (``None`` = required).
 """

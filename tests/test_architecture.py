@@ -38,7 +38,7 @@ def test_importing_xlcost_loads_only_the_version() -> None:
 
 
 ROOT = Path(__file__).resolve().parents[1]
-# Who may import what (SPEC architecture): xlwings only in the UDF module; openpyxl (and the
+# Who may import what (the architecture): xlwings only in the UDF module; openpyxl (and the
 # zip/XML layer) only in xlcost/workbooks/.
 ALLOWED = {"xlwings": {"xlcost/udfs.py"}, "openpyxl": {"xlcost/workbooks/"}}
 

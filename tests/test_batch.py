@@ -306,7 +306,7 @@ def _workbook(
     error_cells: dict[str, str] | None = None,
     raw_cells: dict[str, str] | None = None,
 ) -> Path:
-    """A minimal filled workbook: Inputs!C3.. hold the seed's inputs (train_gpus at C7).
+    """A minimal filled workbook: Inputs!C3.. hold the worked example's inputs (train_gpus at C7).
 
     ``error_cells`` puts an error value into an input cell, ``raw_cells`` the given content
     (the XML inside ``<c>``).

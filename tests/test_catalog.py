@@ -1,4 +1,4 @@
-"""The hardware catalog: SPEC §5 anchors, sources and dates, user overrides, clear errors."""
+"""The hardware catalog: published anchor specs, sources and dates, overrides, clear errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from xlcost.engine import XlcostError, default_catalog, load_catalog
 
-# SPEC §5 anchors, written out.
+# The published anchor specs, written out.
 ANCHORS = [
     ("A100-40GB", "peak_tflops", 312),
     ("A100-80GB", "peak_tflops", 312),

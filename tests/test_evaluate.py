@@ -206,7 +206,7 @@ def test_one_pass_equals_evaluate_schedule_and_compare(
 
 
 def test_megatron_gpt3_estimate_within_10_percent() -> None:
-    # Narayanan et al., SC'21 §5.1: GPT-3 175B, 300B tokens, 1,024 A100 at 140 TFLOP/s each
+    # Narayanan et al., SC'21 sec. 5.1: GPT-3 175B, 300B tokens, 1,024 A100 at 140 TFLOP/s each
     # (8 FLOPs per parameter-token, recomputation included): "about 34 days".
     s = Scenario(
         name="gpt3",

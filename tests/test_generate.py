@@ -67,9 +67,10 @@ def _members(data: bytes) -> list[tuple[str, bytes]]:
 @pytest.mark.parametrize("mode", ["udf", "portable"])
 def test_generate_writes_what_template_bytes_renders(mode: str, tmp_path: Path) -> None:
     """Each generated workbook is the template rendered with its scenario (alone on the
-    Scenarios sheet): the seed's byte for byte; any other scenario's with the same members,
-    each with the same bytes except for the spacing inside the cell tags that ``generate``
-    rewrites (``<c r="B9" s="5" >`` from the renderer, ``<c r="B9" s="5">`` from the filler).
+    Scenarios sheet): the worked example's byte for byte; any other scenario's with the same
+    members, each with the same bytes except for the spacing inside the cell tags that
+    ``generate`` rewrites (``<c r="B9" s="5" >`` from the renderer, ``<c r="B9" s="5">`` from
+    the filler).
     Without ``--budget`` the budget cell is blank."""
     for f in SHIPPED:
         code, out, err = run_cli("generate", f, "--out", tmp_path / mode, "--mode", mode)
@@ -177,7 +178,7 @@ def test_generate_reports_a_horizon_the_template_cannot_hold(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("name", ["xlcost_template.xlsx", "xlcost_template_portable.xlsx"])
 def test_fill_writes_the_engines_results_as_cached_values(tmp_path: Path, name: str) -> None:
-    """A reader that does not calculate sees each row's results, not the template's seed."""
+    """A reader that does not calculate sees each row's results, not the template's own example."""
     from python_calamine import CalamineWorkbook
 
     from xlcost.workbooks import layout as L

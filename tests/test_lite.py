@@ -144,7 +144,7 @@ def test_same_results_as_xlcost_udfs_in_lite_mode(lite_run: dict[str, object]) -
     assert lite_run["results"] == expected
     results = lite_run["results"]
     assert isinstance(results, list)
-    assert results[0] == 480.0 and results[7] == 3.78  # the seed, independently
+    assert results[0] == 480.0 and results[7] == 3.78  # the worked example, independently
     assert results[12:17] == ["#DIV/0!", "#NUM!", "#VALUE!", "#N/A", "#N/A"]
     assert results[17] == [[480.0], ["#NUM!"], ["#VALUE!"], [960.0]]
     assert results[18] == "#NUM!"

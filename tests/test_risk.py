@@ -200,7 +200,7 @@ def test_break_even_by_hand_and_none_in_range() -> None:
 
 
 def test_megatron_gpt3_published_run_within_default_mfu_range() -> None:
-    """Narayanan et al. (SC'21, §5.1): GPT-3 175B on 300B tokens, 1,024 A100s, "about 34 days".
+    """Narayanan et al. (SC'21, sec. 5.1): GPT-3 175B on 300B tokens, 1,024 A100s, "about 34 days".
     With mfu left at its default (0.4) and the default MFU range 0.3–0.5, the P10–P90 of
     training GPU-hours contains 34 days × 24 h × 1,024 GPUs."""
     s = Scenario(

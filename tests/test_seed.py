@@ -1,4 +1,4 @@
-"""The seed's worked example (SPEC §2) reproduced exactly, cell by cell."""
+"""The worked example of the cost-accounting method reproduced exactly, cell by cell."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from xlcost.engine import costs, evaluate, schedule, seed_scenario
 
-# Numbers from the seed document §4.3 / SPEC §2 — written out, not computed by xlcost.
+# Numbers from the method's worked example — written out, not computed by xlcost.
 SEED = {
     "train_cost": 480.0,
     "deploy_cost": 10.0,

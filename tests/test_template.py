@@ -6,7 +6,7 @@
   fails when LibreOffice is missing; set ``XLCOST_SKIP_LIBREOFFICE=1`` to skip it locally.
 
 Both are compared cell by cell with the cached values the builder wrote (the engine's numbers),
-and the named results with :func:`evaluate` directly and with the seed's numbers (SPEC §2).
+and the named results with :func:`evaluate` directly and with the worked example's numbers.
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def test_scenarios_sheet_with_every_cost_line(mode: str, tmp_path: Path) -> None
 
 
 def test_seed_numbers_in_the_udf_workbook(tmp_path: Path) -> None:
-    """SPEC §2's worked example, independently of the engine: 480/10/100/150/590."""
+    """The worked example, independently of the engine: 480/10/100/150/590."""
     path = tmp_path / "seed.xlsx"
     build_template("udf", None, path)
     got = _calculate(path)
@@ -404,7 +404,8 @@ def test_maintain_months_is_validated_against_the_horizon(tmp_path: Path) -> Non
 
 
 def _past_the_horizon(tmp_path: Path, mode: str) -> Path:
-    """The seed with maintain_months = 3 > its horizon, 2, typed in (past the validation)."""
+    """The worked example with maintain_months = 3 > its horizon, 2, typed in (past the
+    validation)."""
     built = tmp_path / f"built_{mode}.xlsx"
     build_template(mode, None, built)
     out = tmp_path / f"past_{mode}.xlsx"

@@ -1,6 +1,6 @@
-"""xlcost.udfs: every SPEC §3 function, good rows and failure rows with the exact Excel error.
+"""xlcost.udfs: every specified function, good rows and failure rows with the exact Excel error.
 
-Expected values are the SPEC's seed numbers or computed by hand in the comments; they are never
+Expected values are the worked example's numbers or computed by hand in the comments; they are never
 produced by the code under test. Off Excel the classic-xlwings conventions apply: an error is
 the text "<code> <message naming the argument>".
 """
@@ -21,7 +21,7 @@ from xlcost.functions import REGISTRY, ExcelError
 
 NAN, INF = float("nan"), float("inf")
 
-# (function, args, expected value) — seed example cells first (SPEC §2/§3).
+# (function, args, expected value) — the worked example's cells first.
 GOOD = [
     ("TRAIN_COST", (32, 3, 5), 480.0),
     ("DEPLOY_COST", (1, 100, 0.1), 10.0),
@@ -53,7 +53,7 @@ GOOD = [
     ("REPLICAS", (84, 120), 1.0),  # exactly 1, despite 0.7 in binary
     ("REPLICAS", (0, 120, 0.7, 2), 2.0),
     ("REPLICAS", (1000, 100, 1), 10.0),
-    ("GPU_SPEC", ("h100", "peak_tflops"), 989.0),  # SPEC §5 anchor; name case-insensitive
+    ("GPU_SPEC", ("h100", "peak_tflops"), 989.0),  # published anchor; name case-insensitive
     ("GPU_SPEC", ("A100-80GB", "memory_bandwidth_tbs"), 2.0),
     ("GPU_SPEC", ("H200", "memory_bandwidth_tbs"), 4.8),
     ("GPU_SPEC", ("A100-40GB", "price_per_hour"), 1.48),
@@ -262,7 +262,7 @@ def test_numpy_arrays_accepted() -> None:
 
 @pytest.mark.parametrize("name", sorted(SPEC_SIGNATURES))
 def test_signature_is_the_spec(name: str) -> None:
-    """Exact names, argument order and optional arguments (SPEC §3)."""
+    """Exact names, argument order and optional arguments, as specified."""
     params = list(inspect.signature(getattr(udfs, name)).parameters.values())
     assert [p.name for p in params] == [a for a, _ in SPEC_SIGNATURES[name]]
     for p, (_, default) in zip(params, SPEC_SIGNATURES[name], strict=True):

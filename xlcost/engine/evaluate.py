@@ -513,19 +513,10 @@ def _flows_unchecked(v: Mapping[str, Array]) -> dict[str, Array]:
 def _npv_at(f: Mapping[str, Array], r: Array) -> Array:
     return np.asarray(
         -f["c0"]
-        + f["a"] * _annuity(r, f["H"])
-        - f["m"] * _annuity(r, f["M"])
+        + f["a"] * finance.annuity_factor(r, f["H"])
+        - f["m"] * finance.annuity_factor(r, f["M"])
         + f["s"] * np.exp(-np.log1p(r) * f["H"])
     )
-
-
-def _annuity(rate: Array, periods: Array) -> Array:
-    """:func:`finance.annuity_factor`, computed once when every row has the same rate and
-    periods (a Monte Carlo of one scenario, a batch with one horizon)."""
-    r, n = np.asarray(rate), np.asarray(periods)
-    if r.size > 1 and r.shape == n.shape and r.min() == r.max() and n.min() == n.max():
-        return np.full(r.shape, finance.annuity_factor(r.flat[0], n.flat[0]))
-    return np.asarray(finance.annuity_factor(r, n))
 
 
 def _irr(f: Mapping[str, Array]) -> Array:

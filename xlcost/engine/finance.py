@@ -64,12 +64,19 @@ def annuity_factor(rate: ArrayLike, periods: ArrayLike) -> Float:
 
     Equals ``(1 − (1 + r)^−n) / r``, and ``n`` when ``r = 0``. ``rate`` > −1, ``periods`` ≥ 0.
 
+    When every element has the same rate and periods (a Monte Carlo of one scenario, a batch
+    with one horizon) the factor is computed once.
+
     >>> float(annuity_factor(0.0, 24))
     24.0
     >>> round(float(annuity_factor(0.1, 3)), 6)   # 1/1.1 + 1/1.21 + 1/1.331
     2.486852
     """
-    return log_annuity(np.log1p(_f(rate)), _f(periods))[0]
+    r, n = _f(rate), _f(periods)
+    if r.size > 1 and r.shape == n.shape and r.min() == r.max() and n.min() == n.max():
+        one = log_annuity(np.log1p(r.flat[0]), n.flat[0])[0]
+        return np.full(r.shape, one)
+    return log_annuity(np.log1p(r), n)[0]
 
 
 def log_annuity(x: ArrayLike, periods: ArrayLike) -> tuple[Array, Array]:

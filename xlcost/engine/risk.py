@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -197,10 +197,19 @@ def base_value(
     """The value in effect of one input: typed, from the catalog, estimated or defaulted
     (``used``: :func:`~xlcost.engine.evaluate.used_inputs` of ``scenario``, if known);
     ``None`` when there is none."""
-    typed = getattr(scenario, name)
-    if typed is not None:
-        return float(typed)
-    return (used_inputs(scenario) if used is None else used).get(name)
+    return base_values(scenario, [name], used)[name]
+
+
+def base_values(
+    scenario: Scenario, names: Iterable[str], used: Mapping[str, float | None] | None = None
+) -> dict[str, float | None]:
+    """:func:`base_value` of several inputs; the scenario is evaluated (``used_inputs``) at
+    most once, and only when one of them is not typed."""
+    out = {n: None if (t := getattr(scenario, n)) is None else float(t) for n in names}
+    if any(v is None for v in out.values()):
+        known = used_inputs(scenario) if used is None else used
+        out |= {n: known.get(n) for n, v in out.items() if v is None}
+    return out
 
 
 def parse_ranges(
@@ -221,6 +230,7 @@ def parse_ranges(
     problems: list[InputError] = []
     out: dict[str, InputRange] = {}
     dumped = scenario.model_dump()
+    bases = base_values(scenario, raw)
     for name, parts in raw.items():
         unknown = sorted(set(parts) - {"low", "high", "dist"})
         if unknown:
@@ -228,7 +238,7 @@ def parse_ranges(
                 InputError(f"{name}.{unknown[0]}", "expected low, base, high or dist", where=where)
             )
             continue
-        base = base_value(scenario, name)
+        base = bases[name]
         if base is None:
             key = f"{name}_{next(iter(parts))}"
             problems.append(
@@ -517,9 +527,9 @@ def simulate(
     eff = [effective_ranges(s, r) for s, r in zip(scns, rngs, strict=True)]
     bases = [base_columns(s) for s in scns]
     for b, e, s in zip(bases, eff, scns, strict=True):
-        for name in e.inputs:  # a ranged input that was estimated: its estimate is the base
-            if math.isnan(b[name]):
-                b[name] = base_value(s, name) or 0.0
+        # a ranged input that was estimated: its estimate is the base
+        estimated = base_values(s, [name for name in e.inputs if math.isnan(b[name])])
+        b |= {name: v or 0.0 for name, v in estimated.items()}
     n = len(scns)
     d_chunk = max(1, min(draws, chunk_rows))
     k_block = max(1, chunk_rows // d_chunk)
@@ -631,13 +641,14 @@ def tornado(scenario: Scenario, ranges: Ranges | None = None) -> Tornado:
     """
     eff = effective_ranges(scenario, ranges)
     names = list(eff.inputs)
+    bases = base_values(scenario, names)
     changes = [(n, v) for n in names for v in (eff.inputs[n].low, eff.inputs[n].high)]
     npv = _npv_rows(scenario, [("horizon_months", float(scenario.horizon_months)), *changes])
     bars = [
         TornadoBar(
             input=n,
             low=eff.inputs[n].low,
-            base=float(base_value(scenario, n)),  # type: ignore[arg-type]  # parse_ranges
+            base=float(bases[n]),  # type: ignore[arg-type]  # parse_ranges
             high=eff.inputs[n].high,
             npv_low=float(npv[1 + 2 * i]),
             npv_high=float(npv[2 + 2 * i]),

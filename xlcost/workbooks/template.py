@@ -443,13 +443,13 @@ class _BreakEvenCells:
 _FLOW_KEYS = {
     "upfront_train_cost": "upfront_train_cost",
     "serve_gpu_cost": "serve_gpu_cost",
-    "used_api_requests": "api_requests",
     "upfront_cost": "c0",
     "gpu_value_left": "s",
     "monthly_rate": "rate",
 }
 """What-if cells read from the engine's schedule (:func:`~xlcost.engine.evaluate.flow_parts`
-names them as :class:`Option` does)."""
+names them as :class:`Option` does); ``used_*`` cells are the inputs in effect, the others
+results."""
 
 
 def _what_if_rows(
@@ -473,17 +473,15 @@ def _what_if_rows(
         return float(x) if math.isfinite(x) else None
 
     rows: list[dict[str, Value]] = []
-    for i, (n, v) in enumerate(changes):
+    for i, (_, v) in enumerate(changes):
         row: dict[str, Value] = {"value": v}
         for key in L.RISK_WI_CALCS:
-            if key.startswith("used_") and key[5:] in merged:
+            if key.startswith("used_"):
                 row[key] = cell(merged[key[5:]][i])
             elif key in _FLOW_KEYS:
                 row[key] = float(flows[_FLOW_KEYS[key]][i])
-            elif key in RESULT_NAMES:
+            else:
                 row[key] = "" if (x := cell(out[key][i])) is None else x
-            else:  # a cell this function does not know: the engine's Option, one row at a time
-                row[key] = Option.of(scenario.model_copy(update={n: v})).value(key)
         rows.append(row)
     return tuple(rows)
 

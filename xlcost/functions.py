@@ -190,7 +190,8 @@ class ExcelFunction:
 _Codes = NDArray[np.int16]
 """Per-cell error indexes into a call's :class:`_Table` (0 = no error)."""
 
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+"""Day 0 of Excel's (1900) date serial numbers: a date in a cell is stored as days since."""
 
 
 class _Table:
@@ -219,8 +220,8 @@ class _Whole(Exception):
 def _serial(x: dt.date) -> float:
     """Excel serial number (1900 date system) of a date or datetime."""
     if isinstance(x, dt.datetime):
-        return (x.replace(tzinfo=None) - _EXCEL_EPOCH).total_seconds() / 86400.0
-    return float((x - _EXCEL_EPOCH.date()).days)
+        return (x.replace(tzinfo=None) - EXCEL_EPOCH).total_seconds() / 86400.0
+    return float((x - EXCEL_EPOCH.date()).days)
 
 
 _NUMBER_TYPES = frozenset({float, int, bool})

@@ -21,15 +21,13 @@ from pydantic import ValidationError
 from xlcost.engine.catalog import GPU, GPU_FIELDS, Catalog
 from xlcost.engine.errors import InputError
 from xlcost.engine.validate import describe
+from xlcost.functions import EXCEL_EPOCH
 from xlcost.workbooks.cells import CellRef, CellValue, a1
 from xlcost.workbooks.names import Bounds
 from xlcost.workbooks.opened import OpenWorkbook
 from xlcost.workbooks.safety import WORKBOOK
 
-__all__ = ["EXCEL_EPOCH", "sheet_catalog"]
-
-EXCEL_EPOCH = dt.date(1899, 12, 30)
-"""Day 0 of Excel's (1900) date numbers: a date typed into a cell is stored as days since."""
+__all__ = ["sheet_catalog"]
 
 
 def sheet_catalog(book: OpenWorkbook) -> Catalog | None:
@@ -118,7 +116,7 @@ def _value(field: str, cell: CellValue) -> Any:
     """What the catalog model takes from a cell: Excel's date numbers as dates."""
     value = cell.value
     if field == "price_as_of" and isinstance(value, float) and 0 < value < 2_958_466:
-        return EXCEL_EPOCH + dt.timedelta(days=int(value))
+        return EXCEL_EPOCH.date() + dt.timedelta(days=int(value))
     if field == "price_as_of" and isinstance(value, str) and value[10:11] == "T":
         return value[:10]  # a date cell written as date and time
     return value

@@ -181,7 +181,7 @@ CsvRawOpt = Annotated[
 ]
 
 
-def _report(lines: Iterable[str]) -> None:
+def report_problems(lines: Iterable[str]) -> None:
     """Print problem lines on stderr, escaped so a name cannot forge a line or a colour."""
     for line in lines:
         typer.echo(f"xlcost: error: {printable(line)}", err=True)
@@ -237,7 +237,7 @@ def _calc_workbooks(paths: list[Path], workers: int, writer: ResultWriter, tally
             writer.write(chunk)
         else:
             tally.failed += 1
-            _report(outcome.errors)
+            report_problems(outcome.errors)
 
 
 def _calc_scenario_file(
@@ -251,13 +251,13 @@ def _calc_scenario_file(
     """One scenario file through the array engine, chunk by chunk, under the one rule."""
     try:
         for chunk in calc_chunks(path, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma):
-            _report(chunk.problems)
+            report_problems(chunk.problems)
             _warn(chunk)
             tally.ok += len(chunk)
             tally.failed += chunk.bad_rows
             writer.write(chunk)
     except Exception as exc:  # one line per unreadable file, never a traceback
-        _report([file_problem(path, exc)])
+        report_problems([file_problem(path, exc)])
         tally.failed += 1
 
 
@@ -392,7 +392,7 @@ def compare_cmd(
         loaded = read_scenario_file(
             file, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma, max_rows=MAX_OPTIONS
         )
-        _report(loaded.problems)
+        report_problems(loaded.problems)
         if not loaded.scenarios:
             typer.echo(f"xlcost: compare: 0 options OK, {loaded.failures} failed", err=True)
             raise typer.Exit(1)

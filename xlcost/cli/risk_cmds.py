@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from xlcost.cli._app import CatalogOpt, DecimalCommaOpt, app, catalog_from, examples, user_errors
-from xlcost.cli.engine_cmds import Format, FormatOpt, IgnoreOpt, _report
+from xlcost.cli.engine_cmds import Format, FormatOpt, IgnoreOpt, report_problems
 
 if TYPE_CHECKING:
     from xlcost.engine.model import Scenario
@@ -77,7 +77,7 @@ def load_options(
     from xlcost.scenario_files import read_scenario_file
 
     loaded = read_scenario_file(file, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma)
-    _report(loaded.problems)
+    report_problems(loaded.problems)
     if not loaded.scenarios:
         typer.echo(f"xlcost: {command}: 0 options OK, {loaded.failures} failed", err=True)
         raise typer.Exit(1)

@@ -266,7 +266,16 @@ def test_catalog_option_help_is_the_same_everywhere() -> None:
         "are looked up in. A workbook with its own Catalog sheet uses that sheet instead, as "
         "its formulas do."
     )
-    for command in ("calc", "validate", "compare", "risk", "sensitivity", "fill"):
+    for command in (
+        "calc",
+        "validate",
+        "compare",
+        "risk",
+        "sensitivity",
+        "fill",
+        "generate",
+        "template",
+    ):
         code, out, _ = run_cli(command, "--help")
         assert code == 0
         words = " ".join(w for w in out.replace("│", " ").split() if w)
@@ -292,3 +301,53 @@ def test_spawned_workers_use_the_parents_catalog(
 def _spawn_context(mp: object) -> object:
     real = mp.get_context  # type: ignore[attr-defined]
     return lambda method=None: real("spawn")
+
+
+def test_calc_follows_a_gpu_typed_into_the_catalog_tables_blank_rows(book: Path) -> None:
+    """The table ends in blank rows a user types a GPU into, without inserting rows."""
+    wb = openpyxl.load_workbook(book)
+    ws = wb[L.CATALOG]
+    row = max(_catalog_rows(ws).values()) + 1 + L.CAT_SPARE_ROWS // 2
+    for field, value in MINE.items():
+        ws.cell(row, _col(ws, field), value)
+    sheet, cell = next(wb.defined_names["serve_gpu"].destinations)
+    wb[sheet][cell.replace("$", "")] = "ZX9"
+    wb.save(book)
+    code, out, err = run_cli("calc", book, "-f", "json")
+    assert code == 0, err
+    assert _total(out) == pytest.approx(_expected(SCENARIO | {"serve_gpu": "ZX9"}, MINE))
+
+
+@pytest.mark.parametrize("mode", ["udf", "portable"])
+@pytest.mark.parametrize("command", ["generate", "template"])
+def test_workbooks_built_with_catalog_option_list_its_gpus(
+    tmp_path: Path, command: str, mode: str
+) -> None:
+    """generate and template --catalog write the user's GPUs onto the Catalog sheet, so the
+    workbook then needs no --catalog: its formulas and calc look the GPU up there."""
+    mine = SCENARIO | {"serve_gpu": "ZX9"}
+    scenarios = _yaml(tmp_path / "s.json", mine)
+    out = tmp_path / "g1.xlsx"
+    args: list[str | Path] = (
+        ["generate", scenarios, "--out", tmp_path]
+        if command == "generate"
+        else ["template", "--scenario", scenarios, "--out", out]
+    )
+    code, _, err = run_cli(*args, "--mode", mode)
+    assert code == 1
+    assert "unknown GPU 'ZX9'; known: T4," in err
+    code, _, err = run_cli(*args, "--mode", mode, "--catalog", _my_catalog(tmp_path))
+    assert code == 0, err
+    ws = openpyxl.load_workbook(out)[L.CATALOG]
+    row = _catalog_rows(ws)["ZX9"]
+    assert ws.cell(row, _col(ws, "price_per_hour")).value == 2.5
+    assert "with the GPUs of the --catalog file" in str(ws["A2"].value)
+    code, out_json, err = run_cli("calc", out, "-f", "json")
+    assert code == 0, err
+    assert _total(out_json) == pytest.approx(_expected(mine, MINE))
+
+
+def test_a_workbook_without_catalog_option_does_not_say_it_has_one(book: Path) -> None:
+    ws = openpyxl.load_workbook(book)[L.CATALOG]
+    assert "--catalog" not in str(ws["A2"].value)
+    assert "ZX9" not in _catalog_rows(ws)

@@ -629,8 +629,14 @@ class _Skeleton:
     cells: dict[str, dict[str, tuple[Value, CellRef, bool]]]
 
 
-@functools.lru_cache(maxsize=16)
 def _skeleton(mode: str, n_options: int, months: int) -> _Skeleton:
+    """The template of ``mode``, ``n_options`` and ``months`` listing the catalog in use on
+    its Catalog sheet (see :func:`_built_skeleton`)."""
+    return _built_skeleton(mode, n_options, months, catalog_set())
+
+
+@functools.lru_cache(maxsize=16)
+def _built_skeleton(mode: str, n_options: int, months: int, catalog: Catalog | None) -> _Skeleton:
     """Build the template once per process and number of months (a generated workbook's Cash
     flow sheet lays out exactly its horizon): openpyxl once, then only splices per workbook.
 

@@ -172,11 +172,13 @@ def generate(
         ),
     ] = None,
     decimal_comma: DecimalCommaOpt = None,
+    catalog_file: CatalogOpt = None,
 ) -> None:
     """Write one template workbook per scenario (or one for all).
 
     One workbook per scenario of SCENARIO_FILE into --out, or all of them side by side on
-    the Scenarios sheet of one --single workbook."""
+    the Scenarios sheet of one --single workbook. Their Catalog sheet lists the packaged
+    catalog with the GPUs of --catalog, if given."""
     if (out is None) == (single is None):
         raise XlcostError("give --out DIR (one workbook per scenario) or --single FILE")
     if single is not None and single.suffix.lower() != ".xlsx":
@@ -184,20 +186,21 @@ def generate(
     if single is not None:
         new_file(single, force=force, option="--single")
     directory = out_dir(out if out is not None else (single or Path()).parent)
-    total, tasks = _unreadable_is_one_failure(
-        "generate",
-        lambda: generate_tasks(
-            scenario_file,
-            directory,
-            mode=mode.value,
-            single=single,
-            overwrite=force,
-            budget=budget,
-            sync=False,
-            decimal_comma=decimal_comma,
-        ),
-    )
-    _write("generate", total, tasks, generate_one, workers)
+    with catalog_from(catalog_file):
+        total, tasks = _unreadable_is_one_failure(
+            "generate",
+            lambda: generate_tasks(
+                scenario_file,
+                directory,
+                mode=mode.value,
+                single=single,
+                overwrite=force,
+                budget=budget,
+                sync=False,
+                decimal_comma=decimal_comma,
+            ),
+        )
+        _write("generate", total, tasks, generate_one, workers)
 
 
 @app.command(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from xlcost.cli._app import app, examples, new_file, user_errors
+from xlcost.cli._app import CatalogOpt, app, catalog_from, examples, new_file, user_errors
 from xlcost.engine.errors import XlcostError
 from xlcost.engine.examples import seed_scenario
 from xlcost.scenario_files import load_ranged_scenarios
@@ -89,25 +89,27 @@ def template(
     no_budget: Annotated[
         bool, typer.Option("--no-budget", help="Leave the budget blank (no limit).")
     ] = False,
+    catalog_file: CatalogOpt = None,
 ) -> None:
     """Write the template workbook, pre-filled with one scenario.
 
     Sheets: Inputs (with Low / High of uncertain inputs), Costs, Cash flow, Scenarios,
-    Catalog, Risk, with charts."""
+    Catalog (the packaged catalog with the GPUs of --catalog, if given), Risk, with charts."""
     from xlcost.workbooks.template import DEFAULT_BUDGET, build_template
 
     if no_budget and budget is not None:
         raise XlcostError("give --budget X or --no-budget, not both")
 
-    path = new_file(out or Path(TEMPLATE_FILES[mode]), force=force)
-    s, ranges = seed_scenario(), None
-    if scenario is not None:
-        found = load_ranged_scenarios(scenario)
-        if len(found) != 1:
-            raise XlcostError(
-                f"{scenario.name}: has {len(found)} scenarios; the template takes one"
-            )
-        s, ranges = found[0]
-    limit = None if no_budget else (DEFAULT_BUDGET if budget is None else budget)
-    build_template(mode.value, s, path, overwrite=force, budget=limit, ranges=ranges)
+    with catalog_from(catalog_file):
+        path = new_file(out or Path(TEMPLATE_FILES[mode]), force=force)
+        s, ranges = seed_scenario(), None
+        if scenario is not None:
+            found = load_ranged_scenarios(scenario)
+            if len(found) != 1:
+                raise XlcostError(
+                    f"{scenario.name}: has {len(found)} scenarios; the template takes one"
+                )
+            s, ranges = found[0]
+        limit = None if no_budget else (DEFAULT_BUDGET if budget is None else budget)
+        build_template(mode.value, s, path, overwrite=force, budget=limit, ranges=ranges)
     typer.echo(f"Wrote {path} ({mode.value} mode, scenario {s.name!r}).")

@@ -203,6 +203,9 @@ MASTER_CHECK = "master_check"
 CAT_HEADER_ROW = 4
 """Row of the catalog's field names (what GPU_SPEC looks up); readable headers are above it."""
 CAT_FIRST_ROW = CAT_HEADER_ROW + 1
+CAT_SPARE_ROWS = 10
+"""Blank rows at the end of ``catalog_table`` where a user adds GPUs that the formulas (and
+``xlcost calc``) then look up."""
 
 CHECK_HEADER_ROW = 4
 CHECK_ROWS: dict[str, int] = {name: CHECK_HEADER_ROW + 1 + i for i, name in enumerate(CHECKS_SPEC)}

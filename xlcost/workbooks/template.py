@@ -50,7 +50,13 @@ from xlcost._files import atomic_write
 from xlcost.engine import costs, finance
 from xlcost.engine.allocate import rank_results
 from xlcost.engine.breakeven import PairBreakEven
-from xlcost.engine.catalog import GPU_FIELDS, default_catalog
+from xlcost.engine.catalog import (
+    GPU_FIELDS,
+    Catalog,
+    active_catalog,
+    catalog_set,
+    default_catalog,
+)
 from xlcost.engine.checks import (
     CHECKS,
     MFU_LIMIT,
@@ -214,7 +220,7 @@ def _check_table(s: Scenario) -> dict[str, tuple[float | None, float | None, str
 
 
 def _price_dates(s: Scenario) -> tuple[float | None, float | None]:
-    cat = default_catalog()
+    cat = active_catalog()
     today = dt.date.today()
     ages: list[float | None] = []
     pairs = ((s.serve_gpu, s.serve_price_per_gpu_hour), (s.train_gpu, s.train_price_per_gpu_hour))
@@ -1609,13 +1615,17 @@ def _catalog_label(field: str) -> str:
 
 def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
     ws = wb.create_sheet(L.CATALOG)
-    cat = default_catalog()
+    cat = active_catalog()
+    origin = "xlcost's packaged catalog" + (
+        "" if catalog_set() is None else " with the GPUs of the --catalog file it was built with"
+    )
     _title(
         ws,
         "Catalog: GPUs and on-demand prices",
-        f"From xlcost's packaged catalog ({cat.currency}; each price with its source and date — "
-        "refresh them before relying on them). Portable mode looks GPUs up here, so you can edit "
-        "or extend this table; udf mode's GPU_SPEC reads the packaged catalog.",
+        f"From {origin} ({cat.currency}; each price with its source and date — refresh them "
+        "before relying on them). Portable mode looks GPUs up here, so you can edit the table "
+        f"or add GPUs in its {L.CAT_SPARE_ROWS} blank rows; udf mode's GPU_SPEC reads the "
+        "packaged catalog.",
         {"A": 22, "B": 14, "C": 14, "D": 18, "E": 19, "F": 60, "G": 12, "H": 60},
     )
     _header(ws, L.CAT_HEADER_ROW - 1, [_catalog_label(f) for f in GPU_FIELDS])
@@ -1631,7 +1641,12 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
                 cell.number_format = _CATALOG_FORMATS.get(field, S.COUNT)
             if field in ("price_source", "spec_source"):
                 _fit_height(ws, r, value, 60 / 1.1)  # one character a width unit
-    last_row = L.CAT_FIRST_ROW + len(cat.gpus) - 1
+    for r in range(
+        L.CAT_FIRST_ROW + len(cat.gpus), L.CAT_FIRST_ROW + len(cat.gpus) + L.CAT_SPARE_ROWS
+    ):
+        for c in range(1, len(GPU_FIELDS) + 1):
+            ws.cell(r, c).style = S.INPUT
+    last_row = L.CAT_FIRST_ROW + len(cat.gpus) + L.CAT_SPARE_ROWS - 1
     last_col = get_column_letter(len(GPU_FIELDS))
     for name, ref in (
         ("catalog_table", f"A{L.CAT_FIRST_ROW}:{last_col}{last_row}"),
@@ -1642,6 +1657,8 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
         text = f"{L.absolute(L.CATALOG, start)}:{L.absolute(L.CATALOG, end).split('!')[1]}"
         wb.defined_names[name] = DefinedName(name, attr_text=text)
     look = last_row + 2
+    # udf mode's GPU_SPEC reads the packaged catalog, portable mode's look-up this sheet
+    h100 = (cat if mode == "portable" else default_catalog()).get("H100").price_per_hour
     ws.cell(look, 1, "Look up").style = S.GROUP
     ws.cell(look + 1, 1, "GPU")
     ws.cell(look + 1, 2, "H100").style = S.INPUT
@@ -1654,7 +1671,7 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
             L.CATALOG,
             f"B{look + 3}",
             formula(mode, "GPU_SPEC", f"B{look + 1}", f"B{look + 2}"),
-            lambda f: default_catalog().get("H100").price_per_hour,
+            lambda f: h100,
         )
     ]
     last = _prices_tables(ws, look + 5, calcs)
@@ -2713,7 +2730,9 @@ def _default_comparison() -> list[Scenario]:
 
 
 @lru_cache(maxsize=8)
-def _template(mode: str, n_options: int, months: int = L.MAX_MONTHS) -> Template:
+def _template(mode: str, n_options: int, months: int, catalog: Catalog | None) -> Template:
+    """The template of ``catalog`` (:func:`~xlcost.engine.catalog.catalog_set`: the one its
+    Catalog sheet lists), built once per process."""
     return Template(mode, n_options, months)
 
 
@@ -2737,7 +2756,7 @@ def template_bytes(
     True
     """
     options = list(comparison) if comparison is not None else _default_comparison()
-    template = _template(mode, len(options), months)
+    template = _template(mode, len(options), months, catalog_set())
     return template.render(scenario or seed_scenario(), options, budget, ranges)
 
 

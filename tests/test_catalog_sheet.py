@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import openpyxl
@@ -115,9 +116,15 @@ def _add_gpu(book: Path, gpu: dict[str, object], serve_gpu: str) -> None:
     ws.insert_rows(new)
     for field, value in gpu.items():
         ws.cell(new, _col(ws, field), value)
-    for name in ("catalog_table", "catalog_names"):
-        dn = wb.defined_names[name]
-        dn.attr_text = dn.attr_text.replace(f"${last}", f"${new}")
+    for dn in wb.defined_names.values():  # as Excel moves every reference below the row
+        if L.CATALOG not in dn.attr_text:
+            continue
+        dn.attr_text = re.sub(
+            r"\$(\d+)",
+            lambda m: f"${int(m.group(1)) + (int(m.group(1)) >= new)}",
+            dn.attr_text,
+        )
+
     wb.defined_names["serve_gpu"].destinations  # noqa: B018 (the name exists)
     sheet, cell = next(wb.defined_names["serve_gpu"].destinations)
     wb[sheet][cell.replace("$", "")] = serve_gpu

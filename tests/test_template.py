@@ -82,7 +82,35 @@ EVERY_LINE = Scenario(
     api_requests=2e7,
 )
 """Every cost line active, owned GPUs sold back before the end of their life."""
-SCENARIOS = load_example(SEED) + load_example(COMPARISON) + [EVERY_LINE]
+_NAMED = {
+    "horizon_months": 12,
+    "train_gpus": 8,
+    "train_hours": 6,
+    "train_gpu": "A100-40GB",
+    "serve_hours": 8760,
+    "maintain_units_per_month": 20,
+    "maintain_price_per_unit": 100,
+    "volume": 6e8,
+    "ctr": 0.42,
+    "cvr": 0.031,
+    "value_per_conversion": 8,
+}
+BY_NAME = [
+    Scenario(  # hosted API prices from the price catalog by model name
+        name="API by name", **_NAMED | {"serve_gpus": 0, "serve_price_per_gpu_hour": 0},
+        api_model="rerank-2.5-lite", api_input_tokens_per_request=6400,
+    ),
+    Scenario(  # purchase price and board power from the price catalog by serve_gpu
+        name="Owned by name", **_NAMED | {"serve_gpus": 0}, serve_gpu="L4", own_gpus=3,
+        electricity_price_per_kwh=0.1437,
+    ),
+    Scenario(  # a reserved rental price from the offers by serve_gpu and serve_term
+        name="Reserved by name", **_NAMED | {"serve_gpus": 2}, serve_gpu="H100",
+        serve_term="reserved_1y",
+    ),
+]  # fmt: skip
+"""Prices looked up by name in the price catalog (the Catalog sheet's price tables)."""
+SCENARIOS = load_example(SEED) + load_example(COMPARISON) + [EVERY_LINE, *BY_NAME]
 IDS = [s.name.split()[0] for s in SCENARIOS]
 REL = 1e-9
 
@@ -199,14 +227,18 @@ def _check_price_flags(got: dict[tuple[str, str], Any]) -> None:
     """The Catalog sheet's price flags (no cached value: they depend on today) as a
     calculator computes them equal the engine's for today, for every dated price."""
     flags = [c for c in Template("portable", 1).calcs if c.sheet == L.CATALOG and not c.exact]
-    dated = [
-        p.price_as_of
-        for p in (*default_prices().purchases, *default_prices().offers, *default_prices().apis)
-        if p.price_as_of is not None
+    prices = default_prices()
+    want = [  # each table's rows, then its blank rows (no date: no flag)
+        note
+        for rows in (prices.purchases, prices.offers, prices.apis)
+        for note in (
+            *(stale_note(p.price_as_of) if p.price_as_of is not None else "" for p in rows),
+            *[""] * L.CAT_SPARE_ROWS,
+        )
     ]
-    assert len(flags) == len(dated)
-    for calc, as_of in zip(flags, dated, strict=True):
-        assert (got.get((L.CATALOG, calc.cell)) or "") == stale_note(as_of), calc.cell
+    assert len(flags) == len(want)
+    for calc, note in zip(flags, want, strict=True):
+        assert (got.get((L.CATALOG, calc.cell)) or "") == note, calc.cell
 
 
 @pytest.mark.parametrize("mode", ["udf", "portable"])
@@ -345,10 +377,8 @@ def _blanked(tmp_path: Path, mode: str) -> tuple[Path, Scenario]:
         "storage_price_per_gb_month": 0.023, "egress_gb_per_month": 100,
         "egress_price_per_gb": 0.09, "software_per_month": 50, "setup_cost": 2000,
         "incidents_per_month": 2, "incident_hours": 4, "incident_price_per_hour": 80,
-        "own_gpus": 2, "gpu_purchase_price": 25000, "useful_life_months": 48,
-        "salvage_rate": 0.1, "power_kw_per_gpu": 0.7, "pue": 1.2,
+        "own_gpus": 2, "useful_life_months": 48, "salvage_rate": 0.1, "pue": 1.2,
         "electricity_price_per_kwh": 0.12, "hosting_per_gpu_month": 150,
-        "api_price_per_m_input_tokens": 0.15, "api_price_per_m_output_tokens": 0.6,
         "api_input_tokens_per_request": 500, "api_output_tokens_per_request": 20,
     }  # fmt: skip
     assert set(odd) == set(L.DEFAULTED)

@@ -27,9 +27,11 @@ FILES = [
     "xlcost/engine/costs.py",
     "xlcost/engine/compute.py",
     "xlcost/engine/catalog.py",
+    "xlcost/engine/prices.py",
     "xlcost/engine/errors.py",
     "xlcost/reading.py",
     "xlcost/data/catalog.yaml",
+    "xlcost/data/prices.yaml",
 ]
 ENGINE_INIT = '"""xlcost.engine as bundled for xlwings Lite: only what the functions use."""\n'
 

@@ -536,7 +536,7 @@ def catalog(
         typer.Option(
             "--prices",
             help="YAML/JSON file overriding or extending the purchase, reserved/spot and API "
-            "prices.",
+            "prices (a --catalog file's 'prices' section does the same in every command).",
             exists=True,
             dir_okay=False,
         ),
@@ -549,7 +549,7 @@ def catalog(
     from xlcost.engine.prices import load_prices, stale_note
 
     cat = load_catalog(catalog_file)
-    prices = load_prices(prices_file)
+    prices = load_prices(prices_file, base=cat.prices)
     gpus = [g.model_dump(mode="json") | {"flag": stale_note(g.price_as_of)} for g in cat.gpus]
 
     def dump(rows: tuple[Any, ...]) -> list[dict[str, Any]]:

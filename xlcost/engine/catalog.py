@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from xlcost.engine.errors import XlcostError
+from xlcost.engine.prices import Prices, default_prices
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,13 +54,17 @@ GPU_FIELDS: tuple[str, ...] = tuple(GPU.model_fields)
 
 
 class Catalog(BaseModel):
-    """A validated list of GPUs, looked up by case-insensitive name."""
+    """A validated list of GPUs, looked up by case-insensitive name, and the prices beyond
+    on-demand rental (:class:`~xlcost.engine.prices.Prices`: purchase and board power,
+    reserved and spot offers, hosted APIs) that ``serve_gpu``, ``serve_term`` and
+    ``api_model`` look up."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_version: int = 1
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
-    gpus: tuple[GPU, ...]
+    gpus: tuple[GPU, ...] = ()
+    prices: Prices = Field(default_factory=default_prices)
 
     @field_validator("gpus")
     @classmethod
@@ -88,13 +93,17 @@ class Catalog(BaseModel):
         """GPU names in catalog order."""
         return [g.name for g in self.gpus]
 
-    def merged(self, others: Iterable[GPU]) -> Catalog:
-        """This catalog with ``others`` replacing same-named GPUs and appended otherwise."""
+    def merged(self, others: Iterable[GPU], prices: Prices | None = None) -> Catalog:
+        """This catalog with ``others`` replacing same-named GPUs and appended otherwise, and
+        with ``prices`` merged into its prices likewise (:meth:`Prices.merged`)."""
         by_key = {g.name.casefold(): g for g in self.gpus}
         for g in others:
             by_key[g.name.casefold()] = g
         return Catalog(
-            schema_version=self.schema_version, currency=self.currency, gpus=tuple(by_key.values())
+            schema_version=self.schema_version,
+            currency=self.currency,
+            gpus=tuple(by_key.values()),
+            prices=self.prices if prices is None else self.prices.merged(prices),
         )
 
 
@@ -164,7 +173,8 @@ def use_catalog(catalog: Catalog | None) -> Iterator[None]:
 
 
 def load_catalog(path: Path | None = None) -> Catalog:
-    """The shipped catalog, overridden and extended by the GPUs in ``path`` (YAML or JSON).
+    """The shipped catalog, overridden and extended by the GPUs in ``path`` (YAML or JSON)
+    and by the prices of its ``prices`` section (the schema of ``prices.yaml``), if any.
 
     The file is read through :mod:`xlcost.reading` (regular files only; size, depth, alias
     and duplicate-key checks). Raises :class:`XlcostError` naming the file and the first
@@ -176,4 +186,6 @@ def load_catalog(path: Path | None = None) -> Catalog:
     if path is None:
         return base
     data = load_tree(Path(path))
-    return base.merged(_parse(data, Path(path).name).gpus)
+    mine = _parse(data, Path(path).name)
+    given = isinstance(data, dict) and "prices" in data
+    return base.merged(mine.gpus, mine.prices if given else None)

@@ -279,31 +279,96 @@ def _uplift(v: V) -> Found:
 PRICE_AGE_DAYS = 365
 
 
+PRICE_KINDS = ("serving", "training", "purchase", "api")
+"""The catalog prices a scenario can use, in the Checks sheet's order of their ages."""
+
+
+def prices_in_use(
+    data: Mapping[str, Any], catalog: Catalog, n: int
+) -> dict[str, list[tuple[dt.date, str] | None]]:
+    """Kind (:data:`PRICE_KINDS`) → per row, the as-of date and a description of the catalog
+    price the row uses, or None: the on-demand price of a named GPU whose price is blank (or
+    the mean of the offers on ``serve_term``), an owned GPU's purchase price by ``serve_gpu``
+    when blank (with ``own_gpus`` > 0), and ``api_model``'s prices when one of them is blank.
+
+    >>> from xlcost.engine.catalog import default_catalog
+    >>> found = prices_in_use({"serve_gpu": "H100", "serve_term": "reserved_1y"},
+    ...     default_catalog(), 1)
+    >>> found["serving"][0][0], found["serving"][0][1].endswith("(H100 reserved_1y")
+    (datetime.date(2026, 4, 2), True)
+    """
+
+    def names(key: str) -> list[str]:
+        col = np.broadcast_to(np.asarray(data.get(key, ""), dtype=object), (n,)).tolist()
+        return [x.strip() if isinstance(x, str) else "" for x in col]
+
+    def blank(key: str) -> NDArray[np.bool_]:
+        typed = np.asarray(data.get(key, np.nan), dtype=np.float64)
+        return np.broadcast_to(np.isnan(typed), (n,))
+
+    out: dict[str, list[tuple[dt.date, str] | None]] = {k: [None] * n for k in PRICE_KINDS}
+    own = np.broadcast_to(np.asarray(data.get("own_gpus", 0.0), dtype=np.float64), (n,))
+    train, serve, term, api = (
+        names(k) for k in ("train_gpu", "serve_gpu", "serve_term", "api_model")
+    )
+    train_blank, serve_blank = blank("train_price_per_gpu_hour"), blank("serve_price_per_gpu_hour")
+    buy_blank = blank("gpu_purchase_price")
+    api_blank = blank("api_price_per_m_input_tokens") | blank("api_price_per_m_output_tokens")
+    for i in range(n):
+        for kind, gpu, price, is_blank in (
+            ("training", train[i], "train_price_per_gpu_hour", train_blank[i]),
+            ("serving", serve[i], "serve_price_per_gpu_hour", serve_blank[i]),
+        ):
+            if not gpu or not is_blank:
+                continue
+            if kind == "serving" and term[i]:
+                mean, as_of = catalog.prices.offer_price(gpu, term[i])
+                text = f"{price} {mean:g} from the price catalog ({gpu} {term[i]}"
+                out[kind][i] = (as_of, text)
+            else:
+                spec = catalog.get(gpu)
+                out[kind][i] = (
+                    spec.price_as_of,
+                    f"{price} {spec.price_per_hour:g} from the catalog ({spec.name}",
+                )
+        if serve[i] and buy_blank[i] and own[i] > 0:
+            try:
+                entry = catalog.prices.purchase(serve[i])
+            except KeyError:
+                entry = None
+            if entry is not None and entry.purchase_price is not None and entry.price_as_of:
+                bought = entry.purchase_price
+                text = f"gpu_purchase_price {bought:g} from the price catalog ({entry.gpu}"
+                out["purchase"][i] = (entry.price_as_of, text)
+        if api[i] and api_blank[i]:
+            a = catalog.prices.api(api[i], model_only=True)
+            text = (
+                f"API prices {a.price_per_m_input_tokens:g} / {a.price_per_m_output_tokens:g} "
+                f"per M tokens from the price catalog ({a.provider} {a.model}"
+            )
+            out["api"][i] = (a.price_as_of, text)
+    return out
+
+
 def _price_age(data: Mapping[str, Any], catalog: Catalog, today: dt.date, n: int) -> Found:
     oldest = np.full(n, np.nan)
     out = []
-    pairs = (("train_gpu", "train_price_per_gpu_hour"), ("serve_gpu", "serve_price_per_gpu_hour"))
-    for gpu, price in pairs:
-        if gpu not in data:
-            continue
-        names = np.broadcast_to(np.asarray(data[gpu], dtype=object), (n,))
-        typed = np.broadcast_to(np.asarray(data.get(price, np.nan), dtype=np.float64), (n,))
-        for i in range(n):
-            name = names[i]
-            if not isinstance(name, str) or not name.strip() or not math.isnan(typed[i]):
+    for rows in prices_in_use(data, catalog, n).values():
+        for i, used in enumerate(rows):
+            if used is None:
                 continue
-            spec = catalog.get(name)
-            age = float((today - spec.price_as_of).days)
+            as_of, text = used
+            age = float((today - as_of).days)
             oldest[i] = np.fmax(oldest[i], age)
             if age > PRICE_AGE_DAYS:
                 out.append(
                     (
                         i,
-                        f"{price} {spec.price_per_hour:g} from the catalog ({spec.name}, as of "
-                        f"{spec.price_as_of.isoformat()}) is {age:,.0f} days old, more than 12 "
-                        "months (365 days); refresh it",
+                        f"{text}, as of {as_of.isoformat()}) is {age:,.0f} days old, more than "
+                        "12 months (365 days); refresh it",
                     )
                 )
+    out.sort(key=lambda x: x[0])
     return oldest, float(PRICE_AGE_DAYS), oldest > PRICE_AGE_DAYS, out
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -43,6 +43,7 @@ from xlcost.engine.model import (
     Scenario,
     field_domain,
 )
+from xlcost.engine.prices import Term
 
 __all__ = [
     "CASH_FLOW_LINES",
@@ -87,6 +88,22 @@ CASH_FLOW_LINES = (
 
 Array = NDArray[np.float64]
 
+PRICE_FILLS: dict[str, dict[str, str]] = {
+    "serve_gpu": {"gpu_purchase_price": "purchase_price", "power_kw_per_gpu": "board_power_kw"},
+    "api_model": {
+        "api_price_per_m_input_tokens": "price_per_m_input_tokens",
+        "api_price_per_m_output_tokens": "price_per_m_output_tokens",
+    },
+}
+"""Name input → the inputs it fills when blank from the price catalog → the field they come
+from (purchase entries by ``serve_gpu``, hosted APIs by ``api_model``); an input still blank
+after the fills is 0. ``serve_term`` fills ``serve_price_per_gpu_hour`` from the offers."""
+PRICE_NAMES = ("serve_gpu", "serve_term", "api_model")
+NAMED_BY = ("train_gpu", *PRICE_NAMES)
+"""The text inputs that name catalog entries, turned into numbers before evaluation."""
+PRICE_FILLED = tuple(f for fills in PRICE_FILLS.values() for f in fills)
+TERMS: tuple[str, ...] = get_args(Term)
+
 _DEFAULTS: dict[str, float] = {
     name: (
         math.nan
@@ -96,6 +113,9 @@ _DEFAULTS: dict[str, float] = {
     for name in NUMERIC_INPUTS
     if not Scenario.model_fields[name].is_required()
 }
+_MAY_BE_BLANK = frozenset(k for k, v in _DEFAULTS.items() if math.isnan(v))
+"""Optional inputs whose blank means "estimate, look up or leave out", not a default."""
+_DEFAULTS.update(dict.fromkeys(PRICE_FILLED, 0.0))  # a price no name fills is 0
 _WHOLE = ("horizon_months", "maintain_months")
 
 
@@ -131,11 +151,15 @@ def resolve_gpus(
     ...
     xlcost.engine.errors.ScenarioErrors: row 2, serve_gpu: unknown GPU 'B300'; known: T4, ...
     """
-    if not any(k in data for k in GPU_FILLS):
-        return dict(data)
     cat = catalog or active_catalog()
-    out = {k: v for k, v in data.items() if k not in GPU_FILLS}
     problems: list[InputError] = []
+    if any(k in data for k in (*PRICE_NAMES, *PRICE_FILLED)):
+        data = _resolve_prices(data, cat, problems, row_offset)
+    if not any(k in data for k in GPU_FILLS):
+        if problems:
+            raise ScenarioErrors(problems)
+        return dict(data)
+    out = {k: v for k, v in data.items() if k not in GPU_FILLS}
     for gpu, fills in GPU_FILLS.items():
         if gpu not in data:
             continue
@@ -169,6 +193,86 @@ def resolve_gpus(
     return out
 
 
+def _row_count(data: Mapping[str, Any]) -> int:
+    lengths = [np.shape(data[k])[0] for k in data if k not in TEXT_INPUTS and np.ndim(data[k])]
+    names = [np.size(data[k]) for k in TEXT_INPUTS if k in data and np.ndim(data[k])]
+    return int(max([*lengths, *names, 1]))
+
+
+def _names_of(data: Mapping[str, Any], key: str, n: int) -> NDArray[Any]:
+    names = _gpu_names(data.get(key, ""))
+    return np.broadcast_to(names, (n,)) if names.ndim else np.full(n, names.item(), object)
+
+
+def _resolve_prices(
+    data: Mapping[str, Any], cat: Catalog, problems: list[InputError], row_offset: int
+) -> dict[str, Any]:
+    """``data`` with the blanks of :data:`PRICE_FILLS` (and ``serve_price_per_gpu_hour`` on a
+    ``serve_term``) filled from ``cat.prices``, the rest of those inputs 0 where blank, and
+    ``serve_term``/``api_model`` dropped; an unknown name or term is added to ``problems``."""
+    n = _row_count(data)
+    out = {k: v for k, v in data.items() if k not in ("serve_term", "api_model")}
+
+    def where(row: int) -> str | None:
+        return f"row {row + row_offset}" if n > 1 else None
+
+    if "serve_term" in data:
+        keys = np.char.add(
+            np.char.add(_names_of(data, "serve_gpu", n).astype(str), "\t"),
+            _names_of(data, "serve_term", n).astype(str),
+        )
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        offer = np.full(len(uniq), np.nan)
+        for j, key in enumerate(uniq.tolist()):
+            gpu, term = key.split("\t")
+            if not term:
+                continue
+            row = int(np.flatnonzero(inverse == j)[0])
+            if term not in TERMS:
+                reason = f"must be blank (on demand) or one of {', '.join(TERMS)}, got {term!r}"
+                problems.append(InputError("serve_term", reason, where=where(row)))
+            elif gpu:
+                try:
+                    offer[j] = cat.prices.offer_price(gpu, term)[0]
+                except KeyError as e:
+                    problems.append(InputError("serve_term", str(e.args[0]), where=where(row)))
+        typed = _typed(data, "serve_price_per_gpu_hour", n)
+        out["serve_price_per_gpu_hour"] = np.where(np.isnan(typed), offer[inverse], typed)
+    for name, fills in PRICE_FILLS.items():
+        if name not in data:
+            for field in fills:
+                if field in data:
+                    out[field] = np.nan_to_num(np.asarray(data[field], np.float64), nan=0.0)
+            continue
+        uniq, inverse = np.unique(_names_of(data, name, n).astype(str), return_inverse=True)
+        values = {field: np.full(len(uniq), np.nan) for field in fills}
+        for j, key in enumerate(uniq.tolist()):
+            if not key:
+                continue
+            try:
+                entry: Any = (
+                    cat.prices.purchase(key)
+                    if name == "serve_gpu"
+                    else cat.prices.api(key, model_only=True)
+                )
+            except KeyError as e:
+                if name == "api_model":
+                    row = int(np.flatnonzero(inverse == j)[0])
+                    problems.append(InputError(name, str(e.args[0]), where=where(row)))
+                continue  # a GPU with no purchase entry: its blanks are 0
+            for field, source in fills.items():
+                got = getattr(entry, source)
+                values[field][j] = np.nan if got is None else float(got)
+        for field in fills:
+            given = _typed(data, field, n)
+            out[field] = np.nan_to_num(np.where(np.isnan(given), values[field][inverse], given))
+    return out
+
+
+def _typed(data: Mapping[str, Any], field: str, n: int) -> Array:
+    return np.broadcast_to(np.asarray(data.get(field, np.nan), dtype=np.float64), (n,))
+
+
 def unknown_gpus(
     scenario: Scenario,
     catalog: Catalog | None = None,
@@ -200,9 +304,9 @@ def unknown_gpus(
 
 
 def scenario_data(scenario: Scenario) -> dict[str, Any]:
-    """One scenario as :func:`evaluate_columns` input: its numeric inputs as typed and its GPU
-    names (resolved there, in the catalog in use)."""
-    names = {"train_gpu": scenario.train_gpu, "serve_gpu": scenario.serve_gpu}
+    """One scenario as :func:`evaluate_columns` input: its numeric inputs as typed and its
+    names (GPUs, rental term, API model: resolved there, in the catalog in use)."""
+    names = {k: getattr(scenario, k) for k in NAMED_BY}
     return {**scenario.raw_columns(), **names}
 
 
@@ -251,9 +355,8 @@ def validate_columns(cols: Mapping[str, Array], *, row_offset: int = 1) -> None:
 
     for name, col in cols.items():
         lower, inclusive, upper = field_domain(name)
-        optional_blank = name in _DEFAULTS and math.isnan(_DEFAULTS[name])
         blank = np.isnan(col)
-        if not optional_blank:
+        if name not in _MAY_BE_BLANK:
             report(name, "required", blank)
         report(name, "must be finite", np.isinf(col))
         if lower is not None:
@@ -385,8 +488,10 @@ ESTIMATED_INPUTS: tuple[str, ...] = (
     "serve_price_per_gpu_hour",
     "gpus_per_replica",
     "qps_per_replica",
+    *PRICE_FILLED,
 )
-"""Optional inputs filled, when blank, from the catalog (by GPU name) or by an estimator."""
+"""Optional inputs filled, when blank, from the catalog (by GPU or API name) or by an
+estimator."""
 USED_NAMES: tuple[str, ...] = (*ESTIMATED_INPUTS, "train_hours", "serve_gpus", "maintain_months")
 """The inputs whose value in effect can differ from the typed one (catalog, estimators)."""
 

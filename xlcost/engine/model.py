@@ -19,6 +19,8 @@ import numpy as np
 from annotated_types import Ge, Gt, Le
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from xlcost.engine.prices import Term
+
 __all__ = [
     "CROSS_RULES",
     "GPU_FILLS",
@@ -470,6 +472,14 @@ class Scenario(BaseModel):
         "and serve_price_per_gpu_hour when those are blank.",
         json_schema_extra={"group": "serving", "unit": "text", "label": "Serving GPU"},
     )
+    serve_term: Term | None = Field(
+        None,
+        description="How the serving GPUs are rented when serve_price_per_gpu_hour is blank: "
+        "blank = on demand (the GPU catalog's price), else reserved_1y, reserved_3y, "
+        "committed_1y, committed_3y or spot (the mean of the price catalog's offers for "
+        "serve_gpu on that term).",
+        json_schema_extra={"group": "serving", "unit": "text", "label": "Rental term"},
+    )
     tokens_per_item: float | None = _in(
         None,
         group="serving",
@@ -684,14 +694,16 @@ class Scenario(BaseModel):
         label="Owned GPUs",
         description="GPUs bought (month 0) instead of rented; they draw power for serve_hours.",
     )
-    gpu_purchase_price: float = _in(
-        0.0,
+    gpu_purchase_price: float | None = _in(
+        None,
         group="owned_gpus",
         unit="currency/GPU",
         ge=0,
         le=1e8,
         label="GPU purchase price",
-        description="Price of one owned GPU (with its share of the server).",
+        description="Price of one owned GPU (with its share of the server); blank = the price "
+        "catalog's purchase price of serve_gpu (required with owned GPUs if it has none), "
+        "else 0.",
     )
     useful_life_months: float = _in(
         36.0,
@@ -711,14 +723,16 @@ class Scenario(BaseModel):
         label="Salvage value",
         description="Value left at the end of the useful life, as a fraction of the price.",
     )
-    power_kw_per_gpu: float = _in(
-        0.0,
+    power_kw_per_gpu: float | None = _in(
+        None,
         group="owned_gpus",
         unit="kW",
         ge=0,
         le=1e3,
         label="Power per GPU",
-        description="Average electrical power drawn by one owned GPU (with its server share).",
+        description="Average electrical power drawn by one owned GPU (with its server share); "
+        "blank = the price catalog's board power of serve_gpu (required with owned GPUs if it "
+        "has none), else 0.",
     )
     pue: float = _in(
         1.3,
@@ -748,23 +762,33 @@ class Scenario(BaseModel):
         description="Colocation space, network and remote hands per owned GPU per month.",
     )
     # hosted API (folded into deploy_cost; reported as api_cost)
-    api_price_per_m_input_tokens: float = _in(
-        0.0,
+    api_model: str | None = Field(
+        None,
+        min_length=1,
+        max_length=80,
+        description="Hosted API of the price catalog, e.g. rerank-2.5-lite or "
+        "'Voyage AI/rerank-2.5-lite'; fills the two API prices when those are blank.",
+        json_schema_extra={"group": "hosted_api", "unit": "text", "label": "API model"},
+    )
+    api_price_per_m_input_tokens: float | None = _in(
+        None,
         group="hosted_api",
         unit="currency/M tok",
         ge=0,
         le=1e6,
         label="API input price",
-        description="Hosted model API price per million input tokens.",
+        description="Hosted model API price per million input tokens; blank = api_model's "
+        "catalog price, else 0.",
     )
-    api_price_per_m_output_tokens: float = _in(
-        0.0,
+    api_price_per_m_output_tokens: float | None = _in(
+        None,
         group="hosted_api",
         unit="currency/M tok",
         ge=0,
         le=1e6,
         label="API output price",
-        description="Hosted model API price per million output tokens.",
+        description="Hosted model API price per million output tokens; blank = api_model's "
+        "catalog price, else 0.",
     )
     api_input_tokens_per_request: float = _in(
         0.0,
@@ -966,7 +990,14 @@ CROSS_RULES: tuple[CrossRule, ...] = (
 
 
 INPUT_NAMES: tuple[str, ...] = tuple(Scenario.model_fields)
-TEXT_INPUTS: tuple[str, ...] = ("name", "currency", "train_gpu", "serve_gpu")
+TEXT_INPUTS: tuple[str, ...] = (
+    "name",
+    "currency",
+    "train_gpu",
+    "serve_gpu",
+    "serve_term",
+    "api_model",
+)
 NUMERIC_INPUTS: tuple[str, ...] = tuple(n for n in INPUT_NAMES if n not in TEXT_INPUTS)
 
 

@@ -18,8 +18,6 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from xlcost.engine.catalog import validated
-
 __all__ = [
     "STALE_AFTER_DAYS",
     "ApiPrice",
@@ -151,15 +149,17 @@ class Prices(BaseModel):
         _unique(self.apis, "API")
         return self
 
-    def api(self, name: str) -> ApiPrice:
-        """The API called ``name`` ("model" or "provider/model", case-insensitive).
+    def api(self, name: str, *, model_only: bool = False) -> ApiPrice:
+        """The API called ``name`` ("model" or, unless ``model_only``, "provider/model";
+        case-insensitive; the first listed if several providers list the model).
 
         >>> default_prices().api("gpt-5-nano").price_per_m_input_tokens
         0.05
         """
         key = name.strip().casefold()
         for a in self.apis:
-            if key in (a.model.casefold(), f"{a.provider}/{a.model}".casefold()):
+            full = "" if model_only else f"{a.provider}/{a.model}".casefold()
+            if key in (a.model.casefold(), full):
                 return a
         known = ", ".join(a.model for a in self.apis)
         raise KeyError(f"unknown API model {name!r}; known: {known}")
@@ -170,6 +170,28 @@ class Prices(BaseModel):
             if p.gpu.casefold() == gpu.strip().casefold():
                 return p
         raise KeyError(f"no purchase price or board power for GPU {gpu!r}")
+
+    def offers_of(self, gpu: str, term: str) -> list[GpuOffer]:
+        """The offers for GPU ``gpu`` (case-insensitive) on ``term``, in catalog order.
+
+        >>> [o.price_per_hour for o in default_prices().offers_of("h100", "reserved_1y")]
+        [2.35]
+        """
+        key = gpu.strip().casefold()
+        return [o for o in self.offers if o.gpu.casefold() == key and o.term == term]
+
+    def offer_price(self, gpu: str, term: str) -> tuple[float, dt.date]:
+        """The price per GPU-hour of ``gpu`` on ``term``: the mean of its offers (the
+        workbook's ``SUMIFS ÷ COUNTIFS``), with the oldest of their dates; :class:`KeyError`
+        naming the terms the catalog has for ``gpu``."""
+        found = self.offers_of(gpu, term)
+        if not found:
+            terms = sorted(
+                {o.term for o in self.offers if o.gpu.casefold() == gpu.strip().casefold()}
+            )
+            has = f"it has {', '.join(terms)}" if terms else "it has none for this GPU"
+            raise KeyError(f"no {term} price for GPU {gpu!r} in the price catalog ({has})")
+        return sum(o.price_per_hour for o in found) / len(found), min(o.price_as_of for o in found)
 
     def merged(self, other: Prices) -> Prices:
         """These prices with ``other``'s replacing same-keyed entries and appended otherwise."""
@@ -202,6 +224,8 @@ class Prices(BaseModel):
 
 
 def _parse(data: Any, source: str) -> Prices:
+    from xlcost.engine.catalog import validated  # the catalog holds its prices: imported late
+
     return validated(Prices, data, source)
 
 
@@ -214,8 +238,9 @@ def default_prices() -> Prices:
     return _parse(load_yaml(text, "prices.yaml"), "prices.yaml")
 
 
-def load_prices(path: Path | None = None) -> Prices:
-    """The shipped prices, overridden and extended by those in ``path`` (YAML or JSON).
+def load_prices(path: Path | None = None, base: Prices | None = None) -> Prices:
+    """The shipped prices (or ``base``), overridden and extended by those in ``path`` (YAML or
+    JSON).
 
     The file is read through :mod:`xlcost.reading`, like the GPU catalog (regular files only;
     size, depth, alias, encoding and duplicate-key checks). Raises :class:`XlcostError` naming
@@ -223,7 +248,7 @@ def load_prices(path: Path | None = None) -> Prices:
     """
     from xlcost.reading import load_tree
 
-    base = default_prices()
+    base = base or default_prices()
     if path is None:
         return base
     data = load_tree(Path(path))

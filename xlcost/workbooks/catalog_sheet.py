@@ -16,12 +16,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from xlcost.engine.catalog import GPU, GPU_FIELDS, Catalog
+from xlcost.engine.catalog import GPU, GPU_FIELDS, Catalog, M
 from xlcost.engine.errors import InputError
+from xlcost.engine.prices import ApiPrice, GpuOffer, GpuPurchase, Prices
 from xlcost.engine.validate import describe
 from xlcost.functions import EXCEL_EPOCH
+from xlcost.workbooks import layout as L
 from xlcost.workbooks.cells import CellRef, CellValue, a1
 from xlcost.workbooks.names import Bounds
 from xlcost.workbooks.opened import OpenWorkbook
@@ -109,7 +111,46 @@ def _read(book: OpenWorkbook, table: tuple[str, Bounds], fields: tuple[str, Boun
             raise InputError("name", f"GPU {gpu.name!r} twice (also {other})", where=where)
         first_row[key] = r
         gpus.append(gpu)
-    return Catalog(gpus=tuple(gpus))
+    prices = _prices(book)
+    return Catalog(gpus=tuple(gpus)) if prices is None else Catalog(gpus=tuple(gpus), prices=prices)
+
+
+_PRICE_MODELS: dict[str, type[BaseModel]] = {
+    "purchases": GpuPurchase,
+    "offers": GpuOffer,
+    "apis": ApiPrice,
+}
+
+
+def _prices(book: OpenWorkbook) -> Prices | None:
+    """The price tables of the Catalog sheet (:data:`~xlcost.workbooks.layout.PRICE_TABLES`),
+    or None if the workbook has none (one built before they were looked up)."""
+    tables = {section: book.defined_range(f"{section}_table") for section in L.PRICE_TABLES}
+    if any(t is None for t in tables.values()):
+        return None
+    found: dict[str, list[Any]] = {}
+    for section, columns in L.PRICE_TABLES.items():
+        sheet, (top, _left, bottom, _right) = tables[section]  # type: ignore[misc]
+        refs = {
+            (r, f): CellRef(sheet, f"{col}{r}")
+            for r in range(top, bottom + 1)
+            for f, (col, _label) in columns.items()
+        }
+        cells = book.read(refs.values())
+        rows = found.setdefault(section, [])
+        for r in range(top, bottom + 1):
+            row = {f: cells[refs[r, f]] for f in columns}
+            if all(c.value is None and c.error is None for c in row.values()):
+                continue
+            model = _PRICE_MODELS[section]
+            rows.append(_validated(book, model, row, {f: refs[r, f] for f in columns}))
+    try:
+        return Prices.model_validate(found)
+    except ValidationError as e:  # a duplicate entry: the message names it
+        where = f"{book.path.name} {L.CATALOG}"
+        raise InputError(
+            "prices", str(e.errors()[0]["msg"]).removeprefix("Value error, "), where=where
+        ) from None
 
 
 def _value(field: str, cell: CellValue) -> Any:
@@ -124,14 +165,26 @@ def _value(field: str, cell: CellValue) -> Any:
 
 def _gpu(book: OpenWorkbook, row: dict[str, CellValue], refs: dict[str, CellRef]) -> GPU:
     """One Catalog row validated by the catalog's model; the first problem names its cell."""
+    return _validated(book, GPU, row, refs)
+
+
+def _validated(
+    book: OpenWorkbook, model: type[M], row: dict[str, CellValue], refs: dict[str, CellRef]
+) -> M:
+    """One Catalog sheet row validated by ``model``; the first problem names its cell."""
     for field, cell in row.items():
         if cell.error is not None:
             where = f"{book.path.name} {refs[field]}"
             raise InputError(field, f"holds the error {cell.error}", where=where)
     try:
-        return GPU.model_validate({f: _value(f, c) for f, c in row.items()})
+        return model.model_validate({f: _value(f, c) for f, c in row.items()})
     except ValidationError as e:
         err = e.errors()[0]
+        if not err["loc"]:  # a rule of the whole row: named at its first cell
+            field = next(iter(row))
+            reason = str(err["msg"]).removeprefix("Value error, ")
+            where = f"{book.path.name} {refs[field]}"
+            raise InputError(field, reason, where=where) from None
         field = str(err["loc"][0])
         got = row[field].value
         reason = describe(err)

@@ -207,12 +207,47 @@ CAT_SPARE_ROWS = 10
 """Blank rows at the end of ``catalog_table`` where a user adds GPUs that the formulas (and
 ``xlcost calc``) then look up."""
 
+PRICE_TABLES: dict[str, dict[str, tuple[str, str]]] = {
+    "purchases": {
+        "gpu": ("A", "GPU"),
+        "purchase_price": ("B", "Purchase price"),
+        "price_as_of": ("C", "Price as of"),
+        "board_power_kw": ("E", "Board power (kW)"),
+        "price_source": ("F", "Price source"),
+        "power_source": ("H", "Power source"),
+    },
+    "offers": {
+        "gpu": ("A", "GPU"),
+        "price_per_hour": ("B", "Per GPU-hour"),
+        "price_as_of": ("C", "Price as of"),
+        "term": ("E", "Term"),
+        "price_source": ("F", "Price source"),
+        "region": ("G", "Region"),
+        "cloud": ("H", "Cloud or venue"),
+    },
+    "apis": {
+        "model": ("A", "Model"),
+        "price_per_m_input_tokens": ("B", "Input per M"),
+        "price_as_of": ("C", "Price as of"),
+        "price_per_m_output_tokens": ("E", "Output per M"),
+        "price_source": ("F", "Price source"),
+        "kind": ("G", "Kind"),
+        "provider": ("H", "Provider"),
+    },
+}
+"""The Catalog sheet's price tables (a section of the price catalog each): field → (column,
+header). Defined names: ``<section>_table`` spans a table's rows (its blank rows at the end
+included) and ``<section>_<field>`` one column of it; column D holds the age flag."""
+PRICE_FLAG_COL = "D"
+
 CHECK_HEADER_ROW = 4
 CHECK_ROWS: dict[str, int] = {name: CHECK_HEADER_ROW + 1 + i for i, name in enumerate(CHECKS_SPEC)}
 """Check id → its row on the Checks sheet (value in C, limit in D, status in E)."""
 CHECK_COL = {"value": "C", "limit": "D", "status": "E"}
 CHECK_DATES_ROW = max(CHECK_ROWS.values()) + 2
-"""Helper row: the as-of dates of the catalog prices in use (serving in C, training in D)."""
+"""Helper row: the age in days of the catalog prices in use, in :data:`CHECK_DATES_COLS`."""
+CHECK_DATES_COLS = ("C", "D", "E", "F")
+"""Columns of the ages of the serving, training, purchase and API prices in use."""
 MASTER_CHECK_CELL = f"C{CHECK_DATES_ROW + 2}"
 """The master check (defined name ``master_check``), shown on the Costs and README sheets."""
 

@@ -62,12 +62,16 @@ from xlcost.engine.checks import (
     MFU_LIMIT,
     PEAK_TO_AVERAGE_LIMIT,
     PRICE_AGE_DAYS,
+    PRICE_KINDS,
     UPLIFT_LIMIT,
     measure_columns,
+    prices_in_use,
 )
 from xlcost.engine.errors import XlcostError
 from xlcost.engine.evaluate import (
     CASH_FLOW_LINES,
+    PRICE_FILLS,
+    TERMS,
     _columns,
     _flows,
     _resolved,
@@ -85,13 +89,14 @@ from xlcost.engine.model import (
     GPU_FILLS,
     INPUT_NAMES,
     RESULT_NAMES,
+    TEXT_INPUTS,
     CashFlowRow,
     Results,
     Scenario,
     field_domain,
     input_spec,
 )
-from xlcost.engine.prices import STALE_AFTER_DAYS, default_prices
+from xlcost.engine.prices import STALE_AFTER_DAYS
 from xlcost.engine.risk import (
     BREAK_EVEN_INPUTS,
     DEFAULT_DRAWS,
@@ -155,8 +160,9 @@ class Option:
     checks: dict[str, tuple[float | None, float | None, str]]
     """Check id → (value, limit, status) as the Checks sheet shows them
     (:func:`~xlcost.engine.checks.measure_columns`); ``None`` = blank."""
-    price_dates: tuple[float | None, float | None]
-    """Age in days of the catalog prices in use: (serving, training); ``None`` = none."""
+    price_dates: tuple[float | None, ...]
+    """Age in days of the catalog prices in use (serving, training, purchase, API); ``None``
+    = none."""
     serve_gpu_cost: float
     used_api_requests: float
     upfront_cost: float
@@ -219,15 +225,14 @@ def _check_table(s: Scenario) -> dict[str, tuple[float | None, float | None, str
     return out
 
 
-def _price_dates(s: Scenario) -> tuple[float | None, float | None]:
-    cat = active_catalog()
+def _price_dates(s: Scenario) -> tuple[float | None, ...]:
+    """Age in days of each catalog price ``s`` uses (:data:`~xlcost.engine.checks.PRICE_KINDS`
+    order; ``None``: none of that kind)."""
     today = dt.date.today()
-    ages: list[float | None] = []
-    pairs = ((s.serve_gpu, s.serve_price_per_gpu_hour), (s.train_gpu, s.train_price_per_gpu_hour))
-    for gpu, price in pairs:
-        known = gpu is not None and price is None
-        ages.append(float((today - cat.get(gpu).price_as_of).days) if known else None)  # type: ignore[arg-type]
-    return ages[0], ages[1]
+    used = prices_in_use(scenario_data(s), active_catalog(), 1)
+    return tuple(
+        None if (u := used[kind][0]) is None else float((today - u[0]).days) for kind in PRICE_KINDS
+    )
 
 
 @dataclass(frozen=True)
@@ -564,7 +569,7 @@ def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
         "hardware_cost": f(
             "OWN_GPU_COST",
             r("own_gpus"),
-            r("gpu_purchase_price"),
+            r("used_gpu_purchase_price"),
             h,
             r("useful_life_months"),
             r("salvage_rate"),
@@ -572,7 +577,7 @@ def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
         "power_cost": f(
             "POWER_COST",
             r("own_gpus"),
-            r("power_kw_per_gpu"),
+            r("used_power_kw_per_gpu"),
             r("serve_hours"),
             r("electricity_price_per_kwh"),
             r("pue"),
@@ -583,12 +588,12 @@ def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
             r("used_api_requests"),
             r("api_input_tokens_per_request"),
             r("api_output_tokens_per_request"),
-            r("api_price_per_m_input_tokens"),
-            r("api_price_per_m_output_tokens"),
+            r("used_api_price_per_m_input_tokens"),
+            r("used_api_price_per_m_output_tokens"),
         ),
         "upfront_cost": f"={r('upfront_train_cost')}+{r('data_prep_cost')}+{r('setup_cost')}"
-        f"+{r('own_gpus')}*{r('gpu_purchase_price')}",
-        "gpu_value_left": f"={r('own_gpus')}*{r('gpu_purchase_price')}-{r('hardware_cost')}",
+        f"+{r('own_gpus')}*{r('used_gpu_purchase_price')}",
+        "gpu_value_left": f"={r('own_gpus')}*{r('used_gpu_purchase_price')}-{r('hardware_cost')}",
         "train_cost": f(
             "TRAIN_COST",
             *train,
@@ -638,6 +643,23 @@ def _sizing_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
             out[f"used_{name}"] = (
                 f'=IF(ISBLANK({r(name)}),IF(ISBLANK({r(gpu)}),"",'
                 f"{catalog_lookup(r(gpu), field)}),{r(name)})"
+            )
+
+    gpu, term, price = r("serve_gpu"), r("serve_term"), r("serve_price_per_gpu_hour")
+    offers = f"offers_gpu,{gpu},offers_term,{term}"
+    out["used_serve_price_per_gpu_hour"] = (
+        f'=IF(ISBLANK({price}),IF(ISBLANK({gpu}),"",IF(ISBLANK({term}),'
+        f"{catalog_lookup(gpu, 'price_per_hour')},"
+        f"SUMIFS(offers_price_per_hour,{offers})/COUNTIFS({offers}))),{price})"
+    )
+    for named, fills in PRICE_FILLS.items():
+        section, key = ("purchases", "gpu") if named == "serve_gpu" else ("apis", "model")
+        for name, field in fills.items():
+            found = f"INDEX({section}_{field},MATCH({r(named)},{section}_{key},0))"
+            if named == "serve_gpu":  # a GPU without a purchase entry leaves its blanks 0
+                found = f"IFERROR({found},0)"
+            out[f"used_{name}"] = (
+                f"=IF(ISBLANK({r(name)}),IF(ISBLANK({r(named)}),0,N({found})),{r(name)})"
             )
 
     def known(*names: str) -> str:
@@ -791,10 +813,17 @@ def _validation(name: str, cell: str, months: int = L.MAX_MONTHS) -> DataValidat
             type="whole", operator="between", formula1="0", formula2="horizon_months",
             error="maintain_months must be a whole number from 0 to horizon_months.", **common,
         )  # fmt: skip
-    if name == "name":
+    if name == "serve_term":
         return DataValidation(
-            type="textLength", operator="between", formula1="1", formula2="120",
-            error="name must be 1 to 120 characters.", **common,
+            type="list", formula1=f'"{",".join(TERMS)}"',
+            error=f"serve_term must be blank (on demand) or one of {', '.join(TERMS)}.", **common,
+        )  # fmt: skip
+    if name in TEXT_INPUTS and name != "currency":  # a name: the model's length limits
+        meta = Scenario.model_fields[name].metadata
+        longest = next(m.max_length for m in meta if hasattr(m, "max_length"))
+        return DataValidation(
+            type="textLength", operator="between", formula1="1", formula2=f"{longest}",
+            error=f"{name} must be 1 to {longest} characters.", **common,
         )  # fmt: skip
     if name == "currency":
         return DataValidation(
@@ -1679,69 +1708,63 @@ def _catalog_sheet(wb: Workbook, mode: str) -> list[Calc]:
     return calcs
 
 
-STALE_FLAG = '=IF(TODAY()-{cell}>{days},"older than 12 months","")'
-"""The Catalog sheet's flag of a price read on the date in ``cell``."""
+STALE_FLAG = '=IF(AND(ISNUMBER({cell}),TODAY()-{cell}>{days}),"older than 12 months","")'
+"""The Catalog sheet's flag of a price read on the date in ``cell`` (blank: no date)."""
+
+_PRICE_TITLES = {
+    "purchases": "GPUs to buy (owned GPUs look up serve_gpu here)",
+    "offers": "GPUs reserved and spot (serve_term looks up serve_gpu and the term here; "
+    "several offers: their mean)",
+    "apis": "Hosted model APIs, per million tokens (api_model looks up the model here)",
+}
 
 
 def _prices_tables(ws: Worksheet, row: int, calcs: list[Calc]) -> int:
     """The price catalog (purchase, reserved/spot, hosted API) below the GPU table, each price
     with its source, date and a flag that turns on when the date is more than 12 months before
-    today; returns the last row used. The flags have no cached value (they depend on the day
-    the workbook is opened), so a build stays byte-identical."""
-    prices = default_prices()
+    today, and blank rows to add prices in; returns the last row used. The flags have no
+    cached value (they depend on the day the workbook is opened), so a build stays
+    byte-identical. The formulas of the Inputs sheet look prices up through the defined names
+    of :data:`~xlcost.workbooks.layout.PRICE_TABLES`, and ``xlcost calc`` reads the same cells."""
+    prices = active_catalog().prices
     ws.cell(row, 1, "Prices beyond on-demand rental").style = S.GROUP
     note = (
-        "xlcost's price catalog: edit or extend the rows; the flag says when a price is older "
-        "than 12 months."
+        "xlcost's price catalog: edit the rows or add prices in the blank rows; the flag says "
+        "when a price is older than 12 months."
     )
     ws.cell(row + 1, 1, note).style = S.NOTE
     ws.cell(row + 1, 1).alignment = Alignment(wrap_text=False, vertical="center")
-    tables: list[tuple[str, list[str], list[list[Any]]]] = [
-        (
-            "GPUs to buy",
-            ["gpu", "purchase_price", "price_as_of", "flag", "board_power_kw", "sources"],
-            [
-                [p.gpu, p.purchase_price, p.price_as_of, None, p.board_power_kw,
-                 "; ".join(x for x in (p.price_source, p.power_source) if x)]
-                for p in prices.purchases
-            ],
-        ),
-        (
-            "GPUs reserved and spot",
-            ["gpu", "price_per_hour", "price_as_of", "flag", "term", "cloud, region and source"],
-            [
-                [o.gpu, o.price_per_hour, o.price_as_of, None, o.term,
-                 f"{o.cloud}; {o.region}; {o.price_source}"]
-                for o in prices.offers
-            ],
-        ),
-        (
-            "Hosted model APIs (per million tokens)",
-            ["model", "input", "price_as_of", "flag", "output", "provider and source"],
-            [
-                [a.model, a.price_per_m_input_tokens, a.price_as_of, None,
-                 a.price_per_m_output_tokens, f"{a.provider}; {a.price_source}"]
-                for a in prices.apis
-            ],
-        ),
-    ]  # fmt: skip
     row += 3
-    for title, header, rows in tables:
-        ws.cell(row, 1, title).style = S.GROUP
-        _header(ws, row + 1, header)
-        for r, values in enumerate(rows, start=row + 2):
-            for c, value in enumerate(values, start=1):
-                cell = ws.cell(r, c, value)
-                cell.style = S.INPUT if c != 4 else S.CALC
-                if isinstance(value, dt.date):
+    for section, columns in L.PRICE_TABLES.items():
+        ws.cell(row, 1, _PRICE_TITLES[section]).style = S.GROUP
+        ws.cell(row, 1).alignment = Alignment(wrap_text=False)
+        header = {col: label for col, label in columns.values()} | {L.PRICE_FLAG_COL: "Flag"}
+        _header(ws, row + 1, [header.get(col, "") for col in "ABCDEFGH"])
+        entries = getattr(prices, section)
+        first = row + 2
+        last = first + len(entries) + L.CAT_SPARE_ROWS - 1
+        for r in range(first, last + 1):
+            entry = entries[r - first] if r - first < len(entries) else None
+            for field, (col, _label) in columns.items():
+                value = getattr(entry, field) if entry is not None else None
+                cell = ws[f"{col}{r}"]
+                cell.value = value
+                cell.style = S.INPUT
+                if field == "price_as_of":
                     cell.number_format = "yyyy-mm-dd"
-                if c == 6:
+                if isinstance(value, str) and len(value) > 20:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
-                    _fit_height(ws, r, str(value), 50)
-            if values[2] is not None:
-                flag = STALE_FLAG.format(cell=f"C{r}", days=STALE_AFTER_DAYS)
-                calcs.append(Calc(L.CATALOG, f"D{r}", flag, _no_cache, exact=False))
-        row += len(rows) + 3
+                    _fit_height(ws, r, value, 55)
+            flag = STALE_FLAG.format(cell=f"{columns['price_as_of'][0]}{r}", days=STALE_AFTER_DAYS)
+            ws[f"{L.PRICE_FLAG_COL}{r}"].style = S.CALC
+            calcs.append(Calc(L.CATALOG, f"{L.PRICE_FLAG_COL}{r}", flag, _no_cache, exact=False))
+        names = {f"{section}_table": ("A", "H")} | {
+            f"{section}_{field}": (col, col) for field, (col, _label) in columns.items()
+        }
+        for name, (left, right) in names.items():
+            text = f"{L.absolute(L.CATALOG, f'{left}{first}')}:${right}${last}"
+            ws.parent.defined_names[name] = DefinedName(name, attr_text=text)
+        row = last + 3
     return row - 2
 
 
@@ -1806,6 +1829,7 @@ def _check_formulas(mode: str, r: Callable[[str], str]) -> dict[str, tuple[str, 
     seconds = f"({r('horizon_months')}*730*3600)"
     base = f"({r('baseline_ctr')}*{r('baseline_cvr')})"
     dates = L.CHECK_DATES_ROW
+    ages = f"{L.CHECK_DATES_COLS[0]}{dates}:{L.CHECK_DATES_COLS[-1]}{dates}"
     serving = ("model_params", "tokens_per_item", "used_serve_peak_tflops")
     training = ("model_params", "used_train_tokens", "used_gpu_peak_tflops")
     return {
@@ -1864,7 +1888,7 @@ def _check_formulas(mode: str, r: Callable[[str], str]) -> dict[str, tuple[str, 
             "{v}>{lim}",
         ),
         "price_age": (
-            f'IF(AND(C{dates}="",D{dates}=""),"",MAX(C{dates},D{dates}))',
+            f'IF(COUNT({ages})=0,"",MAX({ages}))',
             _number(PRICE_AGE_DAYS),
             "{v}>{lim}",
         ),
@@ -1909,17 +1933,12 @@ def _checks_sheet(wb: Workbook, mode: str) -> list[Calc]:
                 )  # fmt: skip
             calcs.append(Calc(L.CHECKS, cell, texts[key], partial(_check_value, name, i)))
     dates = L.CHECK_DATES_ROW
-    ws.cell(dates, 1, "Age in days of catalog prices in use (serving, training)").style = S.NOTE
-    for i, (gpu, price) in enumerate(
-        (("serve_gpu", "serve_price_per_gpu_hour"), ("train_gpu", "train_price_per_gpu_hour"))
-    ):
-        cell = f"{'CD'[i]}{dates}"
+    ws.cell(dates, 1, "Age in days of catalog prices in use (serving, training, purchase, API)")
+    ws.cell(dates, 1).style = S.NOTE
+    for i, text in enumerate(_price_age_formulas()):
+        cell = f"{L.CHECK_DATES_COLS[i]}{dates}"
         ws[cell].style = S.CALC
         ws[cell].number_format = "#,##0"
-        text = (
-            f"=IF(AND(ISBLANK({price}),NOT(ISBLANK({gpu}))),"
-            f'TODAY()-{_iso_date(catalog_lookup(gpu, "price_as_of"))},"")'
-        )
         calcs.append(Calc(L.CHECKS, cell, text, partial(_price_date, i)))
     master = L.MASTER_CHECK_CELL
     statuses = (
@@ -1944,6 +1963,34 @@ def _checks_sheet(wb: Workbook, mode: str) -> list[Calc]:
 
 def _check_value(name: str, i: int, f: Facts) -> Value:
     return f.main.checks[name][i]
+
+
+def _price_age_formulas() -> tuple[str, str, str, str]:
+    """Native formulas of the age in days of each catalog price in use, in
+    :data:`~xlcost.engine.checks.PRICE_KINDS` order ("" where none is used)."""
+    gpu, term = "serve_gpu", "serve_term"
+    offers = f"offers_gpu,{gpu},offers_term,{term}"
+    on_demand = _iso_date(catalog_lookup(gpu, "price_as_of"))
+    serving = (
+        f"=IF(AND(ISBLANK(serve_price_per_gpu_hour),NOT(ISBLANK({gpu}))),"
+        f'TODAY()-IF(ISBLANK({term}),{on_demand},_xlfn.MINIFS(offers_price_as_of,{offers})),"")'
+    )
+    training = (
+        "=IF(AND(ISBLANK(train_price_per_gpu_hour),NOT(ISBLANK(train_gpu))),"
+        f'TODAY()-{_iso_date(catalog_lookup("train_gpu", "price_as_of"))},"")'
+    )
+    row = f"MATCH({gpu},purchases_gpu,0)"
+    purchase = (
+        f"=IF(AND(ISBLANK(gpu_purchase_price),NOT(ISBLANK({gpu})),used_own_gpus>0),"
+        f"IFERROR(IF(ISNUMBER(INDEX(purchases_purchase_price,{row})),"
+        f'TODAY()-INDEX(purchases_price_as_of,{row}),""),""),"")'
+    )
+    api = (
+        "=IF(AND(NOT(ISBLANK(api_model)),OR(ISBLANK(api_price_per_m_input_tokens),"
+        "ISBLANK(api_price_per_m_output_tokens))),"
+        'TODAY()-INDEX(apis_price_as_of,MATCH(api_model,apis_model,0)),"")'
+    )
+    return serving, training, purchase, api
 
 
 def _price_date(i: int, f: Facts) -> Value:

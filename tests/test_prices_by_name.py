@@ -18,7 +18,7 @@ from xlcost.engine import Scenario, evaluate
 from xlcost.engine.catalog import default_catalog, use_catalog
 from xlcost.engine.checks import check_scenario
 from xlcost.engine.errors import ScenarioErrors
-from xlcost.engine.evaluate import used_inputs
+from xlcost.engine.evaluate import evaluate_columns, used_inputs
 from xlcost.engine.prices import Prices
 from xlcost.workbooks import layout as L
 
@@ -244,3 +244,30 @@ def test_a_bad_price_table_cell_is_one_line_naming_it(
     row = cell.lstrip("ABCDEFGH")
     where = cell if field != "price_source" else f"A{row}"
     assert f"x.xlsx Catalog!{where}, {message}" in err, err
+
+
+@pytest.mark.parametrize(
+    ("gpus", "ok"),
+    [
+        ({"serve_gpus": 0, "own_gpus": 0}, True),  # a hosted API option: no hours to serve
+        ({"serve_gpus": 2}, False),
+        ({"serve_gpus": 0, "own_gpus": 3}, False),  # owned GPUs draw power for serve_hours
+        ({"serve_gpus": None, "peak_qps": 50, "qps_per_replica": 10}, False),  # sized
+    ],
+)
+def test_serve_hours_may_be_blank_only_without_gpus(gpus: dict[str, Any], ok: bool) -> None:
+    inputs = {k: v for k, v in BASE.items() if k != "serve_hours"} | gpus
+    inputs |= {"serve_price_per_gpu_hour": 1.0, "api_model": "rerank-2.5-lite"}
+    inputs |= {"api_input_tokens_per_request": 6400}
+    columns = {k: v for k, v in inputs.items() if k != "name"}
+    message = "serve_hours: required unless serve_gpus and own_gpus are both 0"
+    if ok:
+        r = evaluate(Scenario(**inputs))
+        assert r.deploy_cost == pytest.approx(r.api_cost) and r.api_cost == pytest.approx(128)
+        array = evaluate_columns({**columns, "api_model": ["rerank-2.5-lite"]})
+        assert array["total_cost"][0] == pytest.approx(r.total_cost)
+        return
+    with pytest.raises(ValueError, match=message):
+        Scenario(**inputs)
+    with pytest.raises(ScenarioErrors, match=message):
+        evaluate_columns(columns)

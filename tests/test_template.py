@@ -96,9 +96,11 @@ _NAMED = {
     "value_per_conversion": 8,
 }
 BY_NAME = [
-    Scenario(  # hosted API prices from the price catalog by model name
-        name="API by name", **_NAMED | {"serve_gpus": 0, "serve_price_per_gpu_hour": 0},
-        api_model="rerank-2.5-lite", api_input_tokens_per_request=6400,
+    Scenario(  # hosted API prices by model name; no GPUs, so no serving hours
+        name="API by name",
+        **{k: v for k, v in _NAMED.items() if k != "serve_hours"},
+        serve_gpus=0, serve_price_per_gpu_hour=0, api_model="rerank-2.5-lite",
+        api_input_tokens_per_request=6400,
     ),
     Scenario(  # purchase price and board power from the price catalog by serve_gpu
         name="Owned by name", **_NAMED | {"serve_gpus": 0}, serve_gpu="L4", own_gpus=3,

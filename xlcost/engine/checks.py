@@ -162,7 +162,7 @@ def _train_flops(v: V, e: V, names: Mapping[str, Any]) -> Found:
 
 def _capacity(v: V, e: V, d: V) -> Found:
     replicas = d["serve_gpus"] / e["gpus_per_replica"]
-    capacity = replicas * e["qps_per_replica"] * v["serve_hours"] * compute.SECONDS_PER_HOUR
+    capacity = replicas * e["qps_per_replica"] * d["serve_hours"] * compute.SECONDS_PER_HOUR
     fired = capacity < v["volume"]
     out = []
     for i in _rows(fired):
@@ -171,7 +171,7 @@ def _capacity(v: V, e: V, d: V) -> Found:
                 i,
                 f"serving capacity {capacity[i]:,.4g} requests ({d['serve_gpus'][i]:g} GPUs / "
                 f"{e['gpus_per_replica'][i]:g} per replica × {e['qps_per_replica'][i]:,.4g} QPS × "
-                f"{v['serve_hours'][i]:,.4g} h) is below volume {v['volume'][i]:,.4g} "
+                f"{d['serve_hours'][i]:,.4g} h) is below volume {v['volume'][i]:,.4g} "
                 "(capacity must cover the period's requests)",
             )
         )
@@ -391,7 +391,7 @@ def _all(
             "train_flops": _train_flops(cols, e, names),
             "capacity": _capacity(cols, e, d),
             "peak_traffic": _peak_traffic(cols),
-            "serve_hours": _serve_hours(cols),
+            "serve_hours": _serve_hours({**cols, "serve_hours": d["serve_hours"]}),
             "memory": _memory(cols, e, names),
             "latency": _latency(cols, e),
             "uplift": _uplift(cols),

@@ -449,8 +449,9 @@ def derived_columns(v: Mapping[str, Array], *, with_latency: bool = False) -> di
 
 
 def _resolved(v: Mapping[str, Array], e: Mapping[str, Array] | None = None) -> dict[str, Array]:
-    """Fill the derived inputs: estimated training hours, sized serving GPUs, maintenance months
-    (``e``: :func:`derived_columns` of ``v``, if already computed)."""
+    """Fill the derived inputs: estimated training hours, sized serving GPUs, maintenance months,
+    API requests, serving hours (``e``: :func:`derived_columns` of ``v``, if already
+    computed)."""
     if e is None:
         e = derived_columns(v)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -475,6 +476,7 @@ def _resolved(v: Mapping[str, Array], e: Mapping[str, Array] | None = None) -> d
             np.isnan(v["maintain_months"]), v["horizon_months"], v["maintain_months"]
         ),
         "api_requests": np.where(np.isnan(v["api_requests"]), v["volume"], v["api_requests"]),
+        "serve_hours": np.nan_to_num(v["serve_hours"]),  # blank only with no GPUs: 0
     }
 
 
@@ -542,7 +544,7 @@ def _flows_unchecked(v: Mapping[str, Array]) -> dict[str, Array]:
         costs.power_cost(
             v["own_gpus"],
             v["power_kw_per_gpu"],
-            v["serve_hours"],
+            d["serve_hours"],
             v["electricity_price_per_kwh"],
             v["pue"],
         )
@@ -556,7 +558,7 @@ def _flows_unchecked(v: Mapping[str, Array]) -> dict[str, Array]:
         v["api_price_per_m_output_tokens"],
     )
     rented = costs.deploy_cost(
-        d["serve_gpus"], v["serve_hours"], v["serve_price_per_gpu_hour"], v["serve_overhead_rate"]
+        d["serve_gpus"], d["serve_hours"], v["serve_price_per_gpu_hour"], v["serve_overhead_rate"]
     )
     deploy = rented + infra + hardware + power + api
     incidents = costs.incident_cost(
@@ -603,6 +605,7 @@ def _flows_unchecked(v: Mapping[str, Array]) -> dict[str, Array]:
         "data_prep_cost": np.asarray(v["data_prep_cost"]),
         "setup_cost": np.asarray(v["setup_cost"]),
         "api_requests": np.asarray(d["api_requests"]),
+        "serve_hours": np.asarray(d["serve_hours"]),
         "c0": np.asarray(c0),
         # Months 1..H: everything not paid in month 0, not maintenance and not the value left
         # (which comes back in month H) is spread evenly, as is the benefit.
@@ -935,7 +938,8 @@ def _schedule_lines(flows: Mapping[str, Array]) -> dict[str, list[float]]:
 
 def flow_parts(scenario: Scenario, catalog: Catalog | None = None) -> dict[str, float]:
     """The schedule's parts the workbook shows: month-0 cost ``c0``, the value left ``s``
-    (month H), rented serving cost ``serve_gpu_cost`` and the API requests used.
+    (month H), rented serving cost ``serve_gpu_cost``, and the API requests and serving hours
+    used.
 
     >>> from xlcost.engine.examples import seed_scenario
     >>> p = flow_parts(seed_scenario())
@@ -944,4 +948,5 @@ def flow_parts(scenario: Scenario, catalog: Catalog | None = None) -> dict[str, 
     """
     cols, _ = _columns(scenario_data(scenario), catalog)
     f = _flows(cols)
-    return {k: float(f[k][0]) for k in ("c0", "s", "serve_gpu_cost", "api_requests")}
+    keys = ("c0", "s", "serve_gpu_cost", "api_requests", "serve_hours")
+    return {k: float(f[k][0]) for k in keys}

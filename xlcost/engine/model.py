@@ -261,14 +261,15 @@ class Scenario(BaseModel):
         label="Serving GPUs",
         description="GPUs serving; blank = size from peak QPS and replica capacity.",
     )
-    serve_hours: float = _in(
-        REQUIRED,
+    serve_hours: float | None = _in(
+        None,
         group="serving",
         unit="hours",
         ge=0,
         le=438_000,
         label="Serving hours per GPU",
-        description="Hours each GPU serves in the period (24/7 = 730 × months).",
+        description="Hours each GPU serves in the period (24/7 = 730 × months); may be blank "
+        "only for an option with no GPUs (serve_gpus and own_gpus 0: a hosted API).",
     )
     serve_price_per_gpu_hour: float | None = _in(
         None,
@@ -980,6 +981,11 @@ CROSS_RULES: tuple[CrossRule, ...] = (
             & (v["output_tokens_per_request"] > 0)
             & _blank(v["serve_memory_bandwidth_tbs"])
         ),
+    ),
+    CrossRule(
+        "serve_hours",
+        "required unless serve_gpus and own_gpus are both 0 (an option served by a hosted API)",
+        lambda v: _blank(v["serve_hours"]) & ~((v["serve_gpus"] == 0) & (v["own_gpus"] == 0)),
     ),
     CrossRule(
         "maintain_months",

@@ -163,6 +163,7 @@ class Option:
     price_dates: tuple[float | None, ...]
     """Age in days of the catalog prices in use (serving, training, purchase, API); ``None``
     = none."""
+    used_serve_hours: float
     serve_gpu_cost: float
     used_api_requests: float
     upfront_cost: float
@@ -192,6 +193,7 @@ class Option:
             used=used,
             checks=_check_table(s),
             price_dates=_price_dates(s),
+            used_serve_hours=parts["serve_hours"],
             serve_gpu_cost=parts["serve_gpu_cost"],
             used_api_requests=parts["api_requests"],
             upfront_cost=parts["c0"],
@@ -555,11 +557,12 @@ def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
         "serve_gpu_cost": f(
             "DEPLOY_COST",
             r("used_serve_gpus"),
-            r("serve_hours"),
+            r("used_serve_hours"),
             r("used_serve_price_per_gpu_hour"),
             r("serve_overhead_rate"),
         ),
         "used_api_requests": f"=IF(ISBLANK({r('api_requests')}),{r('volume')},{r('api_requests')})",
+        "used_serve_hours": f"=IF(ISBLANK({r('serve_hours')}),0,{r('serve_hours')})",
         "data_cost": f"={r('data_prep_cost')}+{r('data_refresh_per_month')}*{h}",
         "infra_cost": f"={h}*({r('storage_gb')}*{r('storage_price_per_gb_month')}+"
         f"{r('egress_gb_per_month')}*{r('egress_price_per_gb')}+{r('software_per_month')})"
@@ -578,7 +581,7 @@ def _model_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
             "POWER_COST",
             r("own_gpus"),
             r("used_power_kw_per_gpu"),
-            r("serve_hours"),
+            r("used_serve_hours"),
             r("electricity_price_per_kwh"),
             r("pue"),
         )
@@ -1000,6 +1003,11 @@ _COST_ROWS: dict[str, tuple[str, str, str]] = {
         "money",
     ),
     "used_api_requests": ("API requests (used)", "api_requests, or volume when blank", "requests"),
+    "used_serve_hours": (
+        "Serving hours (used)",
+        "serve_hours, or 0 when blank (an option with no GPUs)",
+        "hours",
+    ),
     "upfront_cost": (
         "Paid in month 0",
         "up-front training + data preparation + set-up + GPU purchase",
@@ -1377,6 +1385,7 @@ _SCN_LABELS = {
     "used_serve_gpus": "Serving GPUs (used)",
     "used_maintain_months": "Maintenance months (used)",
     "upfront_train_cost": "Up-front training (month 0)",
+    "used_serve_hours": "Serving hours per GPU (used)",
     "serve_gpu_cost": "Rented serving GPUs",
     "used_api_requests": "API requests (used)",
     "data_cost": "of which data",
@@ -1482,6 +1491,7 @@ def _scenarios_sheet(wb: Workbook, mode: str, n: int) -> list[Calc]:
                 "used_serve_gpus": "#,##0",
                 "used_maintain_months": "0",
                 "used_api_requests": "#,##0",
+                "used_serve_hours": "#,##0",
                 "rank": "0",
                 "within_budget": "General",
                 "eligible_rank": "0",
@@ -1858,7 +1868,7 @@ def _check_formulas(mode: str, r: Callable[[str], str]) -> dict[str, tuple[str, 
         ),
         "capacity": (
             f"IF(ISNUMBER({r('used_qps_per_replica')}),{r('used_serve_gpus')}"
-            f'/{r("used_gpus_per_replica")}*{r("used_qps_per_replica")}*{r("serve_hours")}*3600,"")',
+            f'/{r("used_gpus_per_replica")}*{r("used_qps_per_replica")}*{r("used_serve_hours")}*3600,"")',
             r("volume"),
             "{v}<{lim}",
         ),
@@ -1868,7 +1878,7 @@ def _check_formulas(mode: str, r: Callable[[str], str]) -> dict[str, tuple[str, 
             _number(PEAK_TO_AVERAGE_LIMIT),
             "OR({v}<1,{v}>{lim})",
         ),
-        "serve_hours": (r("serve_hours"), f"730*{r('horizon_months')}", "{v}>{lim}"),
+        "serve_hours": (r("used_serve_hours"), f"730*{r('horizon_months')}", "{v}>{lim}"),
         "memory": (
             f'IF({{lim}}="","",IF(ISNUMBER({r("gpus_per_replica")}),{r("gpus_per_replica")},'
             f"IF(ISNUMBER({r('serve_gpus')}),{r('serve_gpus')},{{lim}})))",

@@ -110,7 +110,11 @@ def test_shell_completion_is_on() -> None:
 @pytest.mark.parametrize(
     ("args", "line"),
     [
-        (["calc", "x.yaml", "-f", "xml"], "--format must be one of table, csv, json, got 'xml'"),
+        (
+            ["calc", "x.yaml", "-f", "xml"],
+            "--format must be one of table, csv, json, parquet, got 'xml'",
+        ),
+        (["compare", "x.yaml", "-f", "xml"], "--format must be one of table, csv, json, got 'xml'"),
         (
             ["gpus", "--flops", "nan", "--deadline-hours", "1"],
             "--flops must be a number ≥ 0, got nan",

@@ -412,7 +412,10 @@ def test_the_readme_states_the_limits_the_code_uses() -> None:
     mib = 2**20
     for row in (
         f"| YAML/JSON file size | {LIMITS.text_file_bytes // mib} MiB | `XLCOST_MAX_TEXT_MB` |",
-        f"| CSV file size | {LIMITS.table_file_bytes // mib:,} MiB | `XLCOST_MAX_CSV_MB` |",
+        f"| CSV file size (also a Parquet file's) | {LIMITS.table_file_bytes // mib:,} MiB | "
+        "`XLCOST_MAX_CSV_MB` |",
+        "| Parquet scenario list, uncompressed (from its footer) | "
+        f"{LIMITS.parquet_uncompressed_bytes // mib:,} MiB | `XLCOST_MAX_PARQUET_MB` |",
         f"| XLSX scenario list, total uncompressed | {LIMITS.workbook_uncompressed_bytes // mib}"
         " MiB | `XLCOST_MAX_XLSX_MB` |",
         f"| rows in one scenario file | {LIMITS.rows:,} | `XLCOST_MAX_ROWS` |",

@@ -10,6 +10,8 @@ workbooks) is opened and parsed through here, with named limits checked *before*
   then it is loaded with the safe loader, refusing duplicate keys.
 * JSON refuses duplicate keys, deep nesting and over-long numbers.
 * CSV fields are limited in length; the delimiter (comma, semicolon, tab) is sniffed.
+* Parquet (optional, with pyarrow) is checked from its footer first: uncompressed size, rows,
+  columns and flat column types; it is then read a batch of rows at a time.
 
 Every failure is a :class:`ReadError`: one line starting with the file name (and the row or
 part), never a traceback.  The limits below are the defaults; those a user may legitimately
@@ -41,6 +43,7 @@ __all__ = [
     "load_yaml",
     "number_too_long",
     "open_regular",
+    "parquet_rows",
     "read_text",
     "require_regular_file",
 ]
@@ -94,6 +97,9 @@ class Limits:
         Most alias uses (``*name``) in one YAML file, 1,000.
     yaml_nodes : int
         Most nodes of a YAML file once its aliases are expanded, 1,000,000.
+    parquet_uncompressed_bytes : int
+        Largest uncompressed size of a Parquet scenario list (bytes), from its footer; env
+        ``XLCOST_MAX_PARQUET_MB`` (MiB). Default 4 GiB (read a row group's batch at a time).
     """
 
     text_file_bytes: int = 20 * _MiB
@@ -106,6 +112,7 @@ class Limits:
     depth: int = 32
     yaml_aliases: int = 1_000
     yaml_nodes: int = 1_000_000
+    parquet_uncompressed_bytes: int = 4096 * _MiB
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -118,6 +125,9 @@ class Limits:
                 "XLCOST_MAX_XLSX_MB", base.workbook_uncompressed_bytes, _MiB
             ),
             rows=_env_int("XLCOST_MAX_ROWS", base.rows),
+            parquet_uncompressed_bytes=_env_int(
+                "XLCOST_MAX_PARQUET_MB", base.parquet_uncompressed_bytes, _MiB
+            ),
         )
 
 
@@ -551,6 +561,116 @@ def _blocks(text: IO[str], delimiter: str, name: str, lim: Limits, size: int) ->
     finally:
         csv.field_size_limit(old)
         text.close()
+
+
+# --------------------------------------------------------------------------- Parquet
+
+PARQUET_EXTRA = "pip install 'xlcost[parquet]'"
+"""How to get the optional Parquet support (pyarrow)."""
+
+
+@dataclass
+class ParquetFile:
+    """An open Parquet file: its column names and its rows in blocks (see :data:`Block`;
+    row 1 is the header, as in a CSV file, so the first data row is row 2)."""
+
+    name: str
+    header: list[str]
+    blocks: Iterator[Block]
+
+
+def parquet_rows(
+    path: Path, lim: Limits | None = None, block_rows: int = BLOCK_ROWS
+) -> ParquetFile:
+    """Open a Parquet file (needs the optional pyarrow) for streaming, a row group's batch of
+    ``block_rows`` rows at a time.
+
+    Checked before any data is decoded: a regular file of at most ``lim.table_file_bytes``;
+    its footer's uncompressed size at most ``lim.parquet_uncompressed_bytes`` (a
+    decompression bomb is refused), at most ``lim.rows`` rows and ``lim.columns`` columns,
+    and only flat columns (numbers, text, booleans, nulls). Text cells longer than
+    ``lim.field_chars`` are refused as they are read. Every problem is a :class:`ReadError`
+    naming the file.
+    """
+    lim = lim or limits()
+    name = Path(path).name
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ReadError(f"{name}: reading Parquet needs pyarrow: {PARQUET_EXTRA}") from None
+    fh = open_regular(Path(path), lim.table_file_bytes, "Parquet file")
+    try:
+        pf = pq.ParquetFile(fh)
+        meta = pf.metadata
+        schema = pf.schema_arrow
+    except (pa.ArrowException, OSError, ValueError) as e:
+        fh.close()
+        raise ReadError(f"{name}: not a readable Parquet file ({_first_line(e)})") from None
+    try:
+        expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if expanded > lim.parquet_uncompressed_bytes:
+            raise ReadError(
+                f"{name}: expands to {_size(expanded)} of data, more than "
+                f"{_size(lim.parquet_uncompressed_bytes)} (set XLCOST_MAX_PARQUET_MB to allow more)"
+            )
+        if meta.num_rows > lim.rows:
+            raise ReadError(
+                f"{name}: more than {lim.rows:,} rows (set XLCOST_MAX_ROWS to allow more)"
+            )
+        if len(schema) > lim.columns:
+            raise ReadError(f"{name}: more than {lim.columns:,} columns")
+        for f in schema:
+            flat = pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
+            flat = flat or pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+            flat = flat or pa.types.is_boolean(f.type) or pa.types.is_null(f.type)
+            flat = flat or pa.types.is_decimal(f.type) or pa.types.is_dictionary(f.type)
+            if not flat:
+                raise ReadError(
+                    f"{name}: column {f.name!r} holds {f.type}; scenario columns hold numbers "
+                    "or text"
+                )
+    except ReadError:
+        fh.close()
+        raise
+    return ParquetFile(name, list(schema.names), _parquet_blocks(pf, fh, name, lim, block_rows))
+
+
+def _parquet_blocks(pf: Any, fh: IO[bytes], name: str, lim: Limits, size: int) -> Iterator[Block]:
+    """The rows of an opened Parquet file in blocks; closes the file when done."""
+    import pyarrow as pa
+
+    done = 1  # the header counts as row 1
+    limit = lim.field_chars
+    try:
+        batches = pf.iter_batches(batch_size=size)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (pa.ArrowException, OSError, ValueError) as e:
+                raise ReadError(
+                    f"{name} row {done + 1}: not readable Parquet ({_first_line(e)})"
+                ) from None
+            if batch is None:
+                return
+            columns = [c.to_pylist() for c in batch.columns]
+            for values in columns:
+                long = next(
+                    (i for i, v in enumerate(values) if isinstance(v, str) and len(v) > limit),
+                    None,
+                )
+                if long is not None:
+                    too_long = f"a field longer than {limit:,} characters"
+                    raise ReadError(f"{name} row {done + 1 + long}: {too_long}")
+            rows = [list(r) for r in zip(*columns, strict=True)]
+            yield list(range(done + 1, done + 1 + len(rows))), rows
+            done += len(rows)
+    finally:
+        fh.close()
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 # --------------------------------------------------------------------------- workbooks

@@ -334,6 +334,51 @@ class _TableWriter(ResultWriter):
             self.stream.write(render(self.results, "table", self.columns) + "\n")
 
 
+class _ParquetWriter(ResultWriter):
+    """One Parquet file, a row group per chunk, written to the binary buffer of ``stream``:
+    ``name``, the results (float64, null where a result does not exist) and ``warnings``
+    (the messages joined with " | ")."""
+
+    def __init__(self, stream: TextIO, keys: Sequence[str]) -> None:
+        import pyarrow as pa
+
+        super().__init__(stream)
+        self.keys = keys
+        fields = [pa.field("name", pa.string())]
+        fields += [pa.field(k, pa.float64()) for k in keys]
+        self.schema = pa.schema([*fields, pa.field("warnings", pa.string())])
+        self.writer: Any = None
+
+    def write(self, chunk: ResultChunk) -> None:
+        import pyarrow as pa
+
+        if not chunk.names:
+            return
+        found = chunk.warnings or [[] for _ in chunk.names]
+        arrays = [pa.array(list(chunk.names), pa.string())]
+        for k in self.keys:
+            arr = np.asarray(chunk.results[k], dtype=np.float64)
+            arrays.append(pa.array(arr, pa.float64(), mask=~np.isfinite(arr)))
+        arrays.append(pa.array([" | ".join(w) for w in found], pa.string()))
+        self._file().write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        self.count += len(chunk.names)
+
+    def _file(self) -> Any:
+        """The Parquet writer, opened on the stream's bytes at the first use."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self.writer is None:
+            self.stream.flush()
+            sink = pa.PythonFile(self.stream.buffer, mode="w")
+            self.writer = pq.ParquetWriter(sink, self.schema)
+        return self.writer
+
+    def close(self) -> None:
+        self._file().close()  # no rows: still a valid, empty file
+        self.stream.buffer.flush()
+
+
 def result_writer(
     fmt: str,
     stream: TextIO,
@@ -341,8 +386,8 @@ def result_writer(
     *,
     csv_protect: bool = True,
 ) -> ResultWriter:
-    """A :class:`ResultWriter` for ``fmt`` ("table", "csv" or "json"); ``columns`` as in
-    :func:`render`."""
+    """A :class:`ResultWriter` for ``fmt`` ("table", "csv", "json" or "parquet": binary, to
+    ``stream``'s buffer, needs pyarrow); ``columns`` as in :func:`render`."""
     keys = tuple(RESULT_NAMES if columns is None else columns)
     if fmt == "csv":
         return _CsvWriter(stream, csv_protect, keys)
@@ -350,4 +395,6 @@ def result_writer(
         return _JsonWriter(stream, keys)
     if fmt == "table":
         return _TableWriter(stream, columns)
+    if fmt == "parquet":
+        return _ParquetWriter(stream, keys)
     raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")

@@ -34,7 +34,15 @@ from xlcost.engine.evaluate import unknown_gpus
 from xlcost.engine.model import INPUT_NAMES, NUMERIC_INPUTS, TEXT_INPUTS, Scenario
 from xlcost.engine.risk import RANGE_SUFFIXES, Ranges, parse_ranges, split_ranges
 from xlcost.engine.validate import parse_scenario
-from xlcost.reading import BLOCK_ROWS, ReadError, csv_rows, limits, load_tree, number_too_long
+from xlcost.reading import (
+    BLOCK_ROWS,
+    ReadError,
+    csv_rows,
+    limits,
+    load_tree,
+    number_too_long,
+    parquet_rows,
+)
 
 __all__ = [
     "SCENARIO_SUFFIXES",
@@ -51,7 +59,7 @@ __all__ = [
     "unknown_columns",
 ]
 
-SCENARIO_SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".xlsx", ".xlsm")
+SCENARIO_SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".xlsx", ".xlsm", ".parquet")
 
 # --------------------------------------------------------------------------- numbers as typed
 
@@ -313,6 +321,18 @@ def _xlsx_table(path: Path, decimal_comma: bool | None) -> Table:
     )
 
 
+def _parquet_table(path: Path, decimal_comma: bool | None) -> Table:
+    src = parquet_rows(path, limits())
+    columns = _check_header(src.name, src.header)
+    return Table(
+        src.name,
+        columns,
+        _data_blocks(src.name, columns, src.blocks),
+        decimal_comma=bool(decimal_comma),
+        text_cells=False,
+    )
+
+
 def _tree_table(path: Path, decimal_comma: bool | None) -> Table:
     name = path.name
     data = load_tree(path)
@@ -345,7 +365,8 @@ def _tree_table(path: Path, decimal_comma: bool | None) -> Table:
 
 
 def open_table(path: Path, *, decimal_comma: bool | None = None) -> Table:
-    """Open a scenario file as a :class:`Table` (CSV streamed; the others read at once).
+    """Open a scenario file as a :class:`Table` (CSV and Parquet streamed; the others read at
+    once).
 
     ``decimal_comma``: ``True`` reads ``1.234,56`` as 1234.56; ``None`` detects it in
     semicolon- and tab-separated CSV files.
@@ -361,6 +382,8 @@ def open_table(path: Path, *, decimal_comma: bool | None = None) -> Table:
         return _csv_table(path, decimal_comma)
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx_table(path, decimal_comma)
+    if suffix == ".parquet":
+        return _parquet_table(path, decimal_comma)
     return _tree_table(path, decimal_comma)
 
 

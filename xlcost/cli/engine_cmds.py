@@ -73,6 +73,36 @@ class BreakEvenBy(StrEnum):
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
 
+class CalcFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    parquet = "parquet"
+
+
+CalcFormatOpt = Annotated[
+    CalcFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format (parquet: one binary file to redirect to, e.g. > results.parquet; "
+        "needs pyarrow).",
+    ),
+]
+
+
+def _binary_output_ok() -> None:
+    """Refuse ``-f parquet`` without pyarrow or onto a terminal, before any work is done."""
+    from xlcost.reading import PARQUET_EXTRA
+
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise XlcostError(f"-f parquet needs pyarrow: {PARQUET_EXTRA}") from None
+    if sys.stdout.isatty():
+        raise XlcostError("-f parquet writes a binary file: redirect it, e.g. > results.parquet")
+
+
 def parse_columns(value: str | None) -> list[str] | None:
     """``--columns``: comma-separated result names, or ``all``; ``None`` when not given."""
     if value is None:
@@ -274,11 +304,11 @@ def calc(
         list[Path],
         typer.Argument(
             metavar="FILE...",
-            help="Scenario files (YAML, JSON, CSV, XLSX) or filled workbooks (.xlsx/.xlsm with "
-            "defined names for the inputs).",
+            help="Scenario files (YAML, JSON, CSV, XLSX, Parquet) or filled workbooks "
+            "(.xlsx/.xlsm with defined names for the inputs).",
         ),
     ],
-    fmt: FormatOpt = Format.table,
+    fmt: CalcFormatOpt = CalcFormat.table,
     columns: ColumnsOpt = None,
     ignore_unknown: IgnoreOpt = False,
     workers: WorkersOpt = 1,
@@ -291,6 +321,8 @@ def calc(
     Every scenario of every FILE, one table row (or CSV/JSON record) each. A bad row or file
     is reported (one line each) and skipped; the rest goes on; the exit code is 1 if anything
     failed."""
+    if fmt is CalcFormat.parquet:
+        _binary_output_ok()
     with catalog_from(catalog_file):
         writer = result_writer(
             fmt.value, sys.stdout, parse_columns(columns), csv_protect=not csv_raw

@@ -1729,6 +1729,17 @@ _PRICE_TITLES = {
 }
 
 
+_PRICE_FORMATS = {
+    "price_as_of": "yyyy-mm-dd",
+    "purchase_price": "#,##0",
+    "board_power_kw": "0.000",
+    "price_per_hour": _CATALOG_FORMATS["price_per_hour"],
+    "price_per_m_input_tokens": _CATALOG_FORMATS["price_per_hour"],
+    "price_per_m_output_tokens": _CATALOG_FORMATS["price_per_hour"],
+}
+"""Number formats of the price tables' columns: one per kind of number, as in the GPU table."""
+
+
 def _prices_tables(ws: Worksheet, row: int, calcs: list[Calc]) -> int:
     """The price catalog (purchase, reserved/spot, hosted API) below the GPU table, each price
     with its source, date and a flag that turns on when the date is more than 12 months before
@@ -1760,8 +1771,8 @@ def _prices_tables(ws: Worksheet, row: int, calcs: list[Calc]) -> int:
                 cell = ws[f"{col}{r}"]
                 cell.value = value
                 cell.style = S.INPUT
-                if field == "price_as_of":
-                    cell.number_format = "yyyy-mm-dd"
+                if field in _PRICE_FORMATS:
+                    cell.number_format = _PRICE_FORMATS[field]
                 if isinstance(value, str) and len(value) > 20:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
                     _fit_height(ws, r, value, 55)

@@ -92,6 +92,17 @@ def _in(
     )
 
 
+def _name_in(group: Group, label: str, description: str, max_length: int = 40) -> Any:
+    """A scenario input naming a catalog entry (text; blank = none)."""
+    return Field(
+        None,
+        min_length=1,
+        max_length=max_length,
+        description=description,
+        json_schema_extra={"group": group, "unit": "text", "label": label},
+    )
+
+
 REQUIRED: Any = ...
 
 
@@ -430,13 +441,11 @@ class Scenario(BaseModel):
     )
 
     # sizing from first principles: GPUs by name, training examples, the serving estimator
-    train_gpu: str | None = Field(
-        None,
-        min_length=1,
-        max_length=40,
-        description="Catalog GPU of the training run, e.g. H100; fills gpu_peak_tflops and "
+    train_gpu: str | None = _name_in(
+        "training",
+        "Training GPU",
+        "Catalog GPU of the training run, e.g. H100; fills gpu_peak_tflops and "
         "train_price_per_gpu_hour when those are blank.",
-        json_schema_extra={"group": "training", "unit": "text", "label": "Training GPU"},
     )
     train_examples: float | None = _in(
         None,
@@ -465,13 +474,11 @@ class Scenario(BaseModel):
         label="Epochs",
         description="Passes over the training examples per run.",
     )
-    serve_gpu: str | None = Field(
-        None,
-        min_length=1,
-        max_length=40,
-        description="Catalog GPU serving the model, e.g. L4; fills its peak, memory, bandwidth "
-        "and serve_price_per_gpu_hour when those are blank.",
-        json_schema_extra={"group": "serving", "unit": "text", "label": "Serving GPU"},
+    serve_gpu: str | None = _name_in(
+        "serving",
+        "Serving GPU",
+        "Catalog GPU serving the model, e.g. L4; fills its peak, memory, bandwidth, "
+        "serve_price_per_gpu_hour and an owned GPU's price and power when those are blank.",
     )
     serve_term: Term | None = Field(
         None,
@@ -763,13 +770,12 @@ class Scenario(BaseModel):
         description="Colocation space, network and remote hands per owned GPU per month.",
     )
     # hosted API (folded into deploy_cost; reported as api_cost)
-    api_model: str | None = Field(
-        None,
-        min_length=1,
+    api_model: str | None = _name_in(
+        "hosted_api",
+        "API model",
+        "A hosted API model of the price catalog, e.g. rerank-2.5-lite (the model name, as "
+        "`xlcost catalog` lists it); fills the two API prices when those are blank.",
         max_length=80,
-        description="Hosted API of the price catalog, e.g. rerank-2.5-lite or "
-        "'Voyage AI/rerank-2.5-lite'; fills the two API prices when those are blank.",
-        json_schema_extra={"group": "hosted_api", "unit": "text", "label": "API model"},
     )
     api_price_per_m_input_tokens: float | None = _in(
         None,

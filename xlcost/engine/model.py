@@ -710,8 +710,7 @@ class Scenario(BaseModel):
         le=1e8,
         label="GPU purchase price",
         description="Price of one owned GPU (with its share of the server); blank = the price "
-        "catalog's purchase price of serve_gpu (required with owned GPUs if it has none), "
-        "else 0.",
+        "catalog's purchase price of serve_gpu, else 0 (type it where the catalog has none).",
     )
     useful_life_months: float = _in(
         36.0,
@@ -739,8 +738,8 @@ class Scenario(BaseModel):
         le=1e3,
         label="Power per GPU",
         description="Average electrical power drawn by one owned GPU (with its server share); "
-        "blank = the price catalog's board power of serve_gpu (required with owned GPUs if it "
-        "has none), else 0.",
+        "blank = the price catalog's board power of serve_gpu, else 0 (type it where the "
+        "catalog has none).",
     )
     pue: float = _in(
         1.3,

@@ -620,12 +620,11 @@ def parquet_rows(
             )
         if len(schema) > lim.columns:
             raise ReadError(f"{name}: more than {lim.columns:,} columns")
+        t = pa.types
+        flat = (t.is_integer, t.is_floating, t.is_decimal, t.is_string, t.is_large_string,
+                t.is_boolean, t.is_null, t.is_dictionary)  # fmt: skip
         for f in schema:
-            flat = pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
-            flat = flat or pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
-            flat = flat or pa.types.is_boolean(f.type) or pa.types.is_null(f.type)
-            flat = flat or pa.types.is_decimal(f.type) or pa.types.is_dictionary(f.type)
-            if not flat:
+            if not any(is_kind(f.type) for is_kind in flat):
                 raise ReadError(
                     f"{name}: column {f.name!r} holds {f.type}; scenario columns hold numbers "
                     "or text"

@@ -163,12 +163,10 @@ def resolve_gpus(
     for gpu, fills in GPU_FILLS.items():
         if gpu not in data:
             continue
-        names = _gpu_names(data[gpu])
-        if not any(names.ravel().tolist()):
+        if not any(_gpu_names(data[gpu]).ravel().tolist()):
             continue
-        lengths = [np.shape(data[k])[0] for k in data if k not in TEXT_INPUTS and np.ndim(data[k])]
-        n = max([*lengths, names.size if names.ndim else 1])
-        names = np.broadcast_to(names, (n,)) if names.ndim else np.full(n, names.item(), object)
+        n = _row_count(data)
+        names = _names_of(data, gpu, n)
         uniq, inverse = np.unique(names.astype(str), return_inverse=True)
         values = {field: np.full(len(uniq), np.nan) for field in fills}
         for j, name in enumerate(uniq.tolist()):
@@ -194,12 +192,14 @@ def resolve_gpus(
 
 
 def _row_count(data: Mapping[str, Any]) -> int:
+    """The number of rows of ``data``: its longest column (1 if every value is a scalar)."""
     lengths = [np.shape(data[k])[0] for k in data if k not in TEXT_INPUTS and np.ndim(data[k])]
     names = [np.size(data[k]) for k in TEXT_INPUTS if k in data and np.ndim(data[k])]
     return int(max([*lengths, *names, 1]))
 
 
 def _names_of(data: Mapping[str, Any], key: str, n: int) -> NDArray[Any]:
+    """The name column ``key`` of ``data`` over ``n`` rows (blanks ``""``; absent: all blank)."""
     names = _gpu_names(data.get(key, ""))
     return np.broadcast_to(names, (n,)) if names.ndim else np.full(n, names.item(), object)
 

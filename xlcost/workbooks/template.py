@@ -641,20 +641,19 @@ def _sizing_formulas(mode: str, r: Callable[[str], str]) -> dict[str, str]:
     engine's blank). ``r(name)`` references the typed input, ``r("used_" + name)`` the result."""
     f = partial(formula, mode)
     out: dict[str, str] = {}
+    term = r("serve_term")
     for gpu, fills in GPU_FILLS.items():
         for name, field in fills.items():
+            found = catalog_lookup(r(gpu), field)
+            if name == "serve_price_per_gpu_hour":  # on a serve_term: the mean of its offers
+                offers = f"offers_gpu,{r(gpu)},offers_term,{term}"
+                found = (
+                    f"IF(ISBLANK({term}),{found},"
+                    f"SUMIFS(offers_price_per_hour,{offers})/COUNTIFS({offers}))"
+                )
             out[f"used_{name}"] = (
-                f'=IF(ISBLANK({r(name)}),IF(ISBLANK({r(gpu)}),"",'
-                f"{catalog_lookup(r(gpu), field)}),{r(name)})"
+                f'=IF(ISBLANK({r(name)}),IF(ISBLANK({r(gpu)}),"",{found}),{r(name)})'
             )
-
-    gpu, term, price = r("serve_gpu"), r("serve_term"), r("serve_price_per_gpu_hour")
-    offers = f"offers_gpu,{gpu},offers_term,{term}"
-    out["used_serve_price_per_gpu_hour"] = (
-        f'=IF(ISBLANK({price}),IF(ISBLANK({gpu}),"",IF(ISBLANK({term}),'
-        f"{catalog_lookup(gpu, 'price_per_hour')},"
-        f"SUMIFS(offers_price_per_hour,{offers})/COUNTIFS({offers}))),{price})"
-    )
     for named, fills in PRICE_FILLS.items():
         section, key = ("purchases", "gpu") if named == "serve_gpu" else ("apis", "model")
         for name, field in fills.items():

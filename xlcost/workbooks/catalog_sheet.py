@@ -14,6 +14,7 @@ user's own template) has no catalog of its own. Every problem is one line naming
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -24,7 +25,7 @@ from xlcost.engine.prices import ApiPrice, GpuOffer, GpuPurchase, Prices
 from xlcost.engine.validate import describe
 from xlcost.functions import EXCEL_EPOCH
 from xlcost.workbooks import layout as L
-from xlcost.workbooks.cells import CellRef, CellValue, a1
+from xlcost.workbooks.cells import CellRef, CellValue, a1, col_letters
 from xlcost.workbooks.names import Bounds
 from xlcost.workbooks.opened import OpenWorkbook
 from xlcost.workbooks.safety import WORKBOOK
@@ -93,23 +94,15 @@ def _read(book: OpenWorkbook, table: tuple[str, Bounds], fields: tuple[str, Boun
         raise InputError("catalog_fields", f"no heading {missing[0]!r}", where=where)
     if not all(left <= c <= right for c in col_of.values()):
         raise InputError("catalog_fields", "headings outside catalog_table", where=where)
-    refs = {
-        (r, f): CellRef(sheet, a1(r, c)) for r in range(top, bottom + 1) for f, c in col_of.items()
-    }
-    cells = book.read(refs.values())
     gpus: list[GPU] = []
-    first_row: dict[str, int] = {}
-    for r in range(top, bottom + 1):
-        row = {f: cells[refs[r, f]] for f in GPU_FIELDS}
-        if all(c.value is None and c.error is None for c in row.values()):
-            continue
-        gpu = _gpu(book, row, {f: refs[r, f] for f in GPU_FIELDS})
+    first: dict[str, CellRef] = {}
+    columns = {f: col_letters(col_of[f]) for f in GPU_FIELDS}
+    for gpu, refs in _rows(book, GPU, sheet, top, bottom, columns):
         key = gpu.name.casefold()
-        if key in first_row:
-            where = f"{book.path.name} {refs[r, 'name']}"
-            other = refs[first_row[key], "name"]
-            raise InputError("name", f"GPU {gpu.name!r} twice (also {other})", where=where)
-        first_row[key] = r
+        if key in first:
+            where = f"{book.path.name} {refs['name']}"
+            raise InputError("name", f"GPU {gpu.name!r} twice (also {first[key]})", where=where)
+        first[key] = refs["name"]
         gpus.append(gpu)
     prices = _prices(book)
     return Catalog(gpus=tuple(gpus)) if prices is None else Catalog(gpus=tuple(gpus), prices=prices)
@@ -131,19 +124,9 @@ def _prices(book: OpenWorkbook) -> Prices | None:
     found: dict[str, list[Any]] = {}
     for section, columns in L.PRICE_TABLES.items():
         sheet, (top, _left, bottom, _right) = tables[section]  # type: ignore[misc]
-        refs = {
-            (r, f): CellRef(sheet, f"{col}{r}")
-            for r in range(top, bottom + 1)
-            for f, (col, _label) in columns.items()
-        }
-        cells = book.read(refs.values())
-        rows = found.setdefault(section, [])
-        for r in range(top, bottom + 1):
-            row = {f: cells[refs[r, f]] for f in columns}
-            if all(c.value is None and c.error is None for c in row.values()):
-                continue
-            model = _PRICE_MODELS[section]
-            rows.append(_validated(book, model, row, {f: refs[r, f] for f in columns}))
+        letters = {f: col for f, (col, _label) in columns.items()}
+        rows = _rows(book, _PRICE_MODELS[section], sheet, top, bottom, letters)
+        found[section] = [entry for entry, _refs in rows]
     try:
         return Prices.model_validate(found)
     except ValidationError as e:  # a duplicate entry: the message names it
@@ -163,9 +146,24 @@ def _value(field: str, cell: CellValue) -> Any:
     return value
 
 
-def _gpu(book: OpenWorkbook, row: dict[str, CellValue], refs: dict[str, CellRef]) -> GPU:
-    """One Catalog row validated by the catalog's model; the first problem names its cell."""
-    return _validated(book, GPU, row, refs)
+def _rows(
+    book: OpenWorkbook, model: type[M], sheet: str, top: int, bottom: int, columns: dict[str, str]
+) -> Iterator[tuple[M, dict[str, CellRef]]]:
+    """The non-blank rows ``top``..``bottom`` of a Catalog sheet table, each validated by
+    ``model`` (field → column letter in ``columns``) as it is reached, with the cells it was
+    read from."""
+    refs = {
+        (r, f): CellRef(sheet, f"{c}{r}")
+        for r in range(top, bottom + 1)
+        for f, c in columns.items()
+    }
+    cells = book.read(refs.values())
+    for r in range(top, bottom + 1):
+        row = {f: cells[refs[r, f]] for f in columns}
+        if all(c.value is None and c.error is None for c in row.values()):
+            continue
+        at = {f: refs[r, f] for f in columns}
+        yield _validated(book, model, row, at), at
 
 
 def _validated(

@@ -136,7 +136,7 @@ def test_percent_text_is_read_as_a_fraction(tmp_path: Path) -> None:
         (
             "s.csv",
             "name\n\udce9t\udce9\n",
-            "s.csv: not UTF-8 text (byte 5); in Excel, save as 'CSV UTF-8'",
+            "s.csv row 2: not UTF-8 text (byte 5); in Excel, save as 'CSV UTF-8'",
         ),
         ("s.xlsx", "not a zip", "s.xlsx: not a zip file"),
     ],

@@ -23,15 +23,19 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from xlcost.engine.errors import XlcostError
+
+if TYPE_CHECKING:
+    from xlcost.csv_columns import ColumnBlock
 
 __all__ = [
     "LIMITS",
@@ -476,6 +480,9 @@ def sniff_delimiter(sample: str) -> str:
 Block = tuple[list[int], list[list[str]]]
 """Rows read at a time: their row numbers (the header is row 1) and their fields."""
 
+CsvBlock = tuple[list[int], "list[list[str]] | ColumnBlock"]
+"""A :data:`Block` of a CSV file, whose rows may be columns read by pyarrow."""
+
 BLOCK_ROWS = 8_192
 """Rows per :data:`Block`: bounds memory (about 15 MB of text for 30 columns) and is large
 enough that the per-block costs of the array engine vanish."""
@@ -487,21 +494,25 @@ class CsvFile:
 
     name: str
     delimiter: str
-    blocks: Iterator[Block]
-
-    @property
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """The rows one by one, as ``(row number, fields)``."""
-        for numbers, rows in self.blocks:
-            yield from zip(numbers, rows, strict=True)
+    blocks: Iterator[CsvBlock]
 
 
-def csv_rows(path: Path, lim: Limits | None = None, block_rows: int = BLOCK_ROWS) -> CsvFile:
+def csv_rows(
+    path: Path,
+    lim: Limits | None = None,
+    block_rows: int = BLOCK_ROWS,
+    floats: Callable[[list[str]], Sequence[int] | None] | None = None,
+) -> CsvFile:
     """Open a CSV file for streaming: rows in blocks of ``block_rows``, header is row 1.
 
     The delimiter is sniffed from the first line; a UTF-8 BOM (Excel's "CSV UTF-8") is
     dropped; fields longer than ``lim.field_chars``, rows wider than ``lim.columns`` and files
     with more than ``lim.rows`` rows are refused with a :class:`ReadError` naming the row.
+
+    ``floats``: given the header (row 1), the columns the caller reads as numbers, or
+    ``None``. With it, a comma-separated file and pyarrow installed, the blocks after the
+    header are :class:`~xlcost.csv_columns.ColumnBlock` objects wherever the text is plain
+    (see :mod:`xlcost.csv_columns`); the header comes first, as a block of its own.
     """
     lim = lim or limits()
     path = Path(path)
@@ -510,32 +521,100 @@ def csv_rows(path: Path, lim: Limits | None = None, block_rows: int = BLOCK_ROWS
     text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
     try:
         sample = text.read(64 * 1024)
-    except UnicodeDecodeError as e:
+    except UnicodeDecodeError:
         text.close()
-        raise ReadError(
-            f"{name}: not UTF-8 text (byte {e.start}); in Excel, save as 'CSV UTF-8'"
-        ) from None
+        raise _not_utf8(path, lim) from None
     delimiter = sniff_delimiter(sample)
     text.seek(0)
-    return CsvFile(name, delimiter, _blocks(text, delimiter, name, lim, block_rows))
+    if floats is not None and delimiter == ",":
+        columnar = _columnar(fh, text, sample, floats, path, lim, block_rows)
+        if columnar is not None:
+            return CsvFile(name, delimiter, columnar)
+    return CsvFile(name, delimiter, _blocks(text, delimiter, path, lim, block_rows))
 
 
-def _csv_problem(name: str, row_no: int, exc: Exception, lim: Limits) -> ReadError:
+def _columnar(
+    fh: IO[bytes],
+    text: io.TextIOWrapper,
+    sample: str,
+    floats: Callable[[list[str]], Sequence[int] | None],
+    path: Path,
+    lim: Limits,
+    size: int,
+) -> Iterator[CsvBlock] | None:
+    """The blocks of :func:`csv_rows` read by :func:`~xlcost.csv_columns.column_blocks`, or
+    ``None`` (then :mod:`csv` reads the file) without pyarrow, with a quoted or unfinished
+    header line, or when ``floats`` declines the header."""
+    from xlcost.csv_columns import column_blocks, pyarrow_csv
+
+    line, end, _ = sample.partition("\n")
+    if not end or '"' in line or "\r" in line.removesuffix("\r") or pyarrow_csv() is None:
+        return None
+    header = next(csv.reader([line + end]))
+    if len(header) > lim.columns or max(map(len, header)) > lim.field_chars:
+        return None
+    columns = floats(header)
+    if columns is None:
+        return None
+    text.detach()  # the file is read as bytes from here on
+    fh.seek(0)
+    start = len((line + end).encode("utf-8")) + (3 if fh.read(3) == _BOM else 0)
+
+    def by_csv(rest: IO[str], done: int) -> Iterator[Block]:
+        return _blocks(rest, ",", path, lim, size, done)
+
+    rows = column_blocks(
+        fh, start, len(header), columns, ",", size, lim.number_chars, lim.rows, by_csv
+    )
+    head: CsvBlock = ([1], [header])
+    return itertools.chain([head], rows)
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _not_utf8(path: Path, lim: Limits) -> ReadError:
+    """The error for a CSV file that is not UTF-8, naming the line and the byte (from the
+    start of the file) of its first byte that is not."""
+    line, offset, pending = 1, 0, b""  # offset: where ``pending`` starts in the file
+    with open_regular(path, lim.table_file_bytes, "CSV file") as fh:
+        while chunk := fh.read(_MiB):
+            data = pending + chunk
+            try:
+                data.decode("utf-8")
+                good = len(data)
+            except UnicodeDecodeError as e:
+                if e.reason != "unexpected end of data":
+                    line += data.count(b"\n", 0, e.start)
+                    offset += e.start
+                    break
+                good = e.start  # a character split by the chunk: decoded with the next
+            line += data.count(b"\n", 0, good)
+            offset, pending = offset + good, data[good:]
+    return ReadError(
+        f"{path.name} row {line}: not UTF-8 text (byte {offset}); in Excel, save as 'CSV UTF-8'"
+    )
+
+
+def _csv_problem(path: Path, row_no: int, exc: Exception, lim: Limits) -> ReadError:
     if isinstance(exc, UnicodeDecodeError):
-        return ReadError(
-            f"{name} row {row_no}: not UTF-8 text (byte {exc.start}); in Excel, save as 'CSV UTF-8'"
-        )
+        return _not_utf8(path, lim)
+    name = path.name
     reason = str(exc)
     if "field larger" in reason:
         reason = f"a field longer than {lim.field_chars:,} characters"
     return ReadError(f"{name} row {row_no}: not readable CSV: {reason}")
 
 
-def _blocks(text: IO[str], delimiter: str, name: str, lim: Limits, size: int) -> Iterator[Block]:
-    """The rows of an opened CSV in blocks, checked in bulk; closes the file when done."""
+def _blocks(
+    text: IO[str], delimiter: str, path: Path, lim: Limits, size: int, done: int = 0
+) -> Iterator[Block]:
+    """The rows of an opened CSV in blocks, checked in bulk; closes the file when done.
+
+    ``done``: the rows of the file before ``text`` (its first row is row ``done + 1``)."""
+    name = path.name
     old = csv.field_size_limit()
     reader = csv.reader(text, delimiter=delimiter)
-    done = 0  # rows read before this block
     try:
         csv.field_size_limit(lim.field_chars)
         while True:
@@ -546,7 +625,7 @@ def _blocks(text: IO[str], delimiter: str, name: str, lim: Limits, size: int) ->
                     if len(block) >= size:
                         break
             except (csv.Error, UnicodeDecodeError) as e:
-                raise _csv_problem(name, done + len(block) + 1, e, lim) from None
+                raise _csv_problem(path, done + len(block) + 1, e, lim) from None
             if not block:
                 return
             if done + len(block) > lim.rows + 1:

@@ -25,6 +25,8 @@ import numpy as np
 from xlcost.engine.model import RESULT_NAMES, Results
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from xlcost.scenario_columns import ResultChunk
 
 __all__ = [
@@ -241,6 +243,26 @@ def _number(value: float) -> str:
     return repr(value)
 
 
+def _reprs(arr: NDArray[np.float64]) -> list[str]:
+    """``repr`` of each value of a float array; a column with few distinct values (a cost that
+    a sweep does not change) formats each distinct value once.
+
+    Judged on the first 1,000 values: formatting costs about five times a dictionary look-up,
+    and counting the distinct values of a column where each differs wastes two thirds of a
+    plain pass. Values are told apart by their bits (``0.0`` and ``-0.0`` differ).
+
+    >>> _reprs(np.array([1.0, -0.0, 1.0, 0.0, float("nan")]))
+    ['1.0', '-0.0', '1.0', '0.0', 'nan']
+    """
+    bits = np.ascontiguousarray(arr, dtype=np.float64).view(np.int64).tolist()
+    if len(set(bits[:1000])) * 2 > min(len(bits), 1000):
+        return list(map(repr, arr.tolist()))
+    distinct = list(dict.fromkeys(bits))
+    values = np.array(distinct, dtype=np.int64).view(np.float64).tolist()
+    texts = dict(zip(distinct, map(repr, values), strict=True))
+    return list(map(texts.__getitem__, bits))
+
+
 def _columns(chunk: ResultChunk, keys: Sequence[str], missing: str) -> list[list[str]]:
     """The chunk's result columns ``keys`` as text (``missing`` where a result does not
     exist)."""
@@ -251,7 +273,7 @@ def _columns(chunk: ResultChunk, keys: Sequence[str], missing: str) -> list[list
         if k == "payback_month":
             text = list(map(str, np.where(finite, arr, 0).astype(np.int64).tolist()))
         else:
-            text = list(map(repr, arr.tolist()))
+            text = _reprs(arr)
         if not finite.all():
             for i in np.flatnonzero(~finite).tolist():
                 text[i] = missing

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from xlcost.csv_columns import ColumnBlock
 from xlcost.engine.checks import check_columns, check_scenario
 from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate, evaluate_columns, validate_columns
@@ -34,7 +35,9 @@ from xlcost.scenario_files import (
     ABSENT,
     KNOWN_COLUMNS,
     Duplicates,
+    Rows,
     Table,
+    as_rows,
     cell_value,
     open_table,
     parse_record,
@@ -44,7 +47,7 @@ from xlcost.scenario_files import (
 __all__ = ["CHUNK_ROWS", "ResultChunk", "calc_chunks", "chunk_from_results"]
 
 Array = NDArray[np.float64]
-_Block = tuple[list[int], list[list[Any]]]
+_Block = tuple[list[int], Rows]
 
 CHUNK_ROWS = 8_192
 """Rows read, validated and evaluated at a time (bounds memory: about 10 MB a chunk)."""
@@ -120,7 +123,9 @@ def _text_rule(name: str) -> tuple[int, int, re.Pattern[str] | None]:
 _TEXT_RULES = {name: _text_rule(name) for name in _ARRAY_TEXT}
 
 
-def _text_column(name: str, raw: Sequence[Any]) -> tuple[list[str | None], NDArray[np.bool_]]:
+def _text_column(
+    name: str, raw: Sequence[Any] | NDArray[np.object_]
+) -> tuple[list[str | None], NDArray[np.bool_]]:
     """Stripped text values (``None`` for blank) and the rows breaking the field's rule."""
     lo, hi, pattern = _TEXT_RULES[name]
     if all(type(v) is str for v in raw):  # CSV: one pass of C-level string methods
@@ -310,16 +315,11 @@ class NameIndex:
             self.runs.append((k[order], st[order]))
 
 
-def _chunk(
-    table: Table,
-    columns: list[tuple[int, str]],
-    positions: list[int],
-    lines: list[list[Any]],
-    dups: NameIndex,
-) -> ResultChunk:
-    """Validate and evaluate one chunk of rows through the array engine."""
+def _converted(
+    table: Table, columns: list[tuple[int, str]], lines: list[list[Any]]
+) -> tuple[dict[str, Array], list[str | None], NDArray[np.bool_]]:
+    """The chunk's numeric columns, its names and the rows with a cell that is not valid."""
     n = len(lines)
-    rows = list(zip(positions, lines, strict=True))
     bad = np.zeros(n, dtype=bool)
     cols: dict[str, Array] = {}
     names: list[str | None] = [None] * n
@@ -355,14 +355,51 @@ def _chunk(
             c, raw, text_cells=table.text_cells, decimal_comma=table.decimal_comma
         )
         bad |= wrong
+    return cols, names, bad
+
+
+def _converted_block(
+    columns: list[tuple[int, str]], block: ColumnBlock
+) -> tuple[dict[str, Array], list[str | None], NDArray[np.bool_]]:
+    """:func:`_converted` of a block pyarrow has read (its numbers already floats)."""
+    bad = np.zeros(len(block), dtype=bool)
+    cols: dict[str, Array] = {}
+    names: list[str | None] = [None] * len(block)
+    for j, c in columns:
+        if c not in _ARRAY_TEXT:
+            cols[c] = block.floats(j)
+            continue
+        values, wrong = _text_column(c, block.texts(j))
+        bad |= wrong
+        if c == "name":
+            names = values
+            bad |= np.array([v is None for v in values], dtype=bool)
+    return cols, names, bad
+
+
+def _chunk(
+    table: Table,
+    columns: list[tuple[int, str]],
+    positions: list[int],
+    lines: Rows,
+    dups: NameIndex,
+) -> ResultChunk:
+    """Validate and evaluate one chunk of rows through the array engine."""
+    n = len(lines)
+    if isinstance(lines, ColumnBlock):
+        cols, names, bad = _converted_block(columns, lines)
+    else:
+        cols, names, bad = _converted(table, columns, lines)
     full = _filled(cols, n)
     if any(name not in full for name in _REQUIRED):
         bad[:] = True  # a required column is missing: every row is reported
     good = np.flatnonzero(~bad)
     for i in _bad_rows(full, good) if good.size else []:
         bad[i] = True
+    wrong = np.flatnonzero(bad).tolist()
+    texts = as_rows(lines) if wrong else []  # a block's text only for the messages
     problems: list[tuple[int, list[str]]] = [
-        (i, _row_problems(table, columns, *rows[i])) for i in np.flatnonzero(bad).tolist()
+        (i, _row_problems(table, columns, positions[i], texts[i])) for i in wrong
     ]
     keep = ~bad
     for i, earlier in dups.repeated(names, positions, keep):
@@ -382,7 +419,7 @@ def _chunk(
     if overflow.any():
         for p in np.flatnonzero(overflow).tolist():
             result = next(k for k in _ALWAYS_DEFINED if not math.isfinite(results[k][p]))
-            where = table.where(rows[int(idx[p])][0])
+            where = table.where(positions[int(idx[p])])
             problems.append(
                 (int(idx[p]), [f"{where}, {result}: overflows; check the inputs' magnitudes"])
             )
@@ -481,10 +518,10 @@ def calc_chunks(
     rows are in each chunk's ``problems``. A file that fails part-way raises after the
     chunks before the failure.
     """
-    table = open_table(Path(path), decimal_comma=decimal_comma)
+    table = open_table(Path(path), decimal_comma=decimal_comma, floats=_float_columns)
     if not ignore_unknown and (line := unknown_columns(table.name, table.header)):
         raise ReadError(line)
-    columns = [(j, c) for j, c in enumerate(table.header) if c and c in KNOWN_COLUMNS]
+    columns = _known(table.header)
     array = _array_ready([c for _, c in columns])
     index, dups = NameIndex(), Duplicates()
     for positions, lines in _without_gc(table.blocks):
@@ -493,7 +530,21 @@ def calc_chunks(
             if array:
                 yield _chunk(table, columns, *part, index)
             else:
-                yield _chunk_per_row(table, columns, *part, dups)
+                yield _chunk_per_row(table, columns, part[0], as_rows(part[1]), dups)
+
+
+def _known(header: Sequence[str]) -> list[tuple[int, str]]:
+    """The columns of ``header`` that are inputs or ranges, with their positions."""
+    return [(j, c) for j, c in enumerate(header) if c and c in KNOWN_COLUMNS]
+
+
+def _float_columns(header: list[str]) -> list[int] | None:
+    """The columns a CSV file's blocks may hold as floats (see :func:`open_table`): the
+    numeric inputs of a file the array path reads; ``None`` for any other file."""
+    columns = _known([h.strip() for h in header])
+    if not columns or not _array_ready([c for _, c in columns]):
+        return None
+    return [j for j, c in columns if c not in _ARRAY_TEXT]
 
 
 def _without_gc(blocks: Iterator[_Block]) -> Iterator[_Block]:

@@ -24,11 +24,12 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xlcost.csv_columns import ColumnBlock
 from xlcost.engine.errors import InputError, ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import unknown_gpus
 from xlcost.engine.model import INPUT_NAMES, NUMERIC_INPUTS, TEXT_INPUTS, Scenario
@@ -48,7 +49,9 @@ __all__ = [
     "SCENARIO_SUFFIXES",
     "Duplicates",
     "Loaded",
+    "Rows",
     "Table",
+    "as_rows",
     "cell_value",
     "load_ranged_scenarios",
     "load_scenarios",
@@ -58,6 +61,12 @@ __all__ = [
     "read_scenario_file",
     "unknown_columns",
 ]
+
+Rows = list[list[Any]] | ColumnBlock
+"""The rows of a block: lists of values, or a CSV file's plain rows as columns."""
+
+FloatColumns = Callable[[list[str]], Sequence[int] | None]
+"""Given a CSV header, the columns to read as numbers (``None``: read rows of text)."""
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".xlsx", ".xlsm", ".parquet")
 
@@ -192,7 +201,7 @@ class Table:
 
     name: str
     header: list[str]
-    blocks: Iterator[tuple[list[int], list[list[Any]]]]
+    blocks: Iterator[tuple[list[int], Rows]]
     prefix: str | None = None
     """``None`` for spreadsheet rows; the key path (``"scenarios"``) of a YAML/JSON list."""
     decimal_comma: bool = False
@@ -203,13 +212,18 @@ class Table:
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         """The rows one by one, as ``(position, values)``."""
         for positions, rows in self.blocks:
-            yield from zip(positions, rows, strict=True)
+            yield from zip(positions, as_rows(rows), strict=True)
 
     def where(self, position: int) -> str:
         """The location of the row at ``position`` for messages."""
         if self.prefix is None:
             return f"{self.name} row {position}"
         return f"{self.name} {self.prefix}[{position}]"
+
+
+def as_rows(rows: Rows) -> list[list[Any]]:
+    """The rows of a block as lists of values."""
+    return rows.rows() if isinstance(rows, ColumnBlock) else rows
 
 
 def _check_header(name: str, header: Sequence[Any]) -> list[str]:
@@ -237,14 +251,22 @@ def _blocks_of(
 
 
 def _data_blocks(
-    name: str, columns: list[str], blocks: Iterator[tuple[list[int], list[list[Any]]]]
-) -> Iterator[tuple[list[int], list[list[Any]]]]:
+    name: str, columns: list[str], blocks: Iterator[tuple[list[int], Rows]]
+) -> Iterator[tuple[list[int], Rows]]:
     """Blocks of rows under the header: blank rows dropped, rows wider than the header
-    refused (checked a block at a time; a row is looked at alone only when it may be bad)."""
+    refused (checked a block at a time; a row is looked at alone only when it may be bad).
+
+    A :class:`~xlcost.csv_columns.ColumnBlock` has rows exactly as wide as the header; it is
+    passed on as it is unless a row has no name (it may be blank)."""
     width = len(columns)
     k = columns.index("name")
     count = 0
-    for positions, rows in blocks:
+    for positions, block in blocks:
+        if isinstance(block, ColumnBlock) and all(v.strip() for v in block.texts(k).tolist()):
+            count += len(block)
+            yield positions, block
+            continue
+        rows = as_rows(block)
         if rows and max(map(len, rows)) > width:
             for i, r in enumerate(rows):
                 if len(r) > width:
@@ -287,20 +309,22 @@ def detect_decimal_comma(values: Sequence[str]) -> bool:
     return comma > dot
 
 
-def _csv_table(path: Path, decimal_comma: bool | None) -> Table:
-    src = csv_rows(path, limits())
+def _csv_table(path: Path, decimal_comma: bool | None, floats: FloatColumns | None) -> Table:
+    src = csv_rows(path, limits(), floats=None if decimal_comma else floats)
     blocks = src.blocks
     first = next(blocks, None)
     if first is None or not first[1]:
         raise ReadError(f"{src.name}: empty file")
-    columns = _check_header(src.name, first[1][0])
-    rest = itertools.chain([(first[0][1:], first[1][1:])], blocks)
+    header, *rows = as_rows(first[1])
+    columns = _check_header(src.name, header)
+    rest = itertools.chain([(first[0][1:], rows)], blocks)
     data = _data_blocks(src.name, columns, rest)
     if decimal_comma is None:
         decimal_comma = False
         if src.delimiter != ",":
             head = next(data)
-            numeric = [v for r in head[1][:1000] for c, v in zip(columns, r, strict=False) if c]
+            first_rows = as_rows(head[1])[:1000]
+            numeric = [v for r in first_rows for c, v in zip(columns, r, strict=False) if c]
             decimal_comma = detect_decimal_comma(numeric)
             data = itertools.chain([head], data)
     return Table(src.name, columns, data, decimal_comma=decimal_comma)
@@ -364,12 +388,15 @@ def _tree_table(path: Path, decimal_comma: bool | None) -> Table:
     )
 
 
-def open_table(path: Path, *, decimal_comma: bool | None = None) -> Table:
+def open_table(
+    path: Path, *, decimal_comma: bool | None = None, floats: FloatColumns | None = None
+) -> Table:
     """Open a scenario file as a :class:`Table` (CSV and Parquet streamed; the others read at
     once).
 
     ``decimal_comma``: ``True`` reads ``1.234,56`` as 1234.56; ``None`` detects it in
-    semicolon- and tab-separated CSV files.
+    semicolon- and tab-separated CSV files. ``floats``: see :func:`~xlcost.reading.csv_rows`
+    (a CSV file's blocks may then be :class:`~xlcost.csv_columns.ColumnBlock` objects).
 
     Raises :class:`ReadError` naming the file (and row) when it cannot be read safely or has
     the wrong shape.
@@ -379,7 +406,7 @@ def open_table(path: Path, *, decimal_comma: bool | None = None) -> Table:
     if suffix not in SCENARIO_SUFFIXES:
         raise ReadError(f"{path.name}: unsupported file type; use {', '.join(SCENARIO_SUFFIXES)}")
     if suffix == ".csv":
-        return _csv_table(path, decimal_comma)
+        return _csv_table(path, decimal_comma, floats)
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx_table(path, decimal_comma)
     if suffix == ".parquet":

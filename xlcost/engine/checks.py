@@ -28,8 +28,9 @@ Limits and their sources
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -291,6 +292,8 @@ def prices_in_use(
     the mean of the offers on ``serve_term``), an owned GPU's purchase price by ``serve_gpu``
     when blank (with ``own_gpus`` > 0), and ``api_model``'s prices when one of them is blank.
 
+    Each distinct name (or GPU and term) is looked up once, whatever the number of rows.
+
     >>> from xlcost.engine.catalog import default_catalog
     >>> found = prices_in_use({"serve_gpu": "H100", "serve_term": "reserved_1y"},
     ...     default_catalog(), 1)
@@ -298,74 +301,94 @@ def prices_in_use(
     (datetime.date(2026, 4, 2), True)
     """
 
-    def names(key: str) -> list[str]:
-        col = np.broadcast_to(np.asarray(data.get(key, ""), dtype=object), (n,)).tolist()
-        return [x.strip() if isinstance(x, str) else "" for x in col]
+    def names(key: str) -> NDArray[np.object_]:
+        raw = np.asarray(data.get(key, ""), dtype=object)
+        values = raw.ravel().tolist()
+        stripped = {v: v.strip() if isinstance(v, str) else "" for v in dict.fromkeys(values)}
+        out = np.empty(len(values), dtype=object)
+        out[:] = list(map(stripped.__getitem__, values))
+        return np.broadcast_to(out.reshape(raw.shape), (n,))
 
     def blank(key: str) -> NDArray[np.bool_]:
         typed = np.asarray(data.get(key, np.nan), dtype=np.float64)
         return np.broadcast_to(np.isnan(typed), (n,))
 
-    out: dict[str, list[tuple[dt.date, str] | None]] = {k: [None] * n for k in PRICE_KINDS}
-    own = np.broadcast_to(np.asarray(data.get("own_gpus", 0.0), dtype=np.float64), (n,))
+    def on_demand(price: str, gpu: str) -> tuple[dt.date, str]:
+        spec = catalog.get(gpu)
+        return spec.price_as_of, f"{price} {spec.price_per_hour:g} from the catalog ({spec.name}"
+
+    def on_term(gpu: str, term: str) -> tuple[dt.date, str]:
+        if not term:
+            return on_demand("serve_price_per_gpu_hour", gpu)
+        mean, as_of = catalog.prices.offer_price(gpu, term)
+        return as_of, f"serve_price_per_gpu_hour {mean:g} from the price catalog ({gpu} {term}"
+
+    def bought(gpu: str) -> tuple[dt.date, str] | None:
+        try:
+            entry = catalog.prices.purchase(gpu)
+        except KeyError:
+            return None
+        if entry.purchase_price is None or not entry.price_as_of:
+            return None
+        text = f"gpu_purchase_price {entry.purchase_price:g} from the price catalog ({entry.gpu}"
+        return entry.price_as_of, text
+
+    def api_prices(model: str) -> tuple[dt.date, str]:
+        a = catalog.prices.api(model, model_only=True)
+        text = (
+            f"API prices {a.price_per_m_input_tokens:g} / {a.price_per_m_output_tokens:g} "
+            f"per M tokens from the price catalog ({a.provider} {a.model}"
+        )
+        return a.price_as_of, text
+
     train, serve, term, api = (
         names(k) for k in ("train_gpu", "serve_gpu", "serve_term", "api_model")
     )
-    train_blank, serve_blank = blank("train_price_per_gpu_hour"), blank("serve_price_per_gpu_hour")
-    buy_blank = blank("gpu_purchase_price")
+    own = np.broadcast_to(np.asarray(data.get("own_gpus", 0.0), dtype=np.float64), (n,))
     api_blank = blank("api_price_per_m_input_tokens") | blank("api_price_per_m_output_tokens")
-    for i in range(n):
-        for kind, gpu, price, is_blank in (
-            ("training", train[i], "train_price_per_gpu_hour", train_blank[i]),
-            ("serving", serve[i], "serve_price_per_gpu_hour", serve_blank[i]),
-        ):
-            if not gpu or not is_blank:
-                continue
-            if kind == "serving" and term[i]:
-                mean, as_of = catalog.prices.offer_price(gpu, term[i])
-                text = f"{price} {mean:g} from the price catalog ({gpu} {term[i]}"
-                out[kind][i] = (as_of, text)
-            else:
-                spec = catalog.get(gpu)
-                out[kind][i] = (
-                    spec.price_as_of,
-                    f"{price} {spec.price_per_hour:g} from the catalog ({spec.name}",
-                )
-        if serve[i] and buy_blank[i] and own[i] > 0:
-            try:
-                entry = catalog.prices.purchase(serve[i])
-            except KeyError:
-                entry = None
-            if entry is not None and entry.purchase_price is not None and entry.price_as_of:
-                bought = entry.purchase_price
-                text = f"gpu_purchase_price {bought:g} from the price catalog ({entry.gpu}"
-                out["purchase"][i] = (entry.price_as_of, text)
-        if api[i] and api_blank[i]:
-            a = catalog.prices.api(api[i], model_only=True)
-            text = (
-                f"API prices {a.price_per_m_input_tokens:g} / {a.price_per_m_output_tokens:g} "
-                f"per M tokens from the price catalog ({a.provider} {a.model}"
-            )
-            out["api"][i] = (a.price_as_of, text)
-    return out
+    uses: dict[str, tuple[NDArray[np.bool_], Callable[..., Any], list[NDArray[np.object_]]]] = {
+        "serving": (blank("serve_price_per_gpu_hour") & (serve != ""), on_term, [serve, term]),
+        "training": (
+            blank("train_price_per_gpu_hour") & (train != ""),
+            functools.partial(on_demand, "train_price_per_gpu_hour"),
+            [train],
+        ),
+        "purchase": (blank("gpu_purchase_price") & (serve != "") & (own > 0), bought, [serve]),
+        "api": (api_blank & (api != ""), api_prices, [api]),
+    }
+    out: dict[str, list[tuple[dt.date, str] | None]] = {}
+    for kind, (mask, look_up, keys) in uses.items():
+        found: list[tuple[dt.date, str] | None] = [None] * n
+        rows = np.flatnonzero(mask).tolist()
+        if rows:
+            known: dict[tuple[str, ...], tuple[dt.date, str] | None] = {}
+            row_keys = zip(*(k[rows].tolist() for k in keys), strict=True)
+            for i, key in zip(rows, row_keys, strict=True):
+                if key not in known:
+                    known[key] = look_up(*key)
+                found[i] = known[key]
+        out[kind] = found
+    return {k: out[k] for k in PRICE_KINDS}
 
 
 def _price_age(data: Mapping[str, Any], catalog: Catalog, today: dt.date, n: int) -> Found:
     oldest = np.full(n, np.nan)
     out = []
     for rows in prices_in_use(data, catalog, n).values():
-        for i, used in enumerate(rows):
-            if used is None:
-                continue
-            as_of, text = used
-            age = float((today - as_of).days)
-            oldest[i] = np.fmax(oldest[i], age)
-            if age > PRICE_AGE_DAYS:
+        used = [(i, u) for i, u in enumerate(rows) if u is not None]
+        if not used:
+            continue
+        age_of = {u: float((today - u[0]).days) for u in dict.fromkeys(u for _, u in used)}
+        idx = np.array([i for i, _ in used])
+        ages = np.array([age_of[u] for _, u in used])
+        oldest[idx] = np.fmax(oldest[idx], ages)
+        for i, (as_of, text) in used:
+            if age_of[as_of, text] > PRICE_AGE_DAYS:
                 out.append(
                     (
                         i,
-                        f"{text}, as of {as_of.isoformat()}) is {age:,.0f} days old, more than "
-                        "12 months (365 days); refresh it",
+                        f"{text}, as of {as_of.isoformat()}) is {age_of[as_of, text]:,.0f} days "
+                        "old, more than 12 months (365 days); refresh it",
                     )
                 )
     out.sort(key=lambda x: x[0])

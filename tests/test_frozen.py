@@ -30,6 +30,8 @@ EXAMPLES = sorted(str(p) for p in (REPO / "xlcost" / "data" / "examples").glob("
 PROGRAM = "xlcost.exe" if sys.platform == "win32" else "xlcost"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+pytestmark = pytest.mark.xdist_group("frozen")  # one worker builds the program once
+
 
 def _given_build(value: str) -> Path:
     path = Path(value).resolve()

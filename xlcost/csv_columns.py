@@ -11,8 +11,7 @@ quoted field may hold a line end), the rest of the file.
 
 Numbers are parsed by pyarrow's parser (correctly rounded, as Python's ``float``); the test
 suite checks that it reads what ``float`` reads for the characters a plain number has.
-Measured on 1,000,000 rows of 54 columns: about five times faster than :mod:`csv` and
-numpy's ``float`` of each field (``benchmarks/calc_csv.py``).
+``benchmarks/calc_csv.py`` measures ``calc`` of 1,000,000 rows of 54 columns both ways.
 """
 
 from __future__ import annotations

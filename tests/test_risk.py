@@ -381,3 +381,18 @@ def test_cli_bad_range_is_one_line(tmp_path: Path) -> None:
 def test_csv_example_has_the_yaml_example_ranges() -> None:
     root = Path(__file__).resolve().parents[1]
     assert load_ranged_scenarios(root / "examples" / "ranker_options.csv") == _shipped()
+
+
+def test_no_input_name_reads_as_another_inputs_range() -> None:
+    """``split_ranges`` takes an input's value as it is: no input is called NAME_low,
+    NAME_high or NAME_dist for another input NAME."""
+    from xlcost.engine.model import NUMERIC_INPUTS
+    from xlcost.engine.risk import RANGE_SUFFIXES
+
+    clashes = [
+        n
+        for n in NUMERIC_INPUTS
+        for s in RANGE_SUFFIXES
+        if n.endswith(s) and n.removesuffix(s) in NUMERIC_INPUTS
+    ]
+    assert clashes == []

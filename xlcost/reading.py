@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import itertools
 import json
@@ -123,16 +124,21 @@ class Limits:
         """The defaults, with the overridable ones taken from the environment when set."""
         base = cls()
         return cls(
-            text_file_bytes=_env_int("XLCOST_MAX_TEXT_MB", base.text_file_bytes, _MiB),
-            table_file_bytes=_env_int("XLCOST_MAX_CSV_MB", base.table_file_bytes, _MiB),
-            workbook_uncompressed_bytes=_env_int(
-                "XLCOST_MAX_XLSX_MB", base.workbook_uncompressed_bytes, _MiB
-            ),
-            rows=_env_int("XLCOST_MAX_ROWS", base.rows),
-            parquet_uncompressed_bytes=_env_int(
-                "XLCOST_MAX_PARQUET_MB", base.parquet_uncompressed_bytes, _MiB
-            ),
+            **{
+                field: _env_int(env, getattr(base, field), scale)
+                for field, (env, scale) in _ENV_LIMITS.items()
+            }
         )
+
+
+_ENV_LIMITS = {
+    "text_file_bytes": ("XLCOST_MAX_TEXT_MB", _MiB),
+    "table_file_bytes": ("XLCOST_MAX_CSV_MB", _MiB),
+    "workbook_uncompressed_bytes": ("XLCOST_MAX_XLSX_MB", _MiB),
+    "rows": ("XLCOST_MAX_ROWS", 1),
+    "parquet_uncompressed_bytes": ("XLCOST_MAX_PARQUET_MB", _MiB),
+}
+"""The limits a user may raise: field → (environment variable, its unit in bytes or rows)."""
 
 
 LIMITS = Limits()
@@ -140,7 +146,13 @@ LIMITS = Limits()
 
 
 def limits() -> Limits:
-    """The limits in force: the defaults, overridden by the ``XLCOST_MAX_*`` variables."""
+    """The limits in force: the defaults, overridden by the ``XLCOST_MAX_*`` variables (read
+    each time; parsed again only when one of them has changed)."""
+    return _limits_of(tuple(os.environ.get(env) for env, _ in _ENV_LIMITS.values()))
+
+
+@functools.lru_cache(maxsize=4)
+def _limits_of(_env: tuple[str | None, ...]) -> Limits:
     return Limits.from_env()
 
 

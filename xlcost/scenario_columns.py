@@ -30,7 +30,7 @@ from xlcost.engine.checks import check_columns, check_scenario
 from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate, evaluate_columns, validate_columns
 from xlcost.engine.model import NUMERIC_INPUTS, RESULT_NAMES, Results, Scenario
-from xlcost.reading import ReadError, limits
+from xlcost.reading import LIMITS, ReadError
 from xlcost.scenario_files import (
     ABSENT,
     KNOWN_COLUMNS,
@@ -182,7 +182,7 @@ def _plain_numbers(cells: NDArray[np.object_]) -> Array | None:
     """
     flat = cells.ravel().tolist()
     try:
-        if max(map(len, flat), default=0) > limits().number_chars:
+        if max(map(len, flat), default=0) > LIMITS.number_chars:
             return None
     except TypeError:  # a short row's missing cells (None)
         return None

@@ -37,6 +37,7 @@ from xlcost.engine.risk import RANGE_SUFFIXES, Ranges, parse_ranges, split_range
 from xlcost.engine.validate import parse_scenario
 from xlcost.reading import (
     BLOCK_ROWS,
+    LIMITS,
     ReadError,
     csv_rows,
     limits,
@@ -110,7 +111,7 @@ def parse_number(text: str, *, decimal_comma: bool = False) -> float | None:
     (None, None)
     """
     t = text.strip()
-    if not t or len(t) > limits().number_chars:
+    if not t or len(t) > LIMITS.number_chars:  # a fixed limit (no variable overrides it)
         return None
     negative = t.startswith("(") and t.endswith(")")
     if negative:
@@ -154,7 +155,7 @@ class NumberTooLong:
         self.chars = chars
 
     def __repr__(self) -> str:
-        return f"a number of {self.chars:,} characters (at most {limits().number_chars})"
+        return f"a number of {self.chars:,} characters (at most {LIMITS.number_chars})"
 
 
 def cell_value(value: Any, field: str, *, decimal_comma: bool = False) -> Any:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from xlcost.engine import compute, costs
 from xlcost.engine.catalog import Catalog, default_catalog
 from xlcost.engine.errors import XlcostError
-from xlcost.engine.evaluate import evaluate
+from xlcost.engine.evaluate import evaluate_many
 from xlcost.engine.model import Results, Scenario
 
 __all__ = [
@@ -98,7 +98,11 @@ def compare(
     """
     if not scenarios:
         raise ValueError("compare needs at least one scenario")
-    results = [evaluate(s) for s in scenarios]
+    results: list[Results] = []
+    for r in evaluate_many(list(scenarios)):  # one array evaluation of every option
+        if isinstance(r, XlcostError):
+            raise r
+        results.append(r)
     return rank_results(results, budget=budget, by=by, warnings=comparability_warnings(scenarios))
 
 

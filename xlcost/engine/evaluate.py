@@ -184,7 +184,7 @@ def resolve_gpus(
             for field, source in fills.items():
                 values[field][j] = float(getattr(spec, source))
         for field in fills:
-            typed = np.broadcast_to(np.asarray(data.get(field, np.nan), dtype=np.float64), (n,))
+            typed = _typed(data, field, n)
             out[field] = np.where(np.isnan(typed), values[field][inverse], typed)
     if problems:
         raise ScenarioErrors(problems)
@@ -193,9 +193,23 @@ def resolve_gpus(
 
 def _row_count(data: Mapping[str, Any]) -> int:
     """The number of rows of ``data``: its longest column (1 if every value is a scalar)."""
-    lengths = [np.shape(data[k])[0] for k in data if k not in TEXT_INPUTS and np.ndim(data[k])]
-    names = [np.size(data[k]) for k in TEXT_INPUTS if k in data and np.ndim(data[k])]
-    return int(max([*lengths, *names, 1]))
+    n = 1
+    for k, v in data.items():
+        if v is None or isinstance(v, float | int | str):
+            continue  # a scalar (the common case, checked without numpy)
+        shape = np.shape(v)
+        if shape:
+            n = max(n, math.prod(shape) if k in TEXT_INPUTS else shape[0])
+    return int(n)
+
+
+def _rows(a: NDArray[Any], n: int) -> NDArray[Any]:
+    """``a`` (one value, or a column of ``n`` or 1 rows) as a column of ``n`` rows: ``a`` itself
+    when it already is one (:func:`numpy.broadcast_to` costs microseconds per call, and a
+    scenario has seventy inputs)."""
+    if a.shape == (n,):
+        return a
+    return np.full(n, a) if a.ndim == 0 else np.broadcast_to(a, (n,))
 
 
 def _names_of(data: Mapping[str, Any], key: str, n: int) -> NDArray[Any]:
@@ -270,7 +284,7 @@ def _resolve_prices(
 
 
 def _typed(data: Mapping[str, Any], field: str, n: int) -> Array:
-    return np.broadcast_to(np.asarray(data.get(field, np.nan), dtype=np.float64), (n,))
+    return _rows(np.asarray(data.get(field, np.nan), dtype=np.float64), n)
 
 
 def unknown_gpus(
@@ -322,7 +336,7 @@ def _columns(
     cols: dict[str, Array] = {}
     for name in NUMERIC_INPUTS:
         if name in arrays:
-            cols[name] = np.broadcast_to(arrays[name], (n,))
+            cols[name] = _rows(arrays[name], n)
         elif name in _DEFAULTS:
             cols[name] = np.full(n, _DEFAULTS[name])
         else:

@@ -138,6 +138,9 @@ class Ranges(BaseModel):
         return bool(self.inputs)
 
 
+_NUMERIC = frozenset(NUMERIC_INPUTS)
+
+
 def split_ranges(record: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Separate a raw scenario record into its inputs and its raw ranges.
 
@@ -156,7 +159,10 @@ def split_ranges(record: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, d
     inputs: dict[str, Any] = {}
     raw: dict[str, dict[str, Any]] = {}
     for key, value in record.items():
-        if isinstance(value, Mapping) and key in NUMERIC_INPUTS:
+        if key in _NUMERIC and not isinstance(value, Mapping):
+            inputs[key] = value  # the common case: an input's value
+            continue
+        if isinstance(value, Mapping) and key in _NUMERIC:
             parts = {str(k).strip().lower(): v for k, v in value.items()}
             inputs[key] = parts.pop("base", None)
             kept = {k: v for k, v in parts.items() if v is not None and v != ""}
@@ -165,7 +171,7 @@ def split_ranges(record: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, d
             continue
         for suffix in RANGE_SUFFIXES:
             name = key[: -len(suffix)] if key.endswith(suffix) else ""
-            if name in NUMERIC_INPUTS:
+            if name in _NUMERIC:
                 if value is not None and value != "":
                     raw.setdefault(name, {})[suffix[1:]] = value
                 break
@@ -820,8 +826,24 @@ def break_even(scenario: Scenario, name: str) -> BreakEven:
 def break_evens(
     scenario: Scenario, names: Sequence[str] = BREAK_EVEN_INPUTS
 ) -> tuple[BreakEven, ...]:
-    """:func:`break_even` for each of ``names`` (default :data:`BREAK_EVEN_INPUTS`)."""
-    return tuple(break_even(scenario, n) for n in names)
+    """:func:`break_even` for each of ``names`` (default :data:`BREAK_EVEN_INPUTS`); the closed
+    forms of the :data:`LINEAR_INPUTS` among them from one evaluation of every input's two
+    points (each row is evaluated on its own, so the values are :func:`break_even`'s).
+
+    >>> from xlcost.engine.examples import seed_scenario
+    >>> s = seed_scenario()
+    >>> break_evens(s, ["volume", "ctr"]) == (break_even(s, "volume"), break_even(s, "ctr"))
+    True
+    """
+    bases = base_values(scenario, [n for n in names if n in LINEAR_INPUTS])
+    linear = [(n, x0, probe_value(x0)) for n, x0 in bases.items() if x0 is not None]
+    points = [(n, x) for n, x0, x1 in linear for x in (x0, x1)]
+    npv = _npv_rows(scenario, points) if points else np.empty(0)
+    found = {
+        n: linear_break_even(n, x0, float(npv[2 * i]), x1, float(npv[2 * i + 1]))
+        for i, (n, x0, x1) in enumerate(linear)
+    }
+    return tuple(found[n] if n in found else break_even(scenario, n) for n in names)
 
 
 # --------------------------------------------------------------------------- schema

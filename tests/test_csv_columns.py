@@ -9,6 +9,7 @@ also says which way each piece was read, so a case that should be fast cannot qu
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 import xlcost.csv_columns as csv_columns
 from xlcost.csv_columns import ColumnBlock, _parsed, pyarrow_csv
-from xlcost.reading import ReadError
+from xlcost.reading import BLOCK_ROWS, ReadError
 from xlcost.scenario_columns import _float_columns, calc_chunks
 from xlcost.scenario_files import open_table
 
@@ -136,7 +137,7 @@ def _outcome(path: Path, chunk_rows: int = 8_192) -> Outcome:
 
 def _kinds(path: Path) -> str:
     try:
-        blocks = list(open_table(path, floats=_float_columns).blocks)
+        blocks = list(open_table(path, floats=_float_columns, block_rows=BLOCK_ROWS).blocks)
     except ReadError:
         return "error"
     return "".join("c" if isinstance(b, ColumnBlock) else "r" for _, b in blocks if len(b))
@@ -162,7 +163,7 @@ def test_pyarrow_and_csv_give_the_same(
     assert _same(fast, slow), (fast[2:], slow[2:])
     if expected_kinds and "error" not in kinds:
         # the header's block and the data blocks; "r" pieces may be several csv blocks
-        assert kinds.replace("rr", "r") == expected_kinds
+        assert re.sub("r+", "r", kinds) == expected_kinds
     assert fast[0] or fast[2] or fast[4]  # every case computes or says something
 
 

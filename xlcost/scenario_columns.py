@@ -30,7 +30,7 @@ from xlcost.engine.checks import check_columns, check_scenario
 from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate, evaluate_columns, validate_columns
 from xlcost.engine.model import NUMERIC_INPUTS, RESULT_NAMES, Results, Scenario
-from xlcost.reading import LIMITS, ReadError
+from xlcost.reading import BLOCK_ROWS, LIMITS, ReadError
 from xlcost.scenario_files import (
     ABSENT,
     KNOWN_COLUMNS,
@@ -518,7 +518,9 @@ def calc_chunks(
     rows are in each chunk's ``problems``. A file that fails part-way raises after the
     chunks before the failure.
     """
-    table = open_table(Path(path), decimal_comma=decimal_comma, floats=_float_columns)
+    table = open_table(
+        Path(path), decimal_comma=decimal_comma, floats=_float_columns, block_rows=BLOCK_ROWS
+    )
     if not ignore_unknown and (line := unknown_columns(table.name, table.header)):
         raise ReadError(line)
     columns = _known(table.header)

@@ -36,7 +36,6 @@ from xlcost.engine.model import INPUT_NAMES, NUMERIC_INPUTS, TEXT_INPUTS, Scenar
 from xlcost.engine.risk import RANGE_SUFFIXES, Ranges, parse_ranges, split_ranges
 from xlcost.engine.validate import parse_scenario
 from xlcost.reading import (
-    BLOCK_ROWS,
     LIMITS,
     ReadError,
     csv_rows,
@@ -65,6 +64,11 @@ __all__ = [
 
 Rows = list[list[Any]] | ColumnBlock
 """The rows of a block: lists of values, or a CSV file's plain rows as columns."""
+
+RECORD_BLOCK_ROWS = 256
+"""Rows a reader that takes them one by one (``generate``, ``compare``, ``fill`` …) holds at a
+time: a block of 8,192 wide CSV rows is about 35 MB of strings, which set those commands' peak
+memory; the array path of ``calc`` reads :data:`~xlcost.reading.BLOCK_ROWS` at a time."""
 
 FloatColumns = Callable[[list[str]], Sequence[int] | None]
 """Given a CSV header, the columns to read as numbers (``None``: read rows of text)."""
@@ -244,7 +248,7 @@ def _blank(v: Any) -> bool:
 
 
 def _blocks_of(
-    rows: Iterator[tuple[int, list[Any]]], size: int = BLOCK_ROWS
+    rows: Iterator[tuple[int, list[Any]]], size: int
 ) -> Iterator[tuple[list[int], list[list[Any]]]]:
     """Group numbered rows into blocks."""
     while block := list(itertools.islice(rows, size)):
@@ -310,8 +314,10 @@ def detect_decimal_comma(values: Sequence[str]) -> bool:
     return comma > dot
 
 
-def _csv_table(path: Path, decimal_comma: bool | None, floats: FloatColumns | None) -> Table:
-    src = csv_rows(path, limits(), floats=None if decimal_comma else floats)
+def _csv_table(
+    path: Path, decimal_comma: bool | None, floats: FloatColumns | None, size: int
+) -> Table:
+    src = csv_rows(path, limits(), size, floats=None if decimal_comma else floats)
     blocks = src.blocks
     first = next(blocks, None)
     if first is None or not first[1]:
@@ -322,16 +328,18 @@ def _csv_table(path: Path, decimal_comma: bool | None, floats: FloatColumns | No
     data = _data_blocks(src.name, columns, rest)
     if decimal_comma is None:
         decimal_comma = False
-        if src.delimiter != ",":
-            head = next(data)
-            first_rows = as_rows(head[1])[:1000]
+        if src.delimiter != ",":  # judged on the first 1,000 rows
+            heads: list[tuple[list[int], Rows]] = []
+            while sum(len(b) for _, b in heads) < 1000 and (block := next(data, None)):
+                heads.append(block)
+            first_rows = [r for _, b in heads for r in as_rows(b)][:1000]
             numeric = [v for r in first_rows for c, v in zip(columns, r, strict=False) if c]
             decimal_comma = detect_decimal_comma(numeric)
-            data = itertools.chain([head], data)
+            data = itertools.chain(heads, data)
     return Table(src.name, columns, data, decimal_comma=decimal_comma)
 
 
-def _xlsx_table(path: Path, decimal_comma: bool | None) -> Table:
+def _xlsx_table(path: Path, decimal_comma: bool | None, size: int) -> Table:
     from xlcost.workbooks.rows import read_table
 
     header, rows = read_table(path)
@@ -340,14 +348,14 @@ def _xlsx_table(path: Path, decimal_comma: bool | None) -> Table:
     return Table(
         path.name,
         columns,
-        _data_blocks(path.name, columns, _blocks_of(numbered)),
+        _data_blocks(path.name, columns, _blocks_of(numbered, size)),
         decimal_comma=bool(decimal_comma),
         text_cells=False,
     )
 
 
-def _parquet_table(path: Path, decimal_comma: bool | None) -> Table:
-    src = parquet_rows(path, limits())
+def _parquet_table(path: Path, decimal_comma: bool | None, size: int) -> Table:
+    src = parquet_rows(path, limits(), size)
     columns = _check_header(src.name, src.header)
     return Table(
         src.name,
@@ -358,7 +366,7 @@ def _parquet_table(path: Path, decimal_comma: bool | None) -> Table:
     )
 
 
-def _tree_table(path: Path, decimal_comma: bool | None) -> Table:
+def _tree_table(path: Path, decimal_comma: bool | None, size: int) -> Table:
     name = path.name
     data = load_tree(path)
     items: Any
@@ -382,7 +390,7 @@ def _tree_table(path: Path, decimal_comma: bool | None) -> Table:
     return Table(
         name,
         header,
-        _blocks_of(rows),
+        _blocks_of(rows, size),
         prefix=prefix,
         decimal_comma=bool(decimal_comma),
         text_cells=False,
@@ -390,7 +398,11 @@ def _tree_table(path: Path, decimal_comma: bool | None) -> Table:
 
 
 def open_table(
-    path: Path, *, decimal_comma: bool | None = None, floats: FloatColumns | None = None
+    path: Path,
+    *,
+    decimal_comma: bool | None = None,
+    floats: FloatColumns | None = None,
+    block_rows: int = RECORD_BLOCK_ROWS,
 ) -> Table:
     """Open a scenario file as a :class:`Table` (CSV and Parquet streamed; the others read at
     once).
@@ -398,6 +410,7 @@ def open_table(
     ``decimal_comma``: ``True`` reads ``1.234,56`` as 1234.56; ``None`` detects it in
     semicolon- and tab-separated CSV files. ``floats``: see :func:`~xlcost.reading.csv_rows`
     (a CSV file's blocks may then be :class:`~xlcost.csv_columns.ColumnBlock` objects).
+    ``block_rows``: rows read at a time (the default suits reading row by row).
 
     Raises :class:`ReadError` naming the file (and row) when it cannot be read safely or has
     the wrong shape.
@@ -407,12 +420,12 @@ def open_table(
     if suffix not in SCENARIO_SUFFIXES:
         raise ReadError(f"{path.name}: unsupported file type; use {', '.join(SCENARIO_SUFFIXES)}")
     if suffix == ".csv":
-        return _csv_table(path, decimal_comma, floats)
+        return _csv_table(path, decimal_comma, floats, block_rows)
     if suffix in (".xlsx", ".xlsm"):
-        return _xlsx_table(path, decimal_comma)
+        return _xlsx_table(path, decimal_comma, block_rows)
     if suffix == ".parquet":
-        return _parquet_table(path, decimal_comma)
-    return _tree_table(path, decimal_comma)
+        return _parquet_table(path, decimal_comma, block_rows)
+    return _tree_table(path, decimal_comma, block_rows)
 
 
 def table_records(table: Table) -> Iterator[tuple[str, dict[str, Any]]]:

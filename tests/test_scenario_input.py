@@ -443,3 +443,21 @@ def test_a_limit_can_be_raised_from_the_environment(
     monkeypatch.setenv("XLCOST_MAX_TEXT_MB", "lots")
     code, _, err = run("calc", path)
     assert code == 1 and "XLCOST_MAX_TEXT_MB: not a whole number, got 'lots'" in err
+
+
+def test_decimal_comma_is_judged_on_the_first_thousand_rows_whatever_the_block(
+    tmp_path: Path,
+) -> None:
+    """Row-by-row readers read fewer rows at a time than calc; both judge the decimal comma
+    on the same first 1,000 rows (here the evidence starts at row 302)."""
+    from xlcost.reading import BLOCK_ROWS
+    from xlcost.scenario_files import open_table
+
+    header = ["name", "horizon_months", "train_gpus", "maintain_units_per_month",
+              "maintain_price_per_unit", "volume", "ctr", "cvr",
+              "value_per_conversion"]  # fmt: skip
+    body = [[str(i), "12", "8", "1", "100", "1000", "0,5" if i >= 300 else "0", "0", "3"]
+            for i in range(400)]  # fmt: skip
+    path = _write(tmp_path / "late.csv", [header, *body], delimiter=";")
+    assert open_table(path).decimal_comma is True
+    assert open_table(path, block_rows=BLOCK_ROWS).decimal_comma is True

@@ -99,6 +99,11 @@ CASES: dict[str, tuple[bytes, str]] = {
         "cc",
     ),
     "a blank name": (text(lines(30, {6: row(6, name="  ")})), "r"),
+    "control characters in a name": (text(lines(30, {6: row(6, name="a\x00b\x1bc")})), "c"),
+    "NUL inside a number": (text(lines(30, {6: row(6, ctr="0.0\x002")})), "r"),
+    "a tab before a number": (text(lines(30, {6: row(6, ctr="\t0.02")})), "c"),
+    "a no-break space before a number": (text(lines(30, {6: row(6, ctr="\u00a00.02")})), "r"),
+    "a long but plain number": (text(lines(30, {6: row(6, ctr="0." + "0" * 40 + "1")})), "c"),
     "a formula-looking name": (text(lines(30, {6: row(6, name="=1+1")})), "c"),
     "lone carriage returns": (text(lines(30), end="\r", last="\r"), "r"),
     "not UTF-8 in the second piece": (
@@ -205,7 +210,7 @@ def test_other_files_are_read_by_csv(tmp_path: Path) -> None:
         assert set(_kinds(path)) == {"r"}, case
 
 
-NUMBER_CHARS = st.text(alphabet="0123456789.eE+- \t", min_size=1, max_size=30)
+NUMBER_CHARS = st.text(alphabet="0123456789.eE+- \t", min_size=1, max_size=100)
 
 
 @settings(max_examples=500, deadline=None, derandomize=True)

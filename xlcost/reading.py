@@ -27,6 +27,7 @@ import io
 import itertools
 import json
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ __all__ = [
     "Limits",
     "ReadError",
     "csv_rows",
+    "json_list_items",
     "load_json",
     "load_tree",
     "load_yaml",
@@ -235,7 +237,10 @@ def open_regular(path: Path, max_bytes: int, what: str = "file") -> IO[bytes]:
 def read_text(path: Path, max_bytes: int, what: str = "file") -> str:
     """The whole text of a UTF-8 file (a BOM is dropped), at most ``max_bytes`` bytes."""
     with open_regular(path, max_bytes, what) as fh:
-        data = fh.read(max_bytes + 1)
+        size = os.fstat(fh.fileno()).st_size  # at most max_bytes (checked on opening)
+        data = fh.read(size + 1)  # not read(max_bytes + 1): that allocates max_bytes at once
+        if len(data) > size:  # it grew since: read on, to the limit
+            data += fh.read(max_bytes + 1 - len(data))
     if len(data) > max_bytes:  # grew while being read
         raise ReadError(f"{Path(path).name}: {what} too large (> {_size(max_bytes)})")
     try:
@@ -296,15 +301,8 @@ def _depth_ok(data: Any, max_depth: int) -> bool:
     return True
 
 
-def load_json(text: str, name: str, lim: Limits = LIMITS) -> Any:
-    """Parse JSON text: duplicate keys, nesting deeper than ``lim.depth`` and numbers longer
-    than ``lim.number_chars`` are refused with one line naming ``name``.
-
-    >>> load_json('{"a": 1, "a": 2}', "s.json")
-    Traceback (most recent call last):
-    ...
-    xlcost.reading.ReadError: s.json: key 'a' appears twice in one object
-    """
+def _json_decoder(name: str, lim: Limits) -> json.JSONDecoder:
+    """A decoder refusing duplicate keys and numbers longer than ``lim.number_chars``."""
 
     def number(kind: type) -> Any:
         def parse(s: str) -> Any:
@@ -314,20 +312,83 @@ def load_json(text: str, name: str, lim: Limits = LIMITS) -> Any:
 
         return parse
 
+    return json.JSONDecoder(
+        object_pairs_hook=_refuse_duplicates(name), parse_int=number(int), parse_float=number(float)
+    )
+
+
+def _json_problem(name: str, e: Exception, lim: Limits) -> ReadError:
+    if isinstance(e, RecursionError):
+        return ReadError(f"{name}: nested deeper than {lim.depth} levels; refused")
+    return ReadError(f"{name}: not valid JSON: {e}")
+
+
+def load_json(text: str, name: str, lim: Limits = LIMITS) -> Any:
+    """Parse JSON text: duplicate keys, nesting deeper than ``lim.depth`` and numbers longer
+    than ``lim.number_chars`` are refused with one line naming ``name``.
+
+    >>> load_json('{"a": 1, "a": 2}', "s.json")
+    Traceback (most recent call last):
+    ...
+    xlcost.reading.ReadError: s.json: key 'a' appears twice in one object
+    """
     try:
-        data = json.loads(
-            text,
-            object_pairs_hook=_refuse_duplicates(name),
-            parse_int=number(int),
-            parse_float=number(float),
-        )
-    except RecursionError:
-        raise ReadError(f"{name}: nested deeper than {lim.depth} levels; refused") from None
-    except json.JSONDecodeError as e:
-        raise ReadError(f"{name}: not valid JSON: {e}") from None
+        data = _json_decoder(name, lim).decode(text)
+    except (RecursionError, json.JSONDecodeError) as e:
+        raise _json_problem(name, e, lim) from None
     if not _depth_ok(data, lim.depth):
         raise ReadError(f"{name}: nested deeper than {lim.depth} levels; refused")
     return data
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+"""JSON's white space (matches everywhere, possibly empty)."""
+
+
+def json_list_items(text: str, name: str, lim: Limits = LIMITS) -> Iterator[Any] | None:
+    """The items of a JSON document that is a list, parsed one at a time (each checked as
+    :func:`load_json` checks a document), so that only one is in memory; ``None`` when the
+    document is not a list. A problem past the first item is raised when it is reached.
+
+    >>> list(json_list_items('[{"a": 1}, {"a": 2}]', "s.json")), json_list_items("{}", "s.json")
+    ([{'a': 1}, {'a': 2}], None)
+    >>> list(json_list_items('[1, 2', "s.json"))
+    Traceback (most recent call last):
+    ...
+    xlcost.reading.ReadError: s.json: not valid JSON: Expecting ',' delimiter: line 1 ...
+    """
+    start = _SPACE.match(text).end()  # type: ignore[union-attr]
+    if not text.startswith("[", start):
+        return None
+    return _json_items(text, start + 1, name, lim)
+
+
+def _json_items(text: str, i: int, name: str, lim: Limits) -> Iterator[Any]:
+    decoder = _json_decoder(name, lim)
+    i = _SPACE.match(text, i).end()  # type: ignore[union-attr]
+    if text.startswith("]", i):
+        i += 1
+    else:
+        while True:
+            try:
+                item, i = decoder.raw_decode(text, i)
+            except (RecursionError, json.JSONDecodeError) as e:
+                raise _json_problem(name, e, lim) from None
+            if not _depth_ok(item, lim.depth - 1):
+                raise ReadError(f"{name}: nested deeper than {lim.depth} levels; refused")
+            yield item
+            i = _SPACE.match(text, i).end()  # type: ignore[union-attr]
+            if text.startswith(",", i):
+                i = _SPACE.match(text, i + 1).end()  # type: ignore[union-attr]
+            elif text.startswith("]", i):
+                i += 1
+                break
+            else:
+                bad = json.JSONDecodeError("Expecting ',' delimiter", text, i)
+                raise _json_problem(name, bad, lim)
+    end = _SPACE.match(text, i).end()  # type: ignore[union-attr]
+    if end != len(text):
+        raise _json_problem(name, json.JSONDecodeError("Extra data", text, end), lim)
 
 
 # --------------------------------------------------------------------------- YAML

@@ -22,9 +22,10 @@ bad row whose message names the first.
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,16 @@ from xlcost.engine.risk import RANGE_SUFFIXES, Ranges, parse_ranges, split_range
 from xlcost.engine.validate import parse_scenario
 from xlcost.reading import (
     LIMITS,
+    Limits,
     ReadError,
     csv_rows,
+    json_list_items,
     limits,
+    load_json,
     load_tree,
     number_too_long,
     parquet_rows,
+    read_text,
 )
 
 __all__ = [
@@ -367,25 +372,43 @@ def _parquet_table(path: Path, decimal_comma: bool | None, size: int) -> Table:
 
 
 def _tree_table(path: Path, decimal_comma: bool | None, size: int) -> Table:
+    """A YAML or JSON list as a table. A JSON document that is a list is parsed an item at a
+    time, twice (the header is every key of every item), so that only one item is in memory;
+    anything else is parsed whole."""
     name = path.name
-    data = load_tree(path)
-    items: Any
+    items: Callable[[], Iterable[Any]] | None = None
     prefix = ""
-    if isinstance(data, Mapping) and "scenarios" in data:
-        items, prefix = data["scenarios"], "scenarios"
-    elif isinstance(data, Mapping):
-        items = [data]
+    lim = limits()
+    if path.suffix.lower() == ".json":
+        text = read_text(path, lim.text_file_bytes, "YAML/JSON file")
+        if json_list_items(text, name, lim) is not None:
+            items = functools.partial(_json_items_of, text, name, lim)
+        else:
+            data = load_json(text, name, lim)
     else:
-        items = data
-    if not isinstance(items, list) or not items:
-        raise ReadError(f"{name}: expected a non-empty list of scenarios (or 'scenarios: [...]')")
-    for i, item in enumerate(items):
+        data = load_tree(path, lim)
+    if items is None:
+        whole: Any = data
+        if isinstance(data, Mapping) and "scenarios" in data:
+            whole, prefix = data["scenarios"], "scenarios"
+        elif isinstance(data, Mapping):
+            whole = [data]
+        if not isinstance(whole, list) or not whole:
+            raise ReadError(
+                f"{name}: expected a non-empty list of scenarios (or 'scenarios: [...]')"
+            )
+        items = functools.partial(iter, whole)
+    keys: dict[str, None] = {}
+    for i, item in enumerate(items()):
         if not isinstance(item, Mapping):
             raise ReadError(f"{name} {prefix}[{i}]: expected a mapping of input names to values")
-    header = list(dict.fromkeys(str(k) for item in items for k in item))
+        keys.update(dict.fromkeys(str(k) for k in item))
+    if not keys and not any(True for _ in items()):
+        raise ReadError(f"{name}: expected a non-empty list of scenarios (or 'scenarios: [...]')")
+    header = list(keys)
     rows = (
         (i, [{str(k): v for k, v in item.items()}.get(c, ABSENT) for c in header])
-        for i, item in enumerate(items)
+        for i, item in enumerate(items())
     )
     return Table(
         name,
@@ -395,6 +418,12 @@ def _tree_table(path: Path, decimal_comma: bool | None, size: int) -> Table:
         decimal_comma=bool(decimal_comma),
         text_cells=False,
     )
+
+
+def _json_items_of(text: str, name: str, lim: Limits) -> Iterator[Any]:
+    found = json_list_items(text, name, lim)
+    assert found is not None  # the caller checked that the document is a list
+    return found
 
 
 def open_table(

@@ -1,0 +1,102 @@
+"""A JSON scenario list is parsed an item at a time: the same items, the same refusals with the
+same messages as parsing the whole document, and only one item in memory."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xlcost.reading import LIMITS, ReadError, json_list_items, load_json, load_tree, read_text
+from xlcost.scenario_files import open_table, table_records
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=20,
+)
+
+
+def _outcome(parse: Any) -> tuple[str, Any]:
+    try:
+        return "ok", parse()
+    except ReadError as e:
+        return "error", str(e)
+
+
+def _both(text: str) -> tuple[tuple[str, Any], tuple[str, Any]]:
+    whole = _outcome(lambda: load_json(text, "s.json"))
+    items = json_list_items(text, "s.json")
+    streamed = _outcome(lambda: list(items)) if items is not None else whole
+    return whole, streamed
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(JSON, max_size=6), st.integers(0, 400), st.sampled_from(["", ",", "]", "x", "{"]))
+def test_items_and_errors_are_the_whole_documents(items: list[Any], cut: int, junk: str) -> None:
+    """A list, and the same text cut short or with a character put in, parsed both ways."""
+    text = json.dumps(items, indent=1)
+    for variant in (text, text[:cut], text[:cut] + junk + text[cut:]):
+        whole, streamed = _both(variant)
+        if variant.lstrip().startswith("["):
+            assert streamed == whole, variant
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[{"a": 1}, {"a": 1, "a": 2}]', "s.json: key 'a' appears twice in one object"),
+        ("[1, " + "[" * 40 + "]" * 40 + "]", "s.json: nested deeper than 32 levels; refused"),
+        ("[1, " + "9" * 101 + "]", "s.json: number longer than 100 characters; refused"),
+        ("[1] [2]", "s.json: not valid JSON: Extra data: line 1 column 5 (char 4)"),
+        ("[1 2]", "s.json: not valid JSON: Expecting ',' delimiter: line 1 column 4 (char 3)"),
+        ("[1,]", "s.json: not valid JSON: Expecting value: line 1 column 4 (char 3)"),
+    ],
+)
+def test_refusals_name_the_file_as_before(text: str, message: str) -> None:
+    whole, streamed = _both(text)
+    assert whole == streamed == ("error", message)
+
+
+def _scenarios(n: int) -> list[dict[str, Any]]:
+    from xlcost.engine.examples import seed_scenario
+
+    base = {k: v for k, v in seed_scenario().model_dump().items() if v is not None}
+    return [{**base, "name": f"option {i}"} for i in range(n)]
+
+
+def test_a_scenario_list_is_read_one_item_at_a_time(tmp_path: Path) -> None:
+    """Reading 5,000 scenarios through the table needs at its peak (tracemalloc, Python's own
+    accounting) no more than reading the file's text and 2 MB, well under the text and the
+    whole document's tree together."""
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(_scenarios(5_000)), encoding="utf-8")
+
+    def peak(work: Any) -> int:
+        tracemalloc.start()
+        try:
+            work()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    text = peak(lambda: read_text(path, LIMITS.text_file_bytes))
+    whole = peak(lambda: load_tree(path))
+    streamed = peak(lambda: sum(1 for _ in table_records(open_table(path))))
+    assert streamed < text + 2**21, (streamed, text)
+    assert streamed < 0.75 * whole, (streamed, whole)
+
+
+def test_the_object_form_and_a_single_scenario_still_read(tmp_path: Path) -> None:
+    rows = _scenarios(2)
+    for data, where in (({"scenarios": rows}, "s.json scenarios[1]"), (rows[0], "s.json [0]")):
+        path = tmp_path / "s.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        records = list(table_records(open_table(path)))
+        assert records[-1][0] == where
+        assert records[0][1]["name"] == "option 0"

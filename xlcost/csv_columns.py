@@ -43,9 +43,12 @@ class ColumnBlock:
     """Consecutive rows of a CSV file as pyarrow columns: the ``floats`` columns as numbers
     (blank fields ``nan``), the others as text; :meth:`rows` gives them as :mod:`csv` rows."""
 
-    def __init__(self, text: bytes, table: Any, delimiter: str) -> None:
+    def __init__(
+        self, text: bytes, table: Any, numbers: dict[int, NDArray[np.float64]], delimiter: str
+    ) -> None:
         self.text = text
         self.table = table
+        self.numbers = numbers
         self.delimiter = delimiter
         self._texts: dict[int, NDArray[np.object_]] = {}
 
@@ -58,12 +61,12 @@ class ColumnBlock:
         lo = 0 if start == 0 else int(ends[start - 1]) + 1
         hi = 0 if stop == 0 else int(ends[stop - 1]) + 1
         table = self.table.slice(start, max(0, stop - start))
-        return ColumnBlock(self.text[lo:hi], table, self.delimiter)
+        numbers = {j: a[start:stop] for j, a in self.numbers.items()}
+        return ColumnBlock(self.text[lo:hi], table, numbers, self.delimiter)
 
     def floats(self, j: int) -> NDArray[np.float64]:
         """Column ``j`` (read as numbers) as floats, ``nan`` where blank."""
-        col = self.table.column(j)
-        return np.asarray(col.to_numpy(), dtype=np.float64)
+        return self.numbers[j]
 
     def texts(self, j: int) -> NDArray[np.object_]:
         """Column ``j`` (read as text) as Python strings."""
@@ -93,7 +96,7 @@ def _plain_text(piece: bytes, delimiter: int, longest: int) -> bool:
 
 def _parsed(
     pa_csv: Any, piece: bytes, width: int, floats: Sequence[int], delimiter: str
-) -> Any | None:
+) -> ColumnBlock | None:
     """``piece`` parsed by pyarrow, or ``None`` if it is not what :mod:`csv` would read."""
     import pyarrow as pa
 
@@ -120,12 +123,14 @@ def _parsed(
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+    numbers: dict[int, NDArray[np.float64]] = {}
     for j in floats:
         col = table.column(j)
-        values = col.to_numpy()
+        values = np.asarray(col.to_numpy(), dtype=np.float64)  # nan where blank
         if np.count_nonzero(~np.isfinite(values)) != col.null_count:  # "nan", "inf", 1e999
             return None
-    return table
+        numbers[j] = values
+    return ColumnBlock(piece, table, numbers, delimiter)
 
 
 def column_blocks(
@@ -153,6 +158,12 @@ def column_blocks(
     offset = start  # where ``buf`` starts in the file
     buf, ends, eof = b"", np.empty(0, dtype=np.int64), False
     mark = ord(delimiter)
+
+    def rest_by_csv() -> Iterator[tuple[list[int], Any]]:
+        """The file from ``offset`` on, read by csv."""
+        fh.seek(offset)
+        return by_csv(io.TextIOWrapper(fh, "utf-8", newline=""), done)
+
     try:
         fh.seek(start)
         while True:
@@ -160,8 +171,7 @@ def column_blocks(
             while len(ends) < want and not eof:
                 data = fh.read(_PIECE_BYTES)
                 if data and not len(ends) and b"\n" not in data and len(buf) > _PIECE_BYTES:
-                    fh.seek(offset)  # a line of megabytes: csv refuses it
-                    yield from by_csv(io.TextIOWrapper(fh, "utf-8", newline=""), done)
+                    yield from rest_by_csv()  # a line of megabytes: csv refuses it
                     return
                 if not data:
                     eof = True
@@ -175,19 +185,18 @@ def column_blocks(
             cut = int(ends[n - 1]) + 1
             piece, buf, ends = buf[:cut], buf[cut:], ends[n:] - cut
             if b'"' in piece:  # a quoted field may run on: csv reads the rest
-                fh.seek(offset)
-                yield from by_csv(io.TextIOWrapper(fh, "utf-8", newline=""), done)
+                yield from rest_by_csv()
                 return
-            table = (
+            block = (
                 _parsed(pa_csv, piece, width, floats, delimiter)
                 if done + n <= max_rows + 1 and _plain_text(piece, mark, longest)
                 else None
             )
-            if table is None:
+            if block is None:
                 alone = io.TextIOWrapper(io.BytesIO(piece), "utf-8", newline="")
                 yield from by_csv(alone, done)
             else:
-                yield list(range(done + 1, done + n + 1)), ColumnBlock(piece, table, delimiter)
+                yield list(range(done + 1, done + n + 1)), block
             done += n
             offset += cut
     finally:

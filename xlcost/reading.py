@@ -317,8 +317,9 @@ def _json_decoder(name: str, lim: Limits) -> json.JSONDecoder:
     )
 
 
-def _json_problem(name: str, e: Exception, lim: Limits) -> ReadError:
-    if isinstance(e, RecursionError):
+def _json_problem(name: str, e: Exception | None, lim: Limits) -> ReadError:
+    """The error for a JSON document ``json`` could not parse (``None``: nested too deep)."""
+    if e is None or isinstance(e, RecursionError):
         return ReadError(f"{name}: nested deeper than {lim.depth} levels; refused")
     return ReadError(f"{name}: not valid JSON: {e}")
 
@@ -337,7 +338,7 @@ def load_json(text: str, name: str, lim: Limits = LIMITS) -> Any:
     except (RecursionError, json.JSONDecodeError) as e:
         raise _json_problem(name, e, lim) from None
     if not _depth_ok(data, lim.depth):
-        raise ReadError(f"{name}: nested deeper than {lim.depth} levels; refused")
+        raise _json_problem(name, None, lim)
     return data
 
 
@@ -375,7 +376,7 @@ def _json_items(text: str, i: int, name: str, lim: Limits) -> Iterator[Any]:
             except (RecursionError, json.JSONDecodeError) as e:
                 raise _json_problem(name, e, lim) from None
             if not _depth_ok(item, lim.depth - 1):
-                raise ReadError(f"{name}: nested deeper than {lim.depth} levels; refused")
+                raise _json_problem(name, None, lim)
             yield item
             i = _SPACE.match(text, i).end()  # type: ignore[union-attr]
             if text.startswith(",", i):

@@ -345,11 +345,9 @@ def _converted(
     for j, c in rest:
         raw: Any = grid[:, j] if grid is not None else list(transposed[j])
         if c in _ARRAY_TEXT:
-            values, wrong = _text_column(c, raw)
+            values, wrong = _text_input(c, raw)
             bad |= wrong
-            if c == "name":
-                names = values
-                bad |= np.array([v is None for v in values], dtype=bool)
+            names = values if c == "name" else names
             continue
         cols[c], wrong = _numeric_column(
             c, raw, text_cells=table.text_cells, decimal_comma=table.decimal_comma
@@ -369,12 +367,21 @@ def _converted_block(
         if c not in _ARRAY_TEXT:
             cols[c] = block.floats(j)
             continue
-        values, wrong = _text_column(c, block.texts(j))
+        values, wrong = _text_input(c, block.texts(j))
         bad |= wrong
-        if c == "name":
-            names = values
-            bad |= np.array([v is None for v in values], dtype=bool)
+        names = values if c == "name" else names
     return cols, names, bad
+
+
+def _text_input(
+    name: str, raw: Sequence[Any] | NDArray[np.object_]
+) -> tuple[list[str | None], NDArray[np.bool_]]:
+    """:func:`_text_column` of an array-path text input; a blank name is wrong too (every
+    scenario needs one)."""
+    values, wrong = _text_column(name, raw)
+    if name == "name":
+        wrong = wrong | np.array([v is None for v in values], dtype=bool)
+    return values, wrong
 
 
 def _chunk(

@@ -393,17 +393,15 @@ def _tree_table(path: Path, decimal_comma: bool | None, size: int) -> Table:
             whole, prefix = data["scenarios"], "scenarios"
         elif isinstance(data, Mapping):
             whole = [data]
-        if not isinstance(whole, list) or not whole:
-            raise ReadError(
-                f"{name}: expected a non-empty list of scenarios (or 'scenarios: [...]')"
-            )
-        items = functools.partial(iter, whole)
+        items = functools.partial(iter, whole if isinstance(whole, list) else [])
     keys: dict[str, None] = {}
-    for i, item in enumerate(items()):
+    count = 0
+    for count, item in enumerate(items(), start=1):
         if not isinstance(item, Mapping):
-            raise ReadError(f"{name} {prefix}[{i}]: expected a mapping of input names to values")
+            where = f"{name} {prefix}[{count - 1}]"
+            raise ReadError(f"{where}: expected a mapping of input names to values")
         keys.update(dict.fromkeys(str(k) for k in item))
-    if not keys and not any(True for _ in items()):
+    if not count:  # also a document that is not a list (or 'scenarios' that is not)
         raise ReadError(f"{name}: expected a non-empty list of scenarios (or 'scenarios: [...]')")
     header = list(keys)
     rows = (

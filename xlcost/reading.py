@@ -20,6 +20,7 @@ need to raise can be set with environment variables (see the README, "Limits").
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import functools
@@ -44,6 +45,7 @@ __all__ = [
     "Limits",
     "ReadError",
     "csv_rows",
+    "json_file_items",
     "json_list_items",
     "load_json",
     "load_tree",
@@ -390,6 +392,122 @@ def _json_items(text: str, i: int, name: str, lim: Limits) -> Iterator[Any]:
     end = _SPACE.match(text, i).end()  # type: ignore[union-attr]
     if end != len(text):
         raise _json_problem(name, json.JSONDecodeError("Extra data", text, end), lim)
+
+
+_JSON_PIECE = _MiB
+"""Bytes of a JSON file read at a time by :func:`json_file_items`."""
+
+
+def json_file_items(path: Path, lim: Limits, what: str = "YAML/JSON file") -> Iterator[Any] | None:
+    """The items of a JSON file that is a list, read and parsed a piece at a time, so that
+    neither the file's bytes nor its text are held whole: the same items, checks and
+    messages as :func:`json_list_items` over :func:`read_text`. ``None`` when the document
+    is not a list (or its first piece is not UTF-8: :func:`read_text` then says where).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = Path(d, "s.json")
+    ...     _ = p.write_text('[{"a": 1}, {"a": 2}]')
+    ...     list(json_file_items(p, LIMITS))
+    [{'a': 1}, {'a': 2}]
+    """
+    with open_regular(path, lim.text_file_bytes, what) as fh:
+        try:
+            head = _JsonText(fh, lim.text_file_bytes, Path(path).name, what).peek()
+        except UnicodeDecodeError:
+            return None
+    return _file_items(Path(path), lim, what) if head == "[" else None
+
+
+def _file_items(path: Path, lim: Limits, what: str) -> Iterator[Any]:
+    """See :func:`json_file_items`. On any problem the whole text is parsed again, skipping
+    the items already given, so that the message is the one :func:`json_list_items` gives."""
+    name, done = path.name, 0
+    try:
+        with open_regular(path, lim.text_file_bytes, what) as fh:
+            for item in _streamed_items(_JsonText(fh, lim.text_file_bytes, name, what), name, lim):
+                yield item
+                done += 1
+        return
+    except (ReadError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        pass
+    whole = json_list_items(read_text(path, lim.text_file_bytes, what), name, lim)
+    yield from itertools.islice(whole or (), done, None)
+
+
+def _streamed_items(text: _JsonText, name: str, lim: Limits) -> Iterator[Any]:
+    """The items of the list ``text`` holds; a problem raises ``json``'s own exception
+    (:func:`_file_items` turns it into the message)."""
+    decoder = _json_decoder(name, lim)
+    text.take("[")
+    if text.peek() == "]":
+        text.take("]")
+    else:
+        while True:
+            item = text.value(decoder)
+            if not _depth_ok(item, lim.depth - 1):
+                raise RecursionError
+            yield item
+            if text.peek() == "]":
+                text.take("]")
+                break
+            text.take(",")
+    if text.peek():
+        raise json.JSONDecodeError("Extra data", text.buf, text.pos)
+
+
+class _JsonText:
+    """A JSON file's text read a piece at a time: ``buf[pos:]`` is what is not parsed yet."""
+
+    def __init__(self, fh: IO[bytes], max_bytes: int, name: str, what: str) -> None:
+        self.fh, self.left, self.name, self.what = fh, max_bytes, name, what
+        self.decode = codecs.getincrementaldecoder("utf-8-sig")().decode
+        self.buf, self.pos, self.eof = "", 0, False
+
+    def more(self) -> bool:
+        """Read the next piece (at least as long as what is not parsed yet, so that a long
+        item is parsed again only a few times); ``False`` at the end of the file."""
+        if self.eof:
+            return False
+        data = self.fh.read(max(_JSON_PIECE, len(self.buf) - self.pos))
+        self.left -= len(data)
+        if self.left < 0:  # grew while being read
+            raise ReadError(f"{self.name}: {self.what} too large")
+        self.buf = self.buf[self.pos :] + self.decode(data, final=not data)
+        self.pos, self.eof = 0, not data
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not white space (``""``: the end of the file)."""
+        while True:
+            self.pos = _SPACE.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.more():
+                return ""
+
+    def take(self, char: str) -> None:
+        """Step over ``char``, the next character that is not white space."""
+        if self.peek() != char:
+            expected = "Expecting ',' delimiter" if char == "," else f"Expecting {char!r}"
+            raise json.JSONDecodeError(expected, self.buf, self.pos)
+        self.pos += 1
+
+    def value(self, decoder: json.JSONDecoder) -> Any:
+        """The next JSON value, read on until it is whole: a number cut after ``1.``,
+        ``1e`` or ``1e+`` parses as ``1``, so a value is whole only when more than two
+        characters follow it (or the file ends)."""
+        self.peek()
+        while True:
+            try:
+                item, end = decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError:
+                if not self.more():
+                    raise
+                continue
+            if end < len(self.buf) - 2 or not self.more():
+                self.pos = end
+                return item
 
 
 # --------------------------------------------------------------------------- YAML

@@ -41,7 +41,7 @@ from xlcost.reading import (
     Limits,
     ReadError,
     csv_rows,
-    json_list_items,
+    json_file_items,
     limits,
     load_json,
     load_tree,
@@ -372,19 +372,18 @@ def _parquet_table(path: Path, decimal_comma: bool | None, size: int) -> Table:
 
 
 def _tree_table(path: Path, decimal_comma: bool | None, size: int) -> Table:
-    """A YAML or JSON list as a table. A JSON document that is a list is parsed an item at a
-    time, twice (the header is every key of every item), so that only one item is in memory;
-    anything else is parsed whole."""
+    """A YAML or JSON list as a table. A JSON file that is a list is read and parsed a piece
+    at a time, twice (the header is every key of every item), so that neither its text nor
+    its items are held whole; anything else is parsed whole."""
     name = path.name
     items: Callable[[], Iterable[Any]] | None = None
     prefix = ""
     lim = limits()
     if path.suffix.lower() == ".json":
-        text = read_text(path, lim.text_file_bytes, "YAML/JSON file")
-        if json_list_items(text, name, lim) is not None:
-            items = functools.partial(_json_items_of, text, name, lim)
+        if json_file_items(path, lim) is not None:
+            items = functools.partial(_json_items_of, path, lim)
         else:
-            data = load_json(text, name, lim)
+            data = load_json(read_text(path, lim.text_file_bytes, "YAML/JSON file"), name, lim)
     else:
         data = load_tree(path, lim)
     if items is None:
@@ -418,8 +417,8 @@ def _tree_table(path: Path, decimal_comma: bool | None, size: int) -> Table:
     )
 
 
-def _json_items_of(text: str, name: str, lim: Limits) -> Iterator[Any]:
-    found = json_list_items(text, name, lim)
+def _json_items_of(path: Path, lim: Limits) -> Iterator[Any]:
+    found = json_file_items(path, lim)
     assert found is not None  # the caller checked that the document is a list
     return found
 

@@ -1586,11 +1586,12 @@ def _versus(own: str, other: str, p: PairBreakEven) -> str:
     return f"cheaper above {where}{more}"
 
 
-def _breakeven_values(comparison: Sequence[Scenario]) -> dict[str, Value]:
-    """The static cells of the break-even block for ``comparison`` (see
+def _breakeven_values(options: Sequence[Option]) -> dict[str, Value]:
+    """The static cells of the break-even block for the compared ``options`` (see
     :func:`_breakeven_block`)."""
     from xlcost.engine.breakeven import describe_crossings, volume_break_even
 
+    comparison = [o.scenario for o in options]
     n = len(comparison)
     first, zero, computed, _ = breakeven_rows(n)
     out: dict[str, Value] = {}
@@ -1612,8 +1613,8 @@ def _breakeven_values(comparison: Sequence[Scenario]) -> dict[str, Value]:
         more = f" (+{len(z.crossings) - 1})" if len(z.crossings) > 1 else ""
         text = describe_crossings(z.crossings[:1]).replace(" (at a capacity step)", "")
         out[f"{col[i]}{zero}"] = text + more if z.crossings else sign
-    for i, s in enumerate(comparison):
-        out[f"{col[i]}{computed}"] = evaluate(s).total_cost
+    for i, o in enumerate(options):
+        out[f"{col[i]}{computed}"] = o.results.total_cost
     return out
 
 
@@ -2764,7 +2765,7 @@ class Template:
                 values[L.SCENARIOS][f"{col}{row}"] = getattr(s, name)
         for c in self.calcs:
             values[c.sheet][c.cell] = c.value(facts)
-        values[L.SCENARIOS] |= _breakeven_values(comparison)
+        values[L.SCENARIOS] |= _breakeven_values(facts.options)
         return values
 
     def render(

@@ -8,7 +8,8 @@ workbooks) is opened and parsed through here, with named limits checked *before*
 * YAML is parsed event by event first: custom tags are refused, aliases are counted and the
   size of their expansion bounded ("billion laughs"), depth and number length are bounded;
   then it is loaded with the safe loader, refusing duplicate keys.
-* JSON refuses duplicate keys, deep nesting and over-long numbers.
+* JSON refuses duplicate keys, deep nesting and over-long numbers; a list is read a piece
+  and parsed an item at a time (:func:`json_file_items`).
 * CSV fields are limited in length; the delimiter (comma, semicolon, tab) is sniffed.
 * Parquet (optional, with pyarrow) is checked from its footer first: uncompressed size, rows,
   columns and flat column types; it is then read a batch of rows at a time.

@@ -276,7 +276,9 @@ def shared_strings(xml: str, needed: set[int], err: str) -> dict[int, str]:
     return out
 
 
-_CELL_WITHOUT_R = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c(?:/?>|\s(?![^<>]*\sr\s*=)[^<>]*>)")
+_CELL_WITHOUT_R = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?c(?=[\s/>])(?![^<>]*\sr\s*=)")
+_MARKUP = re.compile(rb"<[!?]")
+"""Comments, CDATA, DTDs (``<!``) and processing instructions (``<?``)."""
 _SPACED_R = re.compile(rb"r(?:[ \t\r\n]+=|=[ \t\r\n])")
 _R_ATTRS = (re.compile(rb'r="([A-Z]{1,3}[0-9]{1,7})"'), re.compile(rb"r='([A-Z]{1,3}[0-9]{1,7})'"))
 
@@ -293,8 +295,8 @@ def locate_cells(
     found twice or not in a ``<c>`` start tag, or a wanted cell not found while some ``<c>``
     has no ``r``.  A cell absent from the sheet is left out of the result (it is blank).
     """
-    if b"<!" in data or data.count(b"<?") > data.startswith(b"<?"):
-        return None
+    if any(m.group() == b"<!" or m.start() for m in _MARKUP.finditer(data)):
+        return None  # only an XML declaration, at the very start (one pass for both)
     refs = {a1(*rc).encode(): rc for rc in wanted}
     hits: dict[tuple[int, int], int] = {}
     if any(data[m.start() - 1 : m.start()].isspace() for m in _SPACED_R.finditer(data)):

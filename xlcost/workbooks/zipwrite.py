@@ -5,10 +5,10 @@ bytes, so writing the template's unchanged members with it means inflating and d
 one of them again for every output.  Copying their compressed bytes as they are is what keeps a
 filled workbook byte-identical outside the edited parts and what makes ``generate`` fast.
 Measured by ``python benchmarks/batch.py`` (its ``zip`` line) on the generated template, whose
-16 unchanged members of 23 are what the two ways differ in: copied raw, 0.04 ms a workbook;
-re-written by :mod:`zipfile` (inflated and deflated again), 1.1 ms: 28× the raw copy and about
-a fifth of the floor's whole cost per workbook (deflating the edited sheets and writing the
-file, about 5 ms on the same loaded 2-core machine).  Re-deflated members would also no longer
+21 unchanged members of 29 are what the two ways differ in: copied raw, 0.07 ms a workbook;
+re-written by :mod:`zipfile` (inflated and deflated again), 1.68 ms: 24× the raw copy and about
+a third of the floor's whole cost per workbook (deflating the edited sheets and writing the
+file, 5.6 ms on the same 2-core machine).  Re-deflated members would also no longer
 be byte-identical to the template's.
 
 Member names, flags, dates, extra fields and comments are kept; Zip64 records (never needed

@@ -21,6 +21,10 @@ its worker processes).  Phases:
   then one ``evaluate_columns`` call computes every workbook;
 * ``libreoffice`` — headless recalculation of ``--lo-files`` workbooks in one ``soffice`` run,
   startup included (0: skipped);
+* ``steps`` — where one generated workbook's time goes: each engine step of its cell values
+  (the engine facts, its Monte Carlo, what-if, tornado and break-even tables) on its own,
+  the cell values whole and the workbook whole, medians in ms, beside the floor's time a
+  workbook;
 * ``zip`` — writing one output with unchanged members copied raw against :mod:`zipfile`
   re-writing every member (the reason for the hand-written zip writer);
 * ``memory`` — peak memory of ``generate`` and ``calc`` over ``--memory-n`` workbooks (0:
@@ -136,6 +140,44 @@ def phase_generate(work: Path, n: int, workers: int, out: str, kind: str = "json
         return ok
 
     return {**_timed(files), "build_s": build}
+
+
+STEPS = ("engine facts", "Monte Carlo", "what-if", "tornado", "break-even block")
+"""The steps of a workbook's cell values that ``phase_steps`` times one by one."""
+
+
+def phase_steps(work: Path, n: int) -> Result:
+    """Where one generated workbook's time goes, medians over the workbooks (ms): each engine
+    step of its cell values on its own (a fresh :class:`Facts` each time), the cell values
+    whole, and ``generate_one`` whole (filling and writing: the difference)."""
+    from xlcost.batch import Outcome, _skeleton, generate_one, generate_tasks
+    from xlcost.workbooks.layout import MAX_MONTHS
+    from xlcost.workbooks.template import Facts, _breakeven_values
+
+    _total, made = generate_tasks(
+        work / f"scenarios-{n}.json", _fresh(work / "steps"), mode="portable", sync=False
+    )
+    tasks = [t for t in made if not isinstance(t, Outcome)]
+    times: dict[str, list[float]] = {k: [] for k in (*STEPS, "cell values", "workbook")}
+
+    def timed(key: str, step: Callable[..., Any], *args: Any) -> Any:
+        t0 = time.perf_counter()
+        out = step(*args)
+        times[key].append((time.perf_counter() - t0) * 1e3)
+        return out
+
+    for task in tasks:
+        months = min(task.scenario.horizon_months, MAX_MONTHS)
+        template = _skeleton(task.mode, 1, months).template
+        inputs = (task.scenario, task.comparison, task.budget)
+        facts = timed("engine facts", Facts.of, *inputs, template.months, task.ranges)
+        timed("Monte Carlo", getattr, facts, "simulation")
+        timed("what-if", getattr, facts, "what_if")
+        timed("tornado", getattr, facts, "tornado_rows")
+        timed("break-even block", _breakeven_values, facts.options)
+        timed("cell values", template.cell_values, *inputs, task.ranges)
+        timed("workbook", generate_one, task)
+    return {k: statistics.median(v[5:] or v) for k, v in times.items()}  # after a warm-up
 
 
 def _edited_parts(template: Path, sample: Path) -> dict[str, bytes]:
@@ -296,6 +338,7 @@ PHASES: dict[str, Callable[..., Result]] = {
     "calamine": phase_calamine,
     "libreoffice": phase_libreoffice,
     "zip": phase_zip,
+    "steps": phase_steps,
 }
 
 
@@ -407,6 +450,18 @@ def run_benchmark(args: argparse.Namespace) -> None:
         gen, gen_vs = _paired(work, rounds, gen_phases)
         for label, r in gen.items():
             print(_line(label, r, f"  = {gen_vs[label]:.2f}x floor" if label in gen_vs else ""))
+        if "steps" in want:
+            st = _child(work, "steps", n)
+            parts = ", ".join(f"{k} {st[k]:.1f}" for k in STEPS)
+            line = (f"one workbook (medians, ms): {st['workbook']:.1f} = cell values "
+                    f"{st['cell values']:.1f} ({parts}) + filling and writing "
+                    f"{st['workbook'] - st['cell values']:.1f}")  # fmt: skip
+            floor = gen.get("floor (deflate + atomic write)")
+            if floor is not None:
+                per = floor["seconds"] / floor["files"] * 1e3
+                line += (f"; the floor {per:.1f} a workbook: its Monte Carlo alone is "
+                         f"{st['Monte Carlo'] / per:.2f}x the floor")  # fmt: skip
+            print(line)
         if "openpyxl" in want and args.baseline_n:
             base = _child(work, "openpyxl", args.baseline_n, source=n)
             one = next(iter(gen.values()))

@@ -5,6 +5,7 @@ whole."""
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import tracemalloc
 from pathlib import Path
@@ -166,3 +167,33 @@ def test_the_object_form_and_a_single_scenario_still_read(tmp_path: Path) -> Non
         records = list(table_records(open_table(path)))
         assert records[-1][0] == where
         assert records[0][1]["name"] == "option 0"
+
+
+def test_a_list_replaced_while_being_read_is_said_so(tmp_path: Path) -> None:
+    """The file was a list when it was opened and is not one when its items are read: one
+    line saying so (not an empty list), both for the items and for the table's rows."""
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(_scenarios(2)), encoding="utf-8")
+    items = json_file_items(path, LIMITS)
+    table = open_table(path)
+    assert items is not None
+    path.write_text(json.dumps(_scenarios(1)[0]), encoding="utf-8")
+    changed = "s.json: the file changed while it was being read; try again"
+    with pytest.raises(ReadError, match="^" + re.escape(changed) + "$"):
+        list(items)
+    with pytest.raises(ReadError, match="^" + re.escape(changed) + "$"):
+        list(table_records(table))
+
+
+def test_a_byte_that_is_not_utf8_at_the_end_is_the_same_error(tmp_path: Path) -> None:
+    """A character cut at the very end is found only when the last piece is decoded: the
+    items before it are given, then the message the whole text's reader gives."""
+    path = _written(b"[1,2,3]\xc3")
+    whole = _outcome(lambda: read_text(path, LIMITS.text_file_bytes, "YAML/JSON file"))
+    items = json_file_items(path, LIMITS)
+    assert items is not None
+    got: list[Any] = []
+    with pytest.raises(ReadError) as e:
+        got.extend(items)
+    assert ("error", str(e.value)) == whole
+    assert whole[1] == f"s.json: not UTF-8 text (byte 7); {_EXCEL_UTF8}"

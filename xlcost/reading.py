@@ -45,6 +45,7 @@ __all__ = [
     "LIMITS",
     "Limits",
     "ReadError",
+    "changed_while_read",
     "csv_rows",
     "json_file_items",
     "json_list_items",
@@ -63,6 +64,11 @@ _MiB = 2**20
 
 class ReadError(XlcostError):
     """A file cannot be read safely; ``str()`` is one line starting with the file's name."""
+
+
+def changed_while_read(name: str) -> ReadError:
+    """The error for a file that is no longer what it was when it was first read."""
+    return ReadError(f"{name}: the file changed while it was being read; try again")
 
 
 def _env_int(name: str, default: int, scale: int = 1) -> int:
@@ -402,8 +408,10 @@ _JSON_PIECE = _MiB
 def json_file_items(path: Path, lim: Limits, what: str = "YAML/JSON file") -> Iterator[Any] | None:
     """The items of a JSON file that is a list, read and parsed a piece at a time, so that
     neither the file's bytes nor its text are held whole: the same items, checks and
-    messages as :func:`json_list_items` over :func:`read_text`. ``None`` when the document
-    is not a list (or its first piece is not UTF-8: :func:`read_text` then says where).
+    messages as :func:`json_list_items` over :func:`read_text`, except that a byte that is
+    not UTF-8 is reported (with the same message) when the piece holding it is reached, not
+    before the first item. ``None`` when the document is not a list (or its first piece is
+    not UTF-8: :func:`read_text` then says where).
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -433,7 +441,9 @@ def _file_items(path: Path, lim: Limits, what: str) -> Iterator[Any]:
     except (ReadError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         pass
     whole = json_list_items(read_text(path, lim.text_file_bytes, what), name, lim)
-    yield from itertools.islice(whole or (), done, None)
+    if whole is None:
+        raise changed_while_read(name)
+    yield from itertools.islice(whole, done, None)
 
 
 def _streamed_items(text: _JsonText, name: str, lim: Limits) -> Iterator[Any]:
@@ -461,7 +471,7 @@ class _JsonText:
     """A JSON file's text read a piece at a time: ``buf[pos:]`` is what is not parsed yet."""
 
     def __init__(self, fh: IO[bytes], max_bytes: int, name: str, what: str) -> None:
-        self.fh, self.left, self.name, self.what = fh, max_bytes, name, what
+        self.fh, self.left, self.limit, self.name, self.what = fh, max_bytes, max_bytes, name, what
         self.decode = codecs.getincrementaldecoder("utf-8-sig")().decode
         self.buf, self.pos, self.eof = "", 0, False
 
@@ -473,7 +483,7 @@ class _JsonText:
         data = self.fh.read(max(_JSON_PIECE, len(self.buf) - self.pos))
         self.left -= len(data)
         if self.left < 0:  # grew while being read
-            raise ReadError(f"{self.name}: {self.what} too large")
+            raise ReadError(f"{self.name}: {self.what} too large (> {_size(self.limit)})")
         self.buf = self.buf[self.pos :] + self.decode(data, final=not data)
         self.pos, self.eof = 0, not data
         return True

@@ -40,6 +40,7 @@ from xlcost.reading import (
     LIMITS,
     Limits,
     ReadError,
+    changed_while_read,
     csv_rows,
     json_file_items,
     limits,
@@ -419,7 +420,8 @@ def _tree_table(path: Path, decimal_comma: bool | None, size: int) -> Table:
 
 def _json_items_of(path: Path, lim: Limits) -> Iterator[Any]:
     found = json_file_items(path, lim)
-    assert found is not None  # the caller checked that the document is a list
+    if found is None:  # a list when the table was opened
+        raise changed_while_read(path.name)
     return found
 
 

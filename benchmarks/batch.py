@@ -168,7 +168,7 @@ def phase_steps(work: Path, n: int) -> Result:
 
     for task in tasks:
         months = min(task.scenario.horizon_months, MAX_MONTHS)
-        template = _skeleton(task.mode, 1, months).template
+        template = _skeleton(task.mode, len(task.comparison), months).template
         inputs = (task.scenario, task.comparison, task.budget)
         facts = timed("engine facts", Facts.of, *inputs, template.months, task.ranges)
         timed("Monte Carlo", getattr, facts, "simulation")

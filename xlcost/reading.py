@@ -45,9 +45,9 @@ __all__ = [
     "LIMITS",
     "Limits",
     "ReadError",
-    "changed_while_read",
     "csv_rows",
     "json_file_items",
+    "json_list_file",
     "json_list_items",
     "load_json",
     "load_tree",
@@ -64,11 +64,6 @@ _MiB = 2**20
 
 class ReadError(XlcostError):
     """A file cannot be read safely; ``str()`` is one line starting with the file's name."""
-
-
-def changed_while_read(name: str) -> ReadError:
-    """The error for a file that is no longer what it was when it was first read."""
-    return ReadError(f"{name}: the file changed while it was being read; try again")
 
 
 def _env_int(name: str, default: int, scale: int = 1) -> int:
@@ -243,6 +238,11 @@ def open_regular(path: Path, max_bytes: int, what: str = "file") -> IO[bytes]:
     return os.fdopen(fd, "rb")
 
 
+def _grew_too_large(name: str, what: str, max_bytes: int) -> ReadError:
+    """The error for a file that grew past ``max_bytes`` while it was being read."""
+    return ReadError(f"{name}: {what} too large (> {_size(max_bytes)})")
+
+
 def read_text(path: Path, max_bytes: int, what: str = "file") -> str:
     """The whole text of a UTF-8 file (a BOM is dropped), at most ``max_bytes`` bytes."""
     with open_regular(path, max_bytes, what) as fh:
@@ -251,7 +251,7 @@ def read_text(path: Path, max_bytes: int, what: str = "file") -> str:
         if len(data) > size:  # it grew since: read on, to the limit
             data += fh.read(max_bytes + 1 - len(data))
     if len(data) > max_bytes:  # grew while being read
-        raise ReadError(f"{Path(path).name}: {what} too large (> {_size(max_bytes)})")
+        raise _grew_too_large(Path(path).name, what, max_bytes)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -411,7 +411,8 @@ def json_file_items(path: Path, lim: Limits, what: str = "YAML/JSON file") -> It
     messages as :func:`json_list_items` over :func:`read_text`, except that a byte that is
     not UTF-8 is reported (with the same message) when the piece holding it is reached, not
     before the first item. ``None`` when the document is not a list (or its first piece is
-    not UTF-8: :func:`read_text` then says where).
+    not UTF-8: :func:`read_text` then says where); once it is known to be one,
+    :func:`json_list_file` reads it again without looking first.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -425,12 +426,14 @@ def json_file_items(path: Path, lim: Limits, what: str = "YAML/JSON file") -> It
             head = _JsonText(fh, lim.text_file_bytes, Path(path).name, what).peek()
         except UnicodeDecodeError:
             return None
-    return _file_items(Path(path), lim, what) if head == "[" else None
+    return json_list_file(Path(path), lim, what) if head == "[" else None
 
 
-def _file_items(path: Path, lim: Limits, what: str) -> Iterator[Any]:
-    """See :func:`json_file_items`. On any problem the whole text is parsed again, skipping
-    the items already given, so that the message is the one :func:`json_list_items` gives."""
+def json_list_file(path: Path, lim: Limits, what: str = "YAML/JSON file") -> Iterator[Any]:
+    """The items of a JSON file known to be a list (:func:`json_file_items`), read a piece at
+    a time. On any problem the whole text is parsed again, skipping the items already given,
+    so that the message is the one :func:`json_list_items` gives; a file that is no longer a
+    list says that it changed while it was being read."""
     name, done = path.name, 0
     try:
         with open_regular(path, lim.text_file_bytes, what) as fh:
@@ -442,13 +445,13 @@ def _file_items(path: Path, lim: Limits, what: str) -> Iterator[Any]:
         pass
     whole = json_list_items(read_text(path, lim.text_file_bytes, what), name, lim)
     if whole is None:
-        raise changed_while_read(name)
+        raise ReadError(f"{name}: the file changed while it was being read; try again")
     yield from itertools.islice(whole, done, None)
 
 
 def _streamed_items(text: _JsonText, name: str, lim: Limits) -> Iterator[Any]:
     """The items of the list ``text`` holds; a problem raises ``json``'s own exception
-    (:func:`_file_items` turns it into the message)."""
+    (:func:`json_list_file` turns it into the message)."""
     decoder = _json_decoder(name, lim)
     text.take("[")
     if text.peek() == "]":
@@ -471,7 +474,8 @@ class _JsonText:
     """A JSON file's text read a piece at a time: ``buf[pos:]`` is what is not parsed yet."""
 
     def __init__(self, fh: IO[bytes], max_bytes: int, name: str, what: str) -> None:
-        self.fh, self.left, self.limit, self.name, self.what = fh, max_bytes, max_bytes, name, what
+        self.fh, self.limit, self.name, self.what = fh, max_bytes, name, what
+        self.read = 0  # bytes read so far
         self.decode = codecs.getincrementaldecoder("utf-8-sig")().decode
         self.buf, self.pos, self.eof = "", 0, False
 
@@ -481,9 +485,9 @@ class _JsonText:
         if self.eof:
             return False
         data = self.fh.read(max(_JSON_PIECE, len(self.buf) - self.pos))
-        self.left -= len(data)
-        if self.left < 0:  # grew while being read
-            raise ReadError(f"{self.name}: {self.what} too large (> {_size(self.limit)})")
+        self.read += len(data)
+        if self.read > self.limit:  # grew while being read
+            raise _grew_too_large(self.name, self.what, self.limit)
         self.buf = self.buf[self.pos :] + self.decode(data, final=not data)
         self.pos, self.eof = 0, not data
         return True

@@ -38,11 +38,10 @@ from xlcost.engine.risk import RANGE_SUFFIXES, Ranges, parse_ranges, split_range
 from xlcost.engine.validate import parse_scenario
 from xlcost.reading import (
     LIMITS,
-    Limits,
     ReadError,
-    changed_while_read,
     csv_rows,
     json_file_items,
+    json_list_file,
     limits,
     load_json,
     load_tree,
@@ -382,7 +381,7 @@ def _tree_table(path: Path, decimal_comma: bool | None, size: int) -> Table:
     lim = limits()
     if path.suffix.lower() == ".json":
         if json_file_items(path, lim) is not None:
-            items = functools.partial(_json_items_of, path, lim)
+            items = functools.partial(json_list_file, path, lim)
         else:
             data = load_json(read_text(path, lim.text_file_bytes, "YAML/JSON file"), name, lim)
     else:
@@ -416,13 +415,6 @@ def _tree_table(path: Path, decimal_comma: bool | None, size: int) -> Table:
         decimal_comma=bool(decimal_comma),
         text_cells=False,
     )
-
-
-def _json_items_of(path: Path, lim: Limits) -> Iterator[Any]:
-    found = json_file_items(path, lim)
-    if found is None:  # a list when the table was opened
-        raise changed_while_read(path.name)
-    return found
 
 
 def open_table(

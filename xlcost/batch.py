@@ -39,9 +39,9 @@ from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate_many
 from xlcost.engine.examples import seed_scenario
 from xlcost.engine.model import Results, Scenario
-from xlcost.engine.risk import Ranges, parse_ranges, split_ranges
-from xlcost.engine.validate import parse_scenario
+from xlcost.engine.risk import Ranges
 from xlcost.fill_rows import fill_row, plan_fill
+from xlcost.scenario_columns import scenario_chunks
 from xlcost.scenario_files import (
     Duplicates,
     load_scenarios,
@@ -730,19 +730,11 @@ def generate_tasks(
         raise XlcostError(line)
     records = functools.partial(read_records, scenario_file, decimal_comma=decimal_comma)
     total = sum(1 for _ in records())  # counted, not kept: memory stays flat
-    duplicates = Duplicates()  # the one duplicate rule (xlcost.scenario_files)
 
     def parsed() -> Iterator[tuple[Scenario, Ranges] | Outcome]:
-        for where, record in records():
-            inputs, raw_ranges = split_ranges(record)
-            try:
-                s = parse_scenario(inputs, where=where)
-                ranges = parse_ranges(raw_ranges, s, where=where)
-            except ScenarioErrors as e:
-                yield Outcome(where, tuple(str(p) for p in e.problems))
-                continue
-            dup = duplicates.check(s.name, where)
-            yield (s, ranges) if dup is None else Outcome(where, (dup,))
+        for chunk in scenario_chunks(scenario_file, decimal_comma=decimal_comma):
+            for where, got in chunk.items():
+                yield Outcome(where, tuple(got)) if isinstance(got, list) else got
 
     if single is not None:
         items = list(parsed())

@@ -1,7 +1,10 @@
 """Scenario files through the array engine: rows read in chunks into columns, validated with
 :func:`~xlcost.engine.evaluate.validate_columns` and evaluated with
 :func:`~xlcost.engine.evaluate.evaluate_columns` — one vectorised call per chunk instead of a
-pydantic model and an evaluation per row.
+pydantic model and an evaluation per row (:func:`calc_chunks`, for ``calc``). The commands that
+need scenario objects (``compare``, ``risk``, ``sensitivity``, ``generate``) take them from the
+same checked columns (:func:`scenario_chunks`, :func:`read_scenarios`). A file with inputs the
+array checks do not take (GPU names, input ranges) is validated row by row by the model.
 
 The rule for bad rows is the one of :func:`xlcost.scenario_files.read_scenario_file`: a bad row
 is reported and skipped, the rest goes on, a second row with an earlier row's name is a bad row.
@@ -30,21 +33,33 @@ from xlcost.engine.checks import check_columns, check_scenario
 from xlcost.engine.errors import ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate, evaluate_columns, validate_columns
 from xlcost.engine.model import NUMERIC_INPUTS, RESULT_NAMES, Results, Scenario
+from xlcost.engine.risk import Ranges
+from xlcost.engine.validate import scenarios_from_columns
 from xlcost.reading import BLOCK_ROWS, LIMITS, ReadError
 from xlcost.scenario_files import (
     ABSENT,
     KNOWN_COLUMNS,
     Duplicates,
+    Loaded,
     Rows,
     Table,
     as_rows,
     cell_value,
+    file_problem,
     open_table,
     parse_record,
     unknown_columns,
 )
 
-__all__ = ["CHUNK_ROWS", "ResultChunk", "calc_chunks", "chunk_from_results"]
+__all__ = [
+    "CHUNK_ROWS",
+    "ResultChunk",
+    "ScenarioChunk",
+    "calc_chunks",
+    "chunk_from_results",
+    "read_scenarios",
+    "scenario_chunks",
+]
 
 Array = NDArray[np.float64]
 _Block = tuple[list[int], Rows]
@@ -160,7 +175,7 @@ def _float_slow(v: Any, field: str, decimal_comma: bool) -> float | None:
     v = cell_value(v, field, decimal_comma=decimal_comma)
     if v is None:
         return math.nan
-    if isinstance(v, bool) or not isinstance(v, int | float):
+    if not isinstance(v, int | float):  # a bool is a number (1 or 0), as for the model
         return None
     try:
         f = float(v)
@@ -306,6 +321,8 @@ class NameIndex:
         return [(int(idx[k]), int(first[k])) for k in np.flatnonzero(~fresh).tolist()]
 
     def _add(self, keys: NDArray[np.int64], starts: NDArray[np.int64]) -> None:
+        if not keys.size:  # a chunk of repeats only: an empty run would break the lookups
+            return
         order = np.argsort(keys, kind="stable")
         self.runs.append((keys[order], starts[order]))
         while len(self.runs) > 1 and len(self.runs[-1][0]) >= len(self.runs[-2][0]):
@@ -315,14 +332,19 @@ class NameIndex:
             self.runs.append((k[order], st[order]))
 
 
+_Texts = dict[str, list[str | None]]
+"""Text input (``name``, ``currency``) → its stripped values (``None``: blank)."""
+
+
 def _converted(
     table: Table, columns: list[tuple[int, str]], lines: list[list[Any]]
-) -> tuple[dict[str, Array], list[str | None], NDArray[np.bool_]]:
-    """The chunk's numeric columns, its names and the rows with a cell that is not valid."""
+) -> tuple[dict[str, Array], _Texts, NDArray[np.bool_]]:
+    """The chunk's numeric columns, its text inputs and the rows with a cell that is not
+    valid."""
     n = len(lines)
     bad = np.zeros(n, dtype=bool)
     cols: dict[str, Array] = {}
-    names: list[str | None] = [None] * n
+    texts: _Texts = {}
     width = len(table.header)
     if min(map(len, lines)) < width:
         lines = [r if len(r) == width else [*r, *[None] * (width - len(r))] for r in lines]
@@ -345,32 +367,30 @@ def _converted(
     for j, c in rest:
         raw: Any = grid[:, j] if grid is not None else list(transposed[j])
         if c in _ARRAY_TEXT:
-            values, wrong = _text_input(c, raw)
+            texts[c], wrong = _text_input(c, raw)
             bad |= wrong
-            names = values if c == "name" else names
             continue
         cols[c], wrong = _numeric_column(
             c, raw, text_cells=table.text_cells, decimal_comma=table.decimal_comma
         )
         bad |= wrong
-    return cols, names, bad
+    return cols, texts, bad
 
 
 def _converted_block(
     columns: list[tuple[int, str]], block: ColumnBlock
-) -> tuple[dict[str, Array], list[str | None], NDArray[np.bool_]]:
+) -> tuple[dict[str, Array], _Texts, NDArray[np.bool_]]:
     """:func:`_converted` of a block pyarrow has read (its numbers already floats)."""
     bad = np.zeros(len(block), dtype=bool)
     cols: dict[str, Array] = {}
-    names: list[str | None] = [None] * len(block)
+    texts: _Texts = {}
     for j, c in columns:
         if c not in _ARRAY_TEXT:
             cols[c] = block.floats(j)
             continue
-        values, wrong = _text_input(c, block.texts(j))
+        texts[c], wrong = _text_input(c, block.texts(j))
         bad |= wrong
-        names = values if c == "name" else names
-    return cols, names, bad
+    return cols, texts, bad
 
 
 def _text_input(
@@ -384,6 +404,54 @@ def _text_input(
     return values, wrong
 
 
+@dataclass
+class _Checked:
+    """One chunk of rows after every check: its columns, and which rows are good."""
+
+    full: dict[str, Array]
+    """Every numeric input as a column, blanks filled with the defaults (:func:`_filled`)."""
+    texts: _Texts
+    rows: NDArray[np.intp]
+    """The good rows, in file order."""
+    problems: list[tuple[int, list[str]]]
+    """``(row, its one-line messages)`` of each bad row."""
+
+
+def _checked(
+    table: Table,
+    columns: list[tuple[int, str]],
+    positions: list[int],
+    lines: Rows,
+    dups: NameIndex,
+) -> _Checked:
+    """Convert and validate one chunk of rows with the array checks; a bad row's messages
+    are the pydantic model's, a repeated name makes a bad row."""
+    n = len(lines)
+    if isinstance(lines, ColumnBlock):
+        cols, texts, bad = _converted_block(columns, lines)
+    else:
+        cols, texts, bad = _converted(table, columns, lines)
+    full = _filled(cols, n)
+    if "name" not in texts or any(name not in full for name in _REQUIRED):
+        bad[:] = True  # a required column is missing: every row is reported
+        texts.setdefault("name", [None] * n)
+    good = np.flatnonzero(~bad)
+    for i in _bad_rows(full, good) if good.size else []:
+        bad[i] = True
+    wrong = np.flatnonzero(bad).tolist()
+    raw = as_rows(lines) if wrong else []  # a block's text only for the messages
+    problems: list[tuple[int, list[str]]] = [
+        (i, _row_problems(table, columns, positions[i], raw[i])) for i in wrong
+    ]
+    keep = ~bad
+    names = texts["name"]
+    for i, earlier in dups.repeated(names, positions, keep):
+        where = table.where(positions[i])
+        problems.append((i, [Duplicates.message(names[i] or "", table.where(earlier), where)]))
+        keep[i] = False
+    return _Checked(full, texts, np.flatnonzero(keep), problems)
+
+
 def _chunk(
     table: Table,
     columns: list[tuple[int, str]],
@@ -392,33 +460,14 @@ def _chunk(
     dups: NameIndex,
 ) -> ResultChunk:
     """Validate and evaluate one chunk of rows through the array engine."""
-    n = len(lines)
-    if isinstance(lines, ColumnBlock):
-        cols, names, bad = _converted_block(columns, lines)
-    else:
-        cols, names, bad = _converted(table, columns, lines)
-    full = _filled(cols, n)
-    if any(name not in full for name in _REQUIRED):
-        bad[:] = True  # a required column is missing: every row is reported
-    good = np.flatnonzero(~bad)
-    for i in _bad_rows(full, good) if good.size else []:
-        bad[i] = True
-    wrong = np.flatnonzero(bad).tolist()
-    texts = as_rows(lines) if wrong else []  # a block's text only for the messages
-    problems: list[tuple[int, list[str]]] = [
-        (i, _row_problems(table, columns, positions[i], texts[i])) for i in wrong
-    ]
-    keep = ~bad
-    for i, earlier in dups.repeated(names, positions, keep):
-        where = table.where(positions[i])
-        problems.append((i, [Duplicates.message(names[i] or "", table.where(earlier), where)]))
-        keep[i] = False
-    idx = np.flatnonzero(keep)
+    checked = _checked(table, columns, positions, lines, dups)
+    full, idx, problems = checked.full, checked.rows, checked.problems
     results = (
         evaluate_columns({k: v[idx] for k, v in full.items()}, validate=False)
         if idx.size
         else {k: np.empty(0) for k in RESULT_NAMES}
     )
+    names = checked.texts["name"]
     kept_names = [names[i] or "" for i in idx.tolist()]
     overflow = np.zeros(idx.size, dtype=bool)
     for k in _ALWAYS_DEFINED:
@@ -474,42 +523,100 @@ def _filled(cols: dict[str, Array], n: int) -> dict[str, Array]:
     return out
 
 
+def _parsed_rows(
+    table: Table,
+    columns: list[tuple[int, str]],
+    positions: list[int],
+    lines: list[list[Any]],
+    dups: NameIndex,
+) -> tuple[list[tuple[int, Scenario, Ranges]], list[tuple[int, list[str]]]]:
+    """The same chunk through the pydantic model, row by row: ``(row, scenario, ranges)`` of
+    each good row and ``(row, messages)`` of each bad one (used for the inputs and the cells
+    the array checks do not take: GPU names, input ranges)."""
+    good: list[tuple[int, Scenario, Ranges]] = []
+    problems: list[tuple[int, list[str]]] = []
+    for i, (pos, row) in enumerate(zip(positions, lines, strict=True)):
+        try:
+            s, ranges = parse_record(_row_record(table, columns, row), table.where(pos))
+        except ScenarioErrors as e:
+            problems.append((i, [str(p) for p in e.problems]))
+            continue
+        good.append((i, s, ranges))
+    names = [s.name for _, s, _ in good]
+    at = [positions[i] for i, _, _ in good]
+    repeated = dups.repeated(names, at, np.ones(len(good), dtype=bool))
+    for k, earlier in repeated:
+        where = table.where(at[k])
+        problems.append((good[k][0], [Duplicates.message(names[k], table.where(earlier), where)]))
+    if repeated:
+        drop = {k for k, _ in repeated}
+        good = [g for k, g in enumerate(good) if k not in drop]
+    problems.sort(key=lambda p: p[0])
+    return good, problems
+
+
 def _chunk_per_row(
     table: Table,
     columns: list[tuple[int, str]],
     positions: list[int],
     lines: list[list[Any]],
-    dups: Duplicates,
+    dups: NameIndex,
 ) -> ResultChunk:
-    """The same chunk through the pydantic model and :func:`evaluate`, row by row (used when
-    the file has text inputs the array path does not check)."""
+    """:func:`_parsed_rows`, each good row computed by :func:`evaluate`."""
+    good, problems = _parsed_rows(table, columns, positions, lines, dups)
     results: list[Results] = []
     warnings: list[list[str]] = []
-    problems: list[str] = []
-    bad = 0
-    for pos, row in zip(positions, lines, strict=True):
-        where = table.where(pos)
+    for i, s, _ in good:
+        where = table.where(positions[i])
         try:
-            s, _ranges = parse_record(_row_record(table, columns, row), where)
-            dup = dups.check(s.name, where)
-            if dup is not None:
-                raise XlcostError(dup)
-            try:
-                results.append(evaluate(s))
-            except ScenarioErrors as e:  # e.g. an unknown GPU name: say where
-                problems.extend(f"{where}, {p}" for p in e.problems)
-                bad += 1
-                continue
-            warnings.append(check_scenario(s))
-        except ScenarioErrors as e:
-            problems.extend(str(p) for p in e.problems)
-            bad += 1
+            results.append(evaluate(s))
+        except ScenarioErrors as e:  # e.g. an unknown GPU name: say where
+            problems.append((i, [f"{where}, {p}" for p in e.problems]))
+            continue
         except XlcostError as e:
-            problems.append(str(e) if str(e).startswith(where) else f"{where}: {e}")
-            bad += 1
+            problems.append((i, [f"{where}: {e}"]))
+            continue
+        warnings.append(check_scenario(s))
+    problems.sort(key=lambda p: p[0])
     chunk = chunk_from_results(results, warnings)
-    chunk.problems, chunk.bad_rows = problems, bad
+    chunk.problems = [line for _, lines in problems for line in lines]
+    chunk.bad_rows = len(problems)
     return chunk
+
+
+@dataclass
+class _Opened:
+    """A scenario file opened for reading in chunks: its table and the columns it has."""
+
+    table: Table
+    columns: list[tuple[int, str]]
+    array: bool
+    """True when every column is one the array checks take (see :func:`_by_columns`)."""
+
+    @classmethod
+    def of(cls, path: Path, ignore_unknown: bool, decimal_comma: bool | None) -> _Opened:
+        table = open_table(
+            Path(path), decimal_comma=decimal_comma, floats=_float_columns, block_rows=BLOCK_ROWS
+        )
+        if not ignore_unknown and (line := unknown_columns(table.name, table.header)):
+            raise ReadError(line)
+        columns = _known(table.header)
+        return cls(table, columns, _array_ready([c for _, c in columns]))
+
+    def parts(self, chunk_rows: int) -> Iterator[tuple[list[int], Rows]]:
+        """``(positions, rows)`` of each chunk of at most ``chunk_rows`` rows."""
+        for positions, lines in _without_gc(self.table.blocks):
+            for start in range(0, len(lines), chunk_rows):
+                yield positions[start : start + chunk_rows], lines[start : start + chunk_rows]
+
+    def by_columns(self, lines: Rows) -> bool:
+        """True if this chunk takes the array checks: a file of numeric inputs, names and
+        currencies, and (YAML/JSON) no input given as a range (``ctr: {low: …, high: …}``)."""
+        if not self.array:
+            return False
+        if self.table.prefix is None or isinstance(lines, ColumnBlock):
+            return True
+        return not any(type(v) is dict for row in lines for v in row)
 
 
 def calc_chunks(
@@ -525,21 +632,114 @@ def calc_chunks(
     rows are in each chunk's ``problems``. A file that fails part-way raises after the
     chunks before the failure.
     """
-    table = open_table(
-        Path(path), decimal_comma=decimal_comma, floats=_float_columns, block_rows=BLOCK_ROWS
-    )
-    if not ignore_unknown and (line := unknown_columns(table.name, table.header)):
-        raise ReadError(line)
-    columns = _known(table.header)
-    array = _array_ready([c for _, c in columns])
-    index, dups = NameIndex(), Duplicates()
-    for positions, lines in _without_gc(table.blocks):
-        for start in range(0, len(lines), chunk_rows):
-            part = positions[start : start + chunk_rows], lines[start : start + chunk_rows]
-            if array:
-                yield _chunk(table, columns, *part, index)
-            else:
-                yield _chunk_per_row(table, columns, part[0], as_rows(part[1]), dups)
+    opened = _Opened.of(path, ignore_unknown, decimal_comma)
+    table, columns, index = opened.table, opened.columns, NameIndex()
+    for positions, lines in opened.parts(chunk_rows):
+        if opened.by_columns(lines):
+            yield _chunk(table, columns, positions, lines, index)
+        else:
+            yield _chunk_per_row(table, columns, positions, as_rows(lines), index)
+
+
+@dataclass
+class ScenarioChunk:
+    """The good scenarios of some rows, with their ranges and locations, and the problems
+    of the bad rows, in file order."""
+
+    scenarios: list[Scenario]
+    ranges: list[Ranges]
+    wheres: list[str]
+    order: list[int]
+    """The row (in the chunk) of each good scenario."""
+    bad: list[tuple[int, str, list[str]]]
+    """``(row, location, one-line messages)`` of each bad row."""
+
+    @property
+    def problems(self) -> list[str]:
+        """Every bad row's messages, in file order."""
+        return [line for _, _, lines in self.bad for line in lines]
+
+    def items(self) -> list[tuple[str, tuple[Scenario, Ranges] | list[str]]]:
+        """Each row in file order, as its location and either its scenario and ranges (a
+        good row) or its messages (a bad row)."""
+        rows: list[tuple[int, str, tuple[Scenario, Ranges] | list[str]]] = [
+            (i, w, (s, r))
+            for i, s, r, w in zip(self.order, self.scenarios, self.ranges, self.wheres, strict=True)
+        ]
+        rows += self.bad
+        rows.sort(key=lambda row: row[0])
+        return [(where, got) for _, where, got in rows]
+
+
+def scenario_chunks(
+    path: Path,
+    *,
+    ignore_unknown: bool = False,
+    decimal_comma: bool | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    max_rows: int | None = None,
+) -> Iterator[ScenarioChunk]:
+    """Validate every scenario of a scenario file, ``chunk_rows`` rows at a time, with the
+    array checks (:func:`~xlcost.engine.evaluate.validate_columns`) wherever they apply.
+
+    The scenarios, ranges and messages are those of
+    :func:`~xlcost.scenario_files.read_scenario_file`, which validates each row with the
+    pydantic model. Raises :class:`~xlcost.reading.ReadError` (one line) when the file cannot
+    be read or has more than ``max_rows`` rows; a file that fails part-way raises after the
+    chunks before the failure.
+    """
+    opened = _Opened.of(path, ignore_unknown, decimal_comma)
+    table, columns, index = opened.table, opened.columns, NameIndex()
+    seen = 0
+    for positions, lines in opened.parts(chunk_rows):
+        seen += len(positions)
+        if max_rows is not None and seen > max_rows:
+            raise ReadError(f"{table.name}: more than {max_rows:,} scenarios; refused")
+        if opened.by_columns(lines):
+            checked = _checked(table, columns, positions, lines, index)
+            rows = checked.rows.tolist()
+            made = scenarios_from_columns(checked.full, checked.texts, rows)
+            good = [(i, s, Ranges()) for i, s in zip(rows, made, strict=True)]
+            problems = checked.problems
+            problems.sort(key=lambda p: p[0])
+        else:
+            good, problems = _parsed_rows(table, columns, positions, as_rows(lines), index)
+        yield ScenarioChunk(
+            [s for _, s, _ in good],
+            [r for _, _, r in good],
+            [table.where(positions[i]) for i, _, _ in good],
+            [i for i, _, _ in good],
+            [(i, table.where(positions[i]), lines) for i, lines in problems],
+        )
+
+
+def read_scenarios(
+    path: Path,
+    *,
+    ignore_unknown: bool = False,
+    decimal_comma: bool | None = None,
+    max_rows: int | None = None,
+) -> Loaded:
+    """:func:`~xlcost.scenario_files.read_scenario_file` through :func:`scenario_chunks`:
+    every good scenario of ``path`` and the problems of the rest, never raising for a
+    user's problem."""
+    out = Loaded(Path(path).name)
+    try:
+        for chunk in scenario_chunks(
+            path, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma, max_rows=max_rows
+        ):
+            out.scenarios += chunk.scenarios
+            out.ranges += chunk.ranges
+            out.wheres += chunk.wheres
+            out.problems += chunk.problems
+            out.bad_rows += len(chunk.bad)
+    except Exception as exc:  # one line per unreadable file, never a traceback
+        out.problems.append(file_problem(Path(path), exc))
+        out.failed_file = True
+        out.scenarios.clear()  # a file that fails part-way contributes no rows
+        out.wheres.clear()
+        out.ranges.clear()
+    return out
 
 
 def _known(header: Sequence[str]) -> list[tuple[int, str]]:

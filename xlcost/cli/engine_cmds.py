@@ -42,8 +42,8 @@ from xlcost.report import (
     result_writer,
     table,
 )
-from xlcost.scenario_columns import ResultChunk, calc_chunks, chunk_from_results
-from xlcost.scenario_files import file_problem, read_scenario_file
+from xlcost.scenario_columns import ResultChunk, calc_chunks, chunk_from_results, read_scenarios
+from xlcost.scenario_files import file_problem
 
 if TYPE_CHECKING:
     from xlcost.engine.risk import Ranges
@@ -421,7 +421,7 @@ def compare_cmd(
     out; the good options are still ranked, and the exit code is 1."""
     with catalog_from(catalog_file):
         picked = parse_columns(columns) or list(COMPARE_COLUMNS)
-        loaded = read_scenario_file(
+        loaded = read_scenarios(
             file, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma, max_rows=MAX_OPTIONS
         )
         report_problems(loaded.problems)

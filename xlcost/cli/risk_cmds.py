@@ -74,9 +74,9 @@ def load_options(
     """The good options of ``file`` with their ranges, under the one rule for bad rows and
     files: each problem is one line on stderr and the row is left out. Returns the options
     and the number left out; none left: the summary line and exit code 1."""
-    from xlcost.scenario_files import read_scenario_file
+    from xlcost.scenario_columns import read_scenarios
 
-    loaded = read_scenario_file(file, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma)
+    loaded = read_scenarios(file, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma)
     report_problems(loaded.problems)
     if not loaded.scenarios:
         typer.echo(f"xlcost: {command}: 0 options OK, {loaded.failures} failed", err=True)

@@ -178,3 +178,15 @@ def test_calc_refuses_a_list_without_names(tmp_path: Path) -> None:
         "s.json [1], name: required",
     ]
     assert sum(len(c) for c in chunks) == 0
+
+
+def test_a_chunk_of_repeated_names_only(tmp_path: Path) -> None:
+    """The second chunk holds only names seen in the first (it broke the name index)."""
+    names = ["a", "b", "a", "b", "c", "a"]
+    path = _write(tmp_path / "s.csv", [{**SEED, "name": n} for n in names])
+    chunks = list(calc_chunks(path, chunk_rows=2))
+    assert [n for c in chunks for n in c.names] == ["a", "b", "c"]
+    assert [p for c in chunks for p in c.problems] == [
+        f"s.csv row {r}, name: duplicate of s.csv row {f}, got '{n}'"
+        for r, f, n in [(4, 2, "a"), (5, 3, "b"), (7, 2, "a")]
+    ]

@@ -44,7 +44,7 @@ SEED: dict[str, Any] = {
 
 NUMBERS = st.one_of(
     st.sampled_from([32, 0, -3, 2.5, 1e400, 10**30, True, "32", "-3", "", "abc", "0.5%"]),
-    st.sampled_from(["$5", " 7 ", "1e400", "nan", None, [1], {"low": 30, "high": 40}]),
+    st.sampled_from(["$5", " 7 ", "1e400", "nan", None, [1], {"low": 30, "high": 40}, "1_0"]),
     st.sampled_from([{"base": 32, "high": 40}, {"low": 40}, {"low": "x"}, {"mid": 1}]),
     st.floats(allow_nan=False, allow_infinity=False),
 )
@@ -154,11 +154,87 @@ def test_calc_takes_an_input_given_as_a_range_in_yaml(
 
 
 def test_max_rows_refuses_the_file(tmp_path: Path) -> None:
-    path = _write(tmp_path / "s.csv", [{**SEED, "name": f"n{i}"} for i in range(5)])
+    rows = [{**SEED, "name": f"n{i}"} for i in range(5)]
+    path = _write(tmp_path / "s.csv", [*rows[:2], {**rows[2], "ctr": 2}, *rows[3:]])
     loaded = read_scenarios(path, max_rows=4)
-    assert loaded.failed_file and loaded.problems == ["s.csv: more than 4 scenarios; refused"]
-    assert not loaded.scenarios
-    assert len(read_scenarios(path, max_rows=5).scenarios) == 5
+    assert loaded.problems == [  # the rows up to the limit are reported first
+        "s.csv row 4, ctr: must be ≤ 1, got 2",
+        "s.csv: more than 4 scenarios; refused",
+    ]
+    assert loaded.failed_file and not loaded.scenarios
+    _assert_same(loaded, read_scenario_file(path, max_rows=4))
+    assert len(read_scenarios(path, max_rows=5).scenarios) == 4
+
+
+def _parquet(path: Path, items: list[dict[str, Any]]) -> Path:
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {k: [i[k] for i in items] for k in items[0]}
+    table = pa.table(
+        {
+            k: pa.array([decimal.Decimal(str(x)) for x in v], pa.decimal128(5, 1))
+            if k == "train_gpus"
+            else v
+            for k, v in columns.items()
+        }
+    )
+    pq.write_table(table, path)
+    return path
+
+
+def _semicolons(path: Path, items: list[dict[str, Any]]) -> Path:
+    """A CSV as a decimal-comma spreadsheet saves it: ';' between fields, ',' in numbers."""
+    lines = [";".join(items[0])]
+    lines += [";".join(str(v).replace(".", ",") for v in item.values()) for item in items]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _late_bad_line(path: Path, items: list[dict[str, Any]]) -> Path:
+    """400 rows, row 2 out of its domain, row 352 with one value too many."""
+    rows = [[str(v) for v in {**SEED, "name": f"n{i}"}.values()] for i in range(400)]
+    rows[0][list(SEED).index("ctr")] = "2"
+    rows[350].append("extra")
+    buf = io.StringIO()
+    csv.writer(buf).writerows([list(SEED), *rows])
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "items", "write"),
+    [
+        # 1_000 is a number to the model (Python's float reads it)
+        ("u.csv", [SEED, {**SEED, "name": "u", "train_gpus": "1_000"}], _write),
+        # 0.25 in a decimal-comma file: a number to the model
+        ("dc.csv", [SEED, {**SEED, "name": "d", "cvr": "X"}], _semicolons),
+        # a Parquet decimal column: numbers to the model
+        ("dec.parquet", [{**SEED, "train_gpus": 32.5}], _parquet),
+        # a lone surrogate (a JSON escape) is not text: the model refuses it
+        ("s.json", [{**SEED, "name": "\ud800"}, SEED], _write),
+        # a row past the first 256 that cannot be read: the rows before it are reported
+        ("late.csv", [], _late_bad_line),
+    ],
+    ids=["underscores", "dot-decimal", "parquet-decimal", "surrogate", "late-bad-line"],
+)
+def test_the_model_has_the_last_word(
+    name: str, items: list[dict[str, Any]], write: Any, tmp_path: Path
+) -> None:
+    """Cells the array checks leave to the model (found by a differential fuzz): the
+    scenarios and messages are the model's, in calc too."""
+    path = write(tmp_path / name, items)
+    if name == "dc.csv":  # the dot survives the writer: one cell typed with a decimal point
+        path.write_text(path.read_text().replace(";X;", ";0.25;"))
+    want = read_scenario_file(path)
+    got = read_scenarios(path)
+    _assert_same(got, want)
+    if not want.failed_file:
+        computed = list(calc_chunks(path))
+        assert [p for c in computed for p in c.problems] == want.problems
+        assert [n for c in computed for n in c.names] == [s.name for s in want.scenarios]
 
 
 def test_scenarios_made_from_columns_compute_as_the_model_s(tmp_path: Path) -> None:

@@ -8,9 +8,10 @@ array checks do not take (GPU names, input ranges) is validated row by row by th
 
 The rule for bad rows is the one of :func:`xlcost.scenario_files.read_scenario_file`: a bad row
 is reported and skipped, the rest goes on, a second row with an earlier row's name is a bad row.
-The messages are the same too: a bad row is re-validated alone by the pydantic model, so
-``calc`` says exactly what ``compare`` or ``generate`` says about it
-(``s.csv row 4, train_gpus: must be ≥ 0, got -3``).
+The pydantic model has the last word: a row the array checks refuse is validated again alone by
+the model, which either takes it (it also reads cells the array checks leave to it, such as
+``1_000`` or a Parquet decimal) or says why not, so every command says exactly the same about
+it (``s.csv row 4, train_gpus: must be ≥ 0, got -3``).
 
 Memory is bounded by the chunk size (:data:`CHUNK_ROWS` rows), whatever the file's length.
 """
@@ -31,7 +32,7 @@ from numpy.typing import NDArray
 from xlcost.csv_columns import ColumnBlock
 from xlcost.engine.checks import check_columns, check_scenario
 from xlcost.engine.errors import ScenarioErrors, XlcostError
-from xlcost.engine.evaluate import evaluate, evaluate_columns, validate_columns
+from xlcost.engine.evaluate import evaluate, evaluate_columns, invalid_rows
 from xlcost.engine.model import NUMERIC_INPUTS, RESULT_NAMES, Results, Scenario
 from xlcost.engine.risk import Ranges
 from xlcost.engine.validate import scenarios_from_columns
@@ -39,6 +40,7 @@ from xlcost.reading import BLOCK_ROWS, LIMITS, ReadError
 from xlcost.scenario_files import (
     ABSENT,
     KNOWN_COLUMNS,
+    RECORD_BLOCK_ROWS,
     Duplicates,
     Loaded,
     Rows,
@@ -150,6 +152,8 @@ def _text_column(
         if pattern is not None:
             bad |= np.array([pattern.search(t) is None for t in stripped], dtype=bool)
         bad &= lengths > 0  # a blank is the default (or, for a required text, the caller's)
+        if not _unicode("".join(stripped)):  # a lone surrogate (a JSON escape): the model's
+            bad |= np.array([not _unicode(t) for t in stripped], dtype=bool)
         return [t or None for t in stripped], bad
     values: list[str | None] = []
     bad = np.zeros(len(raw), dtype=bool)
@@ -163,9 +167,21 @@ def _text_column(
             continue
         t = v.strip()
         values.append(t)
-        if not lo <= len(t) <= hi or (pattern is not None and not pattern.search(t)):
+        broken = pattern is not None and not pattern.search(t)
+        if not lo <= len(t) <= hi or broken or not _unicode(t):
             bad[i] = True
     return values, bad
+
+
+def _unicode(text: str) -> bool:
+    """True unless ``text`` holds a lone surrogate (which is not text; the model refuses it)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _float_slow(v: Any, field: str, decimal_comma: bool) -> float | None:
@@ -237,22 +253,6 @@ def _numeric_column(
 # --------------------------------------------------------------------------- validation
 
 
-def _bad_rows(cols: dict[str, Array], rows: NDArray[np.intp]) -> list[int]:
-    """The rows (indices into ``rows``' columns) :func:`validate_columns` refuses, by bisection.
-
-    A chunk of good rows costs one vectorised check; each bad row costs about log2(chunk)
-    more.
-    """
-    try:
-        validate_columns({k: v[rows] for k, v in cols.items()})
-    except ScenarioErrors:
-        if len(rows) == 1:
-            return [int(rows[0])]
-        half = len(rows) // 2
-        return _bad_rows(cols, rows[:half]) + _bad_rows(cols, rows[half:])
-    return []
-
-
 def _row_record(table: Table, columns: list[tuple[int, str]], row: list[Any]) -> dict[str, Any]:
     return {
         c: cell_value(row[j] if j < len(row) else None, c, decimal_comma=table.decimal_comma)
@@ -261,16 +261,16 @@ def _row_record(table: Table, columns: list[tuple[int, str]], row: list[Any]) ->
     }
 
 
-def _row_problems(
+def _row_verdict(
     table: Table, columns: list[tuple[int, str]], pos: int, row: list[Any]
-) -> list[str]:
-    """The pydantic model's messages for one bad row (the same as every other command's)."""
-    where = table.where(pos)
+) -> tuple[Scenario, Ranges] | list[str]:
+    """One row the array checks refuse, as the pydantic model takes it: its scenario and
+    ranges, or its messages (the same as every other command's). The model has the last
+    word: it also reads cells the array checks leave to it (``1_000``, a ``Decimal``)."""
     try:
-        parse_record(_row_record(table, columns, row), where)
+        return parse_record(_row_record(table, columns, row), table.where(pos))
     except ScenarioErrors as e:
         return [str(p) for p in e.problems]
-    return [f"{where}: inputs outside their domain together (check the cross-input rules)"]
 
 
 def _array_ready(columns: Sequence[str]) -> bool:
@@ -415,6 +415,9 @@ class _Checked:
     """The good rows, in file order."""
     problems: list[tuple[int, list[str]]]
     """``(row, its one-line messages)`` of each bad row."""
+    by_model: dict[int, tuple[Scenario, Ranges]]
+    """The good rows the array checks refused and the model took, with its scenarios (their
+    columns hold the scenario's values)."""
 
 
 def _checked(
@@ -424,8 +427,9 @@ def _checked(
     lines: Rows,
     dups: NameIndex,
 ) -> _Checked:
-    """Convert and validate one chunk of rows with the array checks; a bad row's messages
-    are the pydantic model's, a repeated name makes a bad row."""
+    """Convert and validate one chunk of rows with the array checks; a row they refuse is
+    given to the pydantic model, which takes it or says why not; a repeated name makes a bad
+    row."""
     n = len(lines)
     if isinstance(lines, ColumnBlock):
         cols, texts, bad = _converted_block(columns, lines)
@@ -433,23 +437,43 @@ def _checked(
         cols, texts, bad = _converted(table, columns, lines)
     full = _filled(cols, n)
     if "name" not in texts or any(name not in full for name in _REQUIRED):
-        bad[:] = True  # a required column is missing: every row is reported
-        texts.setdefault("name", [None] * n)
-    good = np.flatnonzero(~bad)
-    for i in _bad_rows(full, good) if good.size else []:
-        bad[i] = True
+        bad[:] = True  # a required column is missing: every row goes to the model
+    else:
+        bad |= invalid_rows(full)
+    texts.setdefault("name", [None] * n)
     wrong = np.flatnonzero(bad).tolist()
     raw = as_rows(lines) if wrong else []  # a block's text only for the messages
-    problems: list[tuple[int, list[str]]] = [
-        (i, _row_problems(table, columns, positions[i], raw[i])) for i in wrong
-    ]
+    problems: list[tuple[int, list[str]]] = []
+    by_model: dict[int, tuple[Scenario, Ranges]] = {}
+    for i in wrong:
+        verdict = _row_verdict(table, columns, positions[i], raw[i])
+        if isinstance(verdict, list):
+            problems.append((i, verdict))
+            continue
+        by_model[i] = verdict
+        _put_row(full, texts, i, verdict[0])
+        bad[i] = False
     keep = ~bad
     names = texts["name"]
     for i, earlier in dups.repeated(names, positions, keep):
         where = table.where(positions[i])
         problems.append((i, [Duplicates.message(names[i] or "", table.where(earlier), where)]))
         keep[i] = False
-    return _Checked(full, texts, np.flatnonzero(keep), problems)
+        by_model.pop(i, None)
+    problems.sort(key=lambda p: p[0])
+    return _Checked(full, texts, np.flatnonzero(keep), problems, by_model)
+
+
+def _put_row(full: dict[str, Array], texts: _Texts, i: int, scenario: Scenario) -> None:
+    """Row ``i`` of the columns set to ``scenario``'s values."""
+    values = scenario.raw_columns()
+    for k, col in full.items():
+        if not col.flags.writeable:  # a column pyarrow read
+            full[k] = col = col.copy()
+        col[i] = values[k]
+    texts["name"][i] = scenario.name
+    if "currency" in texts:
+        texts["currency"][i] = scenario.currency
 
 
 def _chunk(
@@ -594,9 +618,11 @@ class _Opened:
     """True when every column is one the array checks take (see :func:`_by_columns`)."""
 
     @classmethod
-    def of(cls, path: Path, ignore_unknown: bool, decimal_comma: bool | None) -> _Opened:
+    def of(
+        cls, path: Path, ignore_unknown: bool, decimal_comma: bool | None, block_rows: int
+    ) -> _Opened:
         table = open_table(
-            Path(path), decimal_comma=decimal_comma, floats=_float_columns, block_rows=BLOCK_ROWS
+            Path(path), decimal_comma=decimal_comma, floats=_float_columns, block_rows=block_rows
         )
         if not ignore_unknown and (line := unknown_columns(table.name, table.header)):
             raise ReadError(line)
@@ -632,7 +658,7 @@ def calc_chunks(
     rows are in each chunk's ``problems``. A file that fails part-way raises after the
     chunks before the failure.
     """
-    opened = _Opened.of(path, ignore_unknown, decimal_comma)
+    opened = _Opened.of(path, ignore_unknown, decimal_comma, BLOCK_ROWS)
     table, columns, index = opened.table, opened.columns, NameIndex()
     for positions, lines in opened.parts(chunk_rows):
         if opened.by_columns(lines):
@@ -684,24 +710,34 @@ def scenario_chunks(
 
     The scenarios, ranges and messages are those of
     :func:`~xlcost.scenario_files.read_scenario_file`, which validates each row with the
-    pydantic model. Raises :class:`~xlcost.reading.ReadError` (one line) when the file cannot
-    be read or has more than ``max_rows`` rows; a file that fails part-way raises after the
-    chunks before the failure.
+    pydantic model (the file is read in blocks of the same size, so a file that fails
+    part-way reports the same rows before the failure). Raises
+    :class:`~xlcost.reading.ReadError` (one line) when the file cannot be read or has more
+    than ``max_rows`` rows, after the chunks before the failure (up to the limit).
     """
-    opened = _Opened.of(path, ignore_unknown, decimal_comma)
+    opened = _Opened.of(path, ignore_unknown, decimal_comma, RECORD_BLOCK_ROWS)
     table, columns, index = opened.table, opened.columns, NameIndex()
-    seen = 0
+    seen, most = 0, math.inf if max_rows is None else max_rows
     for positions, lines in opened.parts(chunk_rows):
+        over = seen + len(positions) > most
+        if over:  # the rows up to the limit are read (and reported) first
+            positions, lines = positions[: int(most) - seen], lines[: int(most) - seen]
         seen += len(positions)
-        if max_rows is not None and seen > max_rows:
-            raise ReadError(f"{table.name}: more than {max_rows:,} scenarios; refused")
+        if over and not positions:
+            raise ReadError(f"{table.name}: more than {most:,} scenarios; refused")
         if opened.by_columns(lines):
             checked = _checked(table, columns, positions, lines, index)
             rows = checked.rows.tolist()
-            made = scenarios_from_columns(checked.full, checked.texts, rows)
-            good = [(i, s, Ranges()) for i, s in zip(rows, made, strict=True)]
+            made = iter(
+                scenarios_from_columns(
+                    checked.full, checked.texts, [i for i in rows if i not in checked.by_model]
+                )
+            )
+            good = [
+                (i, *checked.by_model[i]) if i in checked.by_model else (i, next(made), Ranges())
+                for i in rows
+            ]
             problems = checked.problems
-            problems.sort(key=lambda p: p[0])
         else:
             good, problems = _parsed_rows(table, columns, positions, as_rows(lines), index)
         yield ScenarioChunk(
@@ -711,6 +747,8 @@ def scenario_chunks(
             [i for i, _, _ in good],
             [(i, table.where(positions[i]), lines) for i, lines in problems],
         )
+        if over:
+            raise ReadError(f"{table.name}: more than {most:,} scenarios; refused")
 
 
 def read_scenarios(

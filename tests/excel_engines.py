@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ import schedula as sh
 from formulas.functions import Error
 from formulas.ranges import Ranges
 from formulas.tokens.operand import XlError
+from openpyxl.worksheet.formula import ArrayFormula
 
 from xlcost.functions import REGISTRY, ExcelError, ExcelFunction
 from xlcost.workbooks.libreoffice import convert, soffice
@@ -96,14 +98,121 @@ def from_formulas(v: Any) -> Any:
 _KEY = re.compile(r"^'?\[(?P<book>[^\]]+)\](?P<sheet>.+?)'?!(?P<ref>[A-Z]+\d+(?::[A-Z]+\d+)?)$")
 
 
+_Cell = tuple[str, str]
+"""(sheet, cell) of a worksheet cell."""
+
+
+@dataclass
+class _Compiled:
+    """A workbook's formulas compiled by `formulas` once, with the constants it was built
+    with (cells that hold no formula)."""
+
+    model: Any
+    book: str
+    constants: dict[_Cell, Any]
+
+    def key(self, cell: _Cell) -> str:
+        """The cell's name in the model: ``'[book.xlsx]SHEET'!A1``."""
+        return f"'[{self.book}]{cell[0].upper()}'!{cell[1]}"
+
+    def takes(self, cell: _Cell) -> bool:
+        """True if a constant in ``cell`` can be given to the model: it held one, or a formula
+        refers to the cell on its own (a data node)."""
+        return cell in self.constants or self.key(cell) in self.model.dsp.data_nodes
+
+
+_COMPILED: dict[tuple[tuple[_Cell, str], ...], _Compiled] = {}
+"""Compiled models by their formulas (in this process). Loading and compiling the template
+takes about 12 s; calculating it again with other constants about 2 s."""
+
+
+def _cells(wb: openpyxl.Workbook) -> tuple[dict[_Cell, str], dict[_Cell, Any]]:
+    """The formula cells (with their text) and the constant cells of a workbook."""
+    formula: dict[_Cell, str] = {}
+    constant: dict[_Cell, Any] = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if isinstance(v, ArrayFormula):
+                    formula[(ws.title, c.coordinate)] = f"{v.ref} {v.text}"
+                elif isinstance(v, str) and v.startswith("="):
+                    formula[(ws.title, c.coordinate)] = v
+                elif v is not None:
+                    constant[(ws.title, c.coordinate)] = v
+    return formula, constant
+
+
+def _solution(path: Path, formula: dict[_Cell, str], constant: dict[_Cell, Any]) -> Any:
+    """`formulas`' solution for the workbook at ``path``: the model compiled for the same
+    formulas, calculated with this workbook's constants where they differ, when there is one
+    that takes every constant cell of this workbook (:meth:`_Compiled.takes`); otherwise the
+    workbook compiled anew.
+
+    A constant the compiled workbook had and this one has not is given as a blank cell.
+    ``XLCOST_TEST_FORMULAS_VERIFY=1`` checks every reuse against a fresh compilation.
+    """
+    key = tuple(sorted(formula.items()))
+    compiled = _COMPILED.get(key)
+    if compiled is None or not all(compiled.takes(cell) for cell in constant):
+        model = formulas.ExcelModel().loads(str(path)).finish()
+        _COMPILED[key] = _Compiled(model, path.name, constant)
+        return model.calculate()
+    blank = np.asarray([[sh.EMPTY]], object)
+    inputs: dict[str, Any] = {}
+    for cell in constant.keys() | compiled.constants.keys():
+        new, old = constant.get(cell, blank), compiled.constants.get(cell, blank)
+        if new is blank or old is blank or new != old or type(new) is not type(old):
+            inputs[compiled.key(cell)] = new
+    return compiled.model.calculate(inputs=inputs)
+
+
 def formulas_model(path: str | Path) -> dict[str, Any]:
     """Calculate the workbook at ``path``; every computed or input cell by ``"Sheet!A1"``, and
-    single-cell defined names by name."""
+    single-cell defined names by name.
+
+    A workbook with the same formulas as one calculated before in this process (a template
+    filled with another scenario) reuses that one's compiled model (see :func:`_solution`);
+    ``XLCOST_TEST_FORMULAS_FRESH=1`` compiles every workbook anew.
+    """
     register_xlcost()
     path = Path(path)
-    model = formulas.ExcelModel().loads(str(path)).finish()
-    solution = model.calculate()
     wb = openpyxl.load_workbook(path, read_only=False)
+    formula, constant = _cells(wb)
+    if os.environ.get("XLCOST_TEST_FORMULAS_FRESH") == "1":
+        solution = formulas.ExcelModel().loads(str(path)).finish().calculate()
+    else:
+        solution = _solution(path, formula, constant)
+    values = _values(wb, solution, formula, constant)
+    if os.environ.get("XLCOST_TEST_FORMULAS_VERIFY") == "1":
+        fresh = formulas.ExcelModel().loads(str(path)).finish().calculate()
+        want = _values(wb, fresh, formula, constant)
+        diff = {
+            k: (values.get(k, "-"), want.get(k, "-"))
+            for k in values.keys() | want.keys()
+            if not _same(values.get(k, "-"), want.get(k, "-"))
+        }
+        assert not diff, f"{path.name}: {len(diff)} cells differ, e.g. {list(diff.items())[:5]}"
+    return values
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same type; floats within 1e-9, relative or, near zero, absolute.
+
+    A model calculated with new constants and one compiled anew agree to rounding; the
+    on-sheet IRR search's residuals (differences of large NPVs, near zero) and what is
+    derived from them agree to about 1e-11 relative of the cash flows.
+    """
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return bool(a == b or abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b)))
+    return repr(a) == repr(b)
+
+
+def _values(
+    wb: openpyxl.Workbook, solution: Any, formula: dict[_Cell, str], constant: dict[_Cell, Any]
+) -> dict[str, Any]:
     sheet_names = {s.upper(): s for s in wb.sheetnames}
     values: dict[str, Any] = {}
     for key, ranges in solution.items():
@@ -117,7 +226,10 @@ def formulas_model(path: str | Path) -> dict[str, Any]:
         array = np.atleast_2d(getattr(ranges, "value", ranges))
         for (i, j), v in np.ndenumerate(array):
             addr = f"{openpyxl.utils.get_column_letter(c0 + j)}{int(row) + i}"
-            values[f"{sheet}!{addr}"] = from_formulas(v)
+            at = f"{sheet}!{addr}"
+            if v is sh.EMPTY and (sheet, addr) not in formula and (sheet, addr) not in constant:
+                continue  # a cell the compiled workbook had and this one leaves blank
+            values[at] = from_formulas(v)
     for name, dn in wb.defined_names.items():
         dests = list(dn.destinations)
         if len(dests) == 1 and ":" not in dests[0][1]:

@@ -8,6 +8,25 @@ from hypothesis import strategies as st
 
 from xlcost.engine import Scenario
 
+WORKED_ROW: dict[str, Any] = {
+    "name": "seed",
+    "horizon_months": 2,
+    "train_gpus": 32,
+    "train_hours": 3,
+    "train_price_per_gpu_hour": 5,
+    "serve_gpus": 1,
+    "serve_hours": 100,
+    "serve_price_per_gpu_hour": 0.1,
+    "maintain_units_per_month": 100,
+    "maintain_price_per_unit": 0.5,
+    "volume": 100_000_000,
+    "ctr": 0.005,
+    "cvr": 0.003,
+    "value_per_conversion": 0.1,
+}
+"""The inputs of the worked example (BERT ranker) of the cost-accounting method: train 480,
+deploy 10, maintain 100, benefit 150, total 590."""
+
 money = st.floats(min_value=0, max_value=1e4, allow_nan=False, allow_infinity=False)
 count = st.floats(min_value=0, max_value=1e3, allow_nan=False, allow_infinity=False)
 rate = st.floats(min_value=0, max_value=1, allow_nan=False)

@@ -19,28 +19,11 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import WORKED_ROW as SEED
 
 from xlcost.engine.evaluate import evaluate
 from xlcost.scenario_columns import calc_chunks, read_scenarios, scenario_chunks
 from xlcost.scenario_files import Loaded, read_scenario_file
-
-SEED: dict[str, Any] = {
-    "name": "seed",
-    "horizon_months": 2,
-    "train_gpus": 32,
-    "train_hours": 3,
-    "train_price_per_gpu_hour": 5,
-    "serve_gpus": 1,
-    "serve_hours": 100,
-    "serve_price_per_gpu_hour": 0.1,
-    "maintain_units_per_month": 100,
-    "maintain_price_per_unit": 0.5,
-    "volume": 100_000_000,
-    "ctr": 0.005,
-    "cvr": 0.003,
-    "value_per_conversion": 0.1,
-}
-"""The worked example of the cost-accounting method (total cost 590)."""
 
 NUMBERS = st.one_of(
     st.sampled_from([32, 0, -3, 2.5, 1e400, 10**30, True, "32", "-3", "", "abc", "0.5%"]),

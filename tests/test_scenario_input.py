@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import WORKED_ROW as SEED
 from typer.testing import CliRunner
 
 from xlcost.cli import load_commands
@@ -25,22 +26,6 @@ from xlcost.scenario_columns import calc_chunks
 from xlcost.scenario_files import parse_number, read_scenario_file
 
 APP = load_commands()
-SEED: dict[str, Any] = {
-    "name": "seed",
-    "horizon_months": 2,
-    "train_gpus": 32,
-    "train_hours": 3,
-    "train_price_per_gpu_hour": 5,
-    "serve_gpus": 1,
-    "serve_hours": 100,
-    "serve_price_per_gpu_hour": 0.1,
-    "maintain_units_per_month": 100,
-    "maintain_price_per_unit": 0.5,
-    "volume": 100_000_000,
-    "ctr": 0.005,
-    "cvr": 0.003,
-    "value_per_conversion": 0.1,
-}
 WORKED = {"train_cost": 480.0, "deploy_cost": 10.0, "maintain_cost": 100.0, "total_cost": 590.0}
 
 

@@ -12,11 +12,13 @@ limits, zip/XML-bomb checks). Numeric cells are read as a spreadsheet user types
 ``"0,59 €"`` are 0.59; a semicolon-separated CSV with decimal commas (``1.234,56``) is
 detected, or forced with ``decimal_comma=True``.
 
-**The rule for bad rows and files** (one place, :func:`read_scenario_file`, used by every
-command): a bad row is reported, one line per problem, and skipped; the other rows go on. A
-file that cannot be read at all (missing, unsafe, wrong shape, an unknown column) is one
+**The rule for bad rows and files** (one place, :func:`read_scenario_file`, row by row through
+the pydantic model): a bad row is reported, one line per problem, and skipped; the other rows go
+on. A file that cannot be read at all (missing, unsafe, wrong shape, an unknown column) is one
 problem and contributes no rows. A second row with the same ``name`` as an earlier one is a
-bad row whose message names the first.
+bad row whose message names the first. The commands read through
+:mod:`xlcost.scenario_columns`, which applies the same rule a chunk of rows at a time and is
+tested to give exactly what :func:`read_scenario_file` gives.
 """
 
 from __future__ import annotations
@@ -634,7 +636,8 @@ def load_scenarios(path: Path, *, ignore_unknown: bool = False) -> list[Scenario
 
     All problems in the file are collected and raised together as :class:`ScenarioErrors`
     (one line each), so a user fixes a file in one pass; an unreadable file raises
-    :class:`XlcostError`. Commands that skip bad rows use :func:`read_scenario_file`. Input
+    :class:`XlcostError`. Commands that skip bad rows use
+    :func:`xlcost.scenario_columns.read_scenarios`. Input
     ranges (``NAME_low``/``NAME_high``/``NAME_dist``, ``{low, base, high}``) are checked and
     dropped; :func:`load_ranged_scenarios` keeps them.
     """

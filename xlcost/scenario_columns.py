@@ -621,8 +621,12 @@ class _Opened:
     def of(
         cls, path: Path, ignore_unknown: bool, decimal_comma: bool | None, block_rows: int
     ) -> _Opened:
+        """Open ``path`` in blocks of ``block_rows`` rows; blocks of thousands of rows of a
+        plain CSV are parsed by pyarrow where it is installed (a few hundred are not worth
+        its import: about 25 MB)."""
+        floats = _float_columns if block_rows >= BLOCK_ROWS else None
         table = open_table(
-            Path(path), decimal_comma=decimal_comma, floats=_float_columns, block_rows=block_rows
+            Path(path), decimal_comma=decimal_comma, floats=floats, block_rows=block_rows
         )
         if not ignore_unknown and (line := unknown_columns(table.name, table.header)):
             raise ReadError(line)

@@ -38,6 +38,7 @@ from xlcost.engine.model import (
     NUMERIC_INPUTS,
     RESULT_NAMES,
     TEXT_INPUTS,
+    WHOLE_INPUTS,
     CashFlowRow,
     Results,
     Scenario,
@@ -117,7 +118,6 @@ _DEFAULTS: dict[str, float] = {
 _MAY_BE_BLANK = frozenset(k for k, v in _DEFAULTS.items() if math.isnan(v))
 """Optional inputs whose blank means "estimate, look up or leave out", not a default."""
 _DEFAULTS.update(dict.fromkeys(PRICE_FILLED, 0.0))  # a price no name fills is 0
-_WHOLE = ("horizon_months", "maintain_months")
 
 
 def _gpu_names(value: Any) -> NDArray[Any]:
@@ -367,7 +367,7 @@ def _domain_violations(cols: Mapping[str, Array]) -> Iterator[tuple[str, str, ND
             )
         if upper is not None:
             yield name, f"must be ≤ {upper:g}", col > upper
-        if name in _WHOLE:
+        if name in WHOLE_INPUTS:
             yield name, "must be a whole number", ~blank & (col != np.floor(col))
 
 

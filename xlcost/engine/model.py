@@ -29,6 +29,7 @@ __all__ = [
     "NUMERIC_INPUTS",
     "RESULT_NAMES",
     "TEXT_INPUTS",
+    "WHOLE_INPUTS",
     "CashFlowRow",
     "Results",
     "Scenario",
@@ -1010,6 +1011,10 @@ TEXT_INPUTS: tuple[str, ...] = (
     "api_model",
 )
 NUMERIC_INPUTS: tuple[str, ...] = tuple(n for n in INPUT_NAMES if n not in TEXT_INPUTS)
+WHOLE_INPUTS: tuple[str, ...] = tuple(
+    n for n, f in Scenario.model_fields.items() if f.annotation in (int, int | None)
+)
+"""The numeric inputs that are whole numbers (``int`` fields): ``horizon_months`` …"""
 
 
 def input_spec(name: str) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from xlcost.engine.errors import InputError, ScenarioErrors, XlcostError
 from xlcost.engine.evaluate import evaluate_columns, resolve_gpus, scenario_data, used_inputs
-from xlcost.engine.model import NUMERIC_INPUTS, Scenario, field_domain
+from xlcost.engine.model import NUMERIC_INPUTS, WHOLE_INPUTS, Scenario, field_domain
 from xlcost.engine.validate import parse_scenario
 
 __all__ = [
@@ -95,7 +95,6 @@ BREAK_EVEN_INPUTS: tuple[str, ...] = (
 """Inputs whose break-even (NPV = 0) value ``xlcost sensitivity`` reports."""
 LINEAR_INPUTS: frozenset[str] = frozenset(BREAK_EVEN_INPUTS)
 """Inputs in which the NPV is affine (the others fixed): their break-even has a closed form."""
-_WHOLE = ("horizon_months", "maintain_months")
 _HIST_BINS = 20
 
 
@@ -563,7 +562,7 @@ def simulate(
                         col[j] = base[j]
                     else:
                         col[j] = ppf(u, rng.low, base[j], rng.high, rng.dist)
-                if name in _WHOLE:
+                if name in WHOLE_INPUTS:
                     col = np.rint(col)
                 cols[name] = col.reshape(-1)
             out = evaluate_columns(cols, validate=False, with_irr=False)
@@ -801,7 +800,7 @@ def break_even(scenario: Scenario, name: str) -> BreakEven:
         return linear_break_even(name, x0, float(y0), x1, float(y1))
     lo = lower if math.isfinite(lower) else -1e12 * max(abs(x0), 1.0)
     hi = upper if math.isfinite(upper) else 1e12 * max(abs(x0), 1.0)
-    if name in _WHOLE:
+    if name in WHOLE_INPUTS:
         candidates = np.arange(max(lo, 0.0), min(hi, 600.0) + 1)
         y = npv(candidates)
         idx = np.flatnonzero(np.sign(y[:-1]) != np.sign(y[1:]))

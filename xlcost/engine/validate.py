@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from xlcost.engine.errors import InputError, ScenarioErrors
-from xlcost.engine.model import INPUT_NAMES, Scenario
+from xlcost.engine.model import INPUT_NAMES, WHOLE_INPUTS, Scenario
 
 __all__ = ["describe", "parse_scenario", "scenarios_from_columns"]
 
@@ -117,11 +117,6 @@ def parse_scenario(
         raise ScenarioErrors([_problem(err, locate) for err in e.errors()]) from None
 
 
-_WHOLE_FIELDS = frozenset(
-    n for n, f in Scenario.model_fields.items() if f.annotation in (int, int | None)
-)
-
-
 def scenarios_from_columns(
     cols: Mapping[str, NDArray[np.float64]],
     texts: Mapping[str, Sequence[str | None]],
@@ -158,7 +153,7 @@ def scenarios_from_columns(
     for k, col in cols.items():
         column = col[np.asarray(rows, dtype=np.intp)].tolist()
         blank = fields[k].default
-        cast = int if k in _WHOLE_FIELDS else float
+        cast = int if k in WHOLE_INPUTS else float
         values[k] = [blank if math.isnan(v) else cast(v) for v in column]
     for k, given in texts.items():
         blank = fields[k].default

@@ -733,7 +733,7 @@ def generate_tasks(
 
     def parsed() -> Iterator[tuple[Scenario, Ranges] | Outcome]:
         for chunk in scenario_chunks(scenario_file, decimal_comma=decimal_comma):
-            for where, got in chunk.items():
+            for where, got in chunk:
                 yield Outcome(where, tuple(got)) if isinstance(got, list) else got
 
     if single is not None:

@@ -56,7 +56,6 @@ from xlcost.scenario_files import (
 __all__ = [
     "CHUNK_ROWS",
     "ResultChunk",
-    "ScenarioChunk",
     "calc_chunks",
     "chunk_from_results",
     "read_scenarios",
@@ -442,7 +441,7 @@ def _checked(
         bad |= invalid_rows(full)
     texts.setdefault("name", [None] * n)
     wrong = np.flatnonzero(bad).tolist()
-    raw = as_rows(lines) if wrong else []  # a block's text only for the messages
+    raw = as_rows(lines) if wrong else []  # a block's text only for the rows the model sees
     problems: list[tuple[int, list[str]]] = []
     by_model: dict[int, tuple[Scenario, Ranges]] = {}
     for i in wrong:
@@ -615,7 +614,7 @@ class _Opened:
     table: Table
     columns: list[tuple[int, str]]
     array: bool
-    """True when every column is one the array checks take (see :func:`_by_columns`)."""
+    """True when every column is one the array checks take (see :meth:`by_columns`)."""
 
     @classmethod
     def of(
@@ -671,34 +670,9 @@ def calc_chunks(
             yield _chunk_per_row(table, columns, positions, as_rows(lines), index)
 
 
-@dataclass
-class ScenarioChunk:
-    """The good scenarios of some rows, with their ranges and locations, and the problems
-    of the bad rows, in file order."""
-
-    scenarios: list[Scenario]
-    ranges: list[Ranges]
-    wheres: list[str]
-    order: list[int]
-    """The row (in the chunk) of each good scenario."""
-    bad: list[tuple[int, str, list[str]]]
-    """``(row, location, one-line messages)`` of each bad row."""
-
-    @property
-    def problems(self) -> list[str]:
-        """Every bad row's messages, in file order."""
-        return [line for _, _, lines in self.bad for line in lines]
-
-    def items(self) -> list[tuple[str, tuple[Scenario, Ranges] | list[str]]]:
-        """Each row in file order, as its location and either its scenario and ranges (a
-        good row) or its messages (a bad row)."""
-        rows: list[tuple[int, str, tuple[Scenario, Ranges] | list[str]]] = [
-            (i, w, (s, r))
-            for i, s, r, w in zip(self.order, self.scenarios, self.ranges, self.wheres, strict=True)
-        ]
-        rows += self.bad
-        rows.sort(key=lambda row: row[0])
-        return [(where, got) for _, where, got in rows]
+_Row = tuple[str, tuple[Scenario, Ranges] | list[str]]
+"""One row of a scenario file: its location and either its scenario and ranges (a good row)
+or its one-line messages (a bad row)."""
 
 
 def scenario_chunks(
@@ -708,9 +682,10 @@ def scenario_chunks(
     decimal_comma: bool | None = None,
     chunk_rows: int = CHUNK_ROWS,
     max_rows: int | None = None,
-) -> Iterator[ScenarioChunk]:
+) -> Iterator[list[_Row]]:
     """Validate every scenario of a scenario file, ``chunk_rows`` rows at a time, with the
-    array checks (:func:`~xlcost.engine.evaluate.validate_columns`) wherever they apply.
+    array checks (:func:`~xlcost.engine.evaluate.validate_columns`) wherever they apply;
+    each chunk's rows in file order.
 
     The scenarios, ranges and messages are those of
     :func:`~xlcost.scenario_files.read_scenario_file`, which validates each row with the
@@ -720,39 +695,38 @@ def scenario_chunks(
     than ``max_rows`` rows, after the chunks before the failure (up to the limit).
     """
     opened = _Opened.of(path, ignore_unknown, decimal_comma, RECORD_BLOCK_ROWS)
-    table, columns, index = opened.table, opened.columns, NameIndex()
+    index = NameIndex()
     seen, most = 0, math.inf if max_rows is None else max_rows
     for positions, lines in opened.parts(chunk_rows):
         over = seen + len(positions) > most
         if over:  # the rows up to the limit are read (and reported) first
             positions, lines = positions[: int(most) - seen], lines[: int(most) - seen]
         seen += len(positions)
-        if over and not positions:
-            raise ReadError(f"{table.name}: more than {most:,} scenarios; refused")
-        if opened.by_columns(lines):
-            checked = _checked(table, columns, positions, lines, index)
-            rows = checked.rows.tolist()
-            made = iter(
-                scenarios_from_columns(
-                    checked.full, checked.texts, [i for i in rows if i not in checked.by_model]
-                )
-            )
-            good = [
-                (i, *checked.by_model[i]) if i in checked.by_model else (i, next(made), Ranges())
-                for i in rows
-            ]
-            problems = checked.problems
-        else:
-            good, problems = _parsed_rows(table, columns, positions, as_rows(lines), index)
-        yield ScenarioChunk(
-            [s for _, s, _ in good],
-            [r for _, _, r in good],
-            [table.where(positions[i]) for i, _, _ in good],
-            [i for i, _, _ in good],
-            [(i, table.where(positions[i]), lines) for i, lines in problems],
-        )
+        if positions:
+            yield _scenario_rows(opened, positions, lines, index)
         if over:
-            raise ReadError(f"{table.name}: more than {most:,} scenarios; refused")
+            raise ReadError(f"{opened.table.name}: more than {most:,} scenarios; refused")
+
+
+def _scenario_rows(
+    opened: _Opened, positions: list[int], lines: Rows, index: NameIndex
+) -> list[_Row]:
+    """One chunk of :func:`scenario_chunks`."""
+    table, columns = opened.table, opened.columns
+    if opened.by_columns(lines):
+        checked = _checked(table, columns, positions, lines, index)
+        rows = checked.rows.tolist()
+        plain = [i for i in rows if i not in checked.by_model]
+        made = scenarios_from_columns(checked.full, checked.texts, plain)
+        found = dict(zip(plain, ((s, Ranges()) for s in made), strict=True)) | checked.by_model
+        good = [(i, *found[i]) for i in rows]
+        problems = checked.problems
+    else:
+        good, problems = _parsed_rows(table, columns, positions, as_rows(lines), index)
+    out: list[tuple[int, _Row]] = [(i, (table.where(positions[i]), (s, r))) for i, s, r in good]
+    out += [(i, (table.where(positions[i]), lines)) for i, lines in problems]
+    out.sort(key=lambda row: row[0])
+    return [row for _, row in out]
 
 
 def read_scenarios(
@@ -761,6 +735,7 @@ def read_scenarios(
     ignore_unknown: bool = False,
     decimal_comma: bool | None = None,
     max_rows: int | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> Loaded:
     """:func:`~xlcost.scenario_files.read_scenario_file` through :func:`scenario_chunks`:
     every good scenario of ``path`` and the problems of the rest, never raising for a
@@ -768,19 +743,22 @@ def read_scenarios(
     out = Loaded(Path(path).name)
     try:
         for chunk in scenario_chunks(
-            path, ignore_unknown=ignore_unknown, decimal_comma=decimal_comma, max_rows=max_rows
+            path,
+            ignore_unknown=ignore_unknown,
+            decimal_comma=decimal_comma,
+            chunk_rows=chunk_rows,
+            max_rows=max_rows,
         ):
-            out.scenarios += chunk.scenarios
-            out.ranges += chunk.ranges
-            out.wheres += chunk.wheres
-            out.problems += chunk.problems
-            out.bad_rows += len(chunk.bad)
+            for where, got in chunk:
+                if isinstance(got, list):
+                    out.problems += got
+                    out.bad_rows += 1
+                    continue
+                out.scenarios.append(got[0])
+                out.ranges.append(got[1])
+                out.wheres.append(where)
     except Exception as exc:  # one line per unreadable file, never a traceback
-        out.problems.append(file_problem(Path(path), exc))
-        out.failed_file = True
-        out.scenarios.clear()  # a file that fails part-way contributes no rows
-        out.wheres.clear()
-        out.ranges.clear()
+        out.fail(file_problem(Path(path), exc))
     return out
 
 

@@ -564,6 +564,15 @@ class Loaded:
         """Bad rows, or 1 for a file that could not be read."""
         return self.bad_rows + int(self.failed_file)
 
+    def fail(self, problem: str) -> None:
+        """The file could not be read (to its end): ``problem`` is said, and a file that
+        fails part-way contributes no rows."""
+        self.problems.append(problem)
+        self.failed_file = True
+        self.scenarios.clear()
+        self.wheres.clear()
+        self.ranges.clear()
+
 
 def file_problem(path: Path, exc: BaseException) -> str:
     """The one line for a file that cannot be read (never a traceback)."""
@@ -623,11 +632,7 @@ def read_scenario_file(
             out.ranges.append(ranges)
             out.wheres.append(where)
     except Exception as exc:  # one line per unreadable file, never a traceback
-        out.problems.append(file_problem(path, exc))
-        out.failed_file = True
-        out.scenarios.clear()  # a file that fails part-way contributes no rows
-        out.wheres.clear()
-        out.ranges.clear()
+        out.fail(file_problem(path, exc))
     return out
 
 

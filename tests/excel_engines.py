@@ -5,7 +5,9 @@
 (``formulas.get_functions()`` is the cached dict its parser looks names up in, so an entry
 added there is used by every ``ExcelModel``). Values come back by cell address,
 ``"Sheet!A1"`` (the sheet name as the workbook spells it), and by defined name for names that
-refer to a single cell; errors as :class:`xlcost.functions.ExcelError`, empty cells as ``None``.
+refer to a single cell; errors as :class:`xlcost.functions.ExcelError`. A cell that is neither
+a formula nor a constant of the workbook is left out (``values.get(...)`` is ``None``), and a
+formula whose result is empty is ``None``.
 
 Usage (e.g. to evaluate the whole template)::
 
@@ -126,6 +128,12 @@ _COMPILED: dict[tuple[tuple[_Cell, str], ...], _Compiled] = {}
 takes about 12 s; calculating it again with other constants about 2 s."""
 
 
+def _compiled(path: Path) -> Any:
+    """The workbook at ``path`` loaded and compiled by `formulas` (about 12 s for the
+    template)."""
+    return formulas.ExcelModel().loads(str(path)).finish()
+
+
 def _cells(wb: openpyxl.Workbook) -> tuple[dict[_Cell, str], dict[_Cell, Any]]:
     """The formula cells (with their text) and the constant cells of a workbook."""
     formula: dict[_Cell, str] = {}
@@ -155,7 +163,7 @@ def _solution(path: Path, formula: dict[_Cell, str], constant: dict[_Cell, Any])
     key = tuple(sorted(formula.items()))
     compiled = _COMPILED.get(key)
     if compiled is None or not all(compiled.takes(cell) for cell in constant):
-        model = formulas.ExcelModel().loads(str(path)).finish()
+        model = _compiled(path)
         _COMPILED[key] = _Compiled(model, path.name, constant)
         return model.calculate()
     blank = np.asarray([[sh.EMPTY]], object)
@@ -180,12 +188,12 @@ def formulas_model(path: str | Path) -> dict[str, Any]:
     wb = openpyxl.load_workbook(path, read_only=False)
     formula, constant = _cells(wb)
     if os.environ.get("XLCOST_TEST_FORMULAS_FRESH") == "1":
-        solution = formulas.ExcelModel().loads(str(path)).finish().calculate()
+        solution = _compiled(path).calculate()
     else:
         solution = _solution(path, formula, constant)
     values = _values(wb, solution, formula, constant)
     if os.environ.get("XLCOST_TEST_FORMULAS_VERIFY") == "1":
-        fresh = formulas.ExcelModel().loads(str(path)).finish().calculate()
+        fresh = _compiled(path).calculate()
         want = _values(wb, fresh, formula, constant)
         diff = {
             k: (values.get(k, "-"), want.get(k, "-"))
